@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Builds or tests the engine crate with the toolchain that setup installed.
+#   rust.sh build   -> cargo build (wasm32, release) + wasm-bindgen --target web + wasm-opt -Oz into wasm/
+#   rust.sh test    -> cargo test (native) of the pure-Rust logic
+# In "debian" mode the crate is copied into the offline sid userland, built there, and the
+# output copied back; the cargo target dir stays in that userland so rebuilds are incremental.
+set -euo pipefail
+PKG_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$PKG_DIR/../../scripts/lib/common.sh"
+
+OUT_NAME=tea_core
+OUT_DIR="$PKG_DIR/wasm"
+cmd="${1:-build}"
+
+mode="$(cat "$TEA_TOOLCHAIN_FILE" 2>/dev/null || true)"
+[ -n "$mode" ] || die "no Rust toolchain set up: run 'pnpm run setup' first"
+
+build_steps() { # $1 = crate dir, $2 = output dir (paths as seen by the toolchain)
+  cat <<SH
+set -euo pipefail
+cd "$1"
+echo "    cargo build --release --target wasm32-unknown-unknown"
+cargo build --quiet --release --target wasm32-unknown-unknown
+rm -rf "$2" && mkdir -p "$2"
+echo "    wasm-bindgen --target web --typescript --omit-default-module-path"
+wasm-bindgen --target web --typescript --omit-default-module-path --out-dir "$2" --out-name $OUT_NAME target/wasm32-unknown-unknown/release/tea_core.wasm
+echo "    wasm-opt -Oz"
+wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue "$2/${OUT_NAME}_bg.wasm" -o "$2/${OUT_NAME}_bg.wasm"
+SH
+}
+
+case "$mode" in
+  native)
+    case "$cmd" in
+      build) bash -c "$(build_steps "$PKG_DIR" "$OUT_DIR")" ;;
+      test) (cd "$PKG_DIR" && cargo test --quiet --lib) ;;
+      *) die "usage: rust.sh build|test" ;;
+    esac ;;
+  debian)
+    [ -f "$TEA_SID_READY" ] || die "the offline toolchain in $TEA_SID_ROOT is incomplete: run 'pnpm run setup'"
+    mountpoint -q "$TEA_SID_ROOT/proc" || mount -t proc proc "$TEA_SID_ROOT/proc"
+    work="$TEA_SID_ROOT/build/core-wasm"
+    mkdir -p "$work"
+    # Sync the crate sources (not target/) into the userland.
+    rm -rf "$work/src" && cp -r "$PKG_DIR/src" "$work/src" && cp "$PKG_DIR/Cargo.toml" "$work/"
+    find "$work/src" -type f ! -name '*.rs' -delete
+    run() { chroot "$TEA_SID_ROOT" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 /bin/bash -c "$1"; }
+    case "$cmd" in
+      build)
+        run "$(build_steps /build/core-wasm /build/core-wasm-out)"
+        rm -rf "$OUT_DIR" && cp -r "$TEA_SID_ROOT/build/core-wasm-out" "$OUT_DIR" ;;
+      test) run "cd /build/core-wasm && cargo test --quiet --lib" ;;
+      *) die "usage: rust.sh build|test" ;;
+    esac ;;
+  *) die "unknown toolchain mode '$mode' in $TEA_TOOLCHAIN_FILE: run 'pnpm run setup'" ;;
+esac

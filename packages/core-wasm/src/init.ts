@@ -1,0 +1,80 @@
+import initWasm from '../wasm/tea_core.js';
+import { CoreWasmError } from './errors.js';
+
+/**
+ * Where to load the engine's `.wasm` from: a URL (or string URL), a `Response`, the bytes, or a
+ * compiled `WebAssembly.Module`. Omit it to use the `.wasm` shipped beside this package.
+ */
+export type InitInput = URL | string | Response | BufferSource | WebAssembly.Module;
+
+let ready: Promise<void> | undefined;
+let initialized = false;
+
+/** The `.wasm` shipped in this package (`@the-edge-agent/core-wasm/tea_core_bg.wasm`). */
+function defaultWasmUrl(): URL {
+  // Bundlers (Vite, webpack, esbuild) recognise this pattern and emit the file as an asset.
+  return new URL('../wasm/tea_core_bg.wasm', import.meta.url);
+}
+
+function isNode(): boolean {
+  const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof proc?.versions?.node === 'string' && !('document' in globalThis);
+}
+
+/** Node's fetch cannot read `file:` URLs, so in Node the bytes are read from disk. */
+async function readWasmFromDisk(url: URL): Promise<Uint8Array> {
+  const fsModule = 'node:fs/promises';
+  const fs = (await import(/* @vite-ignore */ fsModule)) as {
+    readFile(path: URL): Promise<Uint8Array>;
+  };
+  return fs.readFile(url);
+}
+
+async function resolveSource(input: InitInput | undefined): Promise<InitInput> {
+  if (input !== undefined) return input;
+  const url = defaultWasmUrl();
+  return isNode() && url.protocol === 'file:' ? readWasmFromDisk(url) : url;
+}
+
+/**
+ * Loads and instantiates the engine's WebAssembly module. Call it once before any other function;
+ * later calls return the same promise. Works in browsers (fetches the `.wasm` by URL) and in Node
+ * (reads the bytes from disk).
+ *
+ * @param input where to load the `.wasm` from; defaults to the copy shipped with this package.
+ * @throws {CoreWasmError} `WASM_INIT_FAILED` when the module cannot be fetched or instantiated.
+ */
+export function init(input?: InitInput): Promise<void> {
+  ready ??= (async () => {
+    try {
+      await initWasm({ module_or_path: await resolveSource(input) });
+      initialized = true;
+    } catch (cause) {
+      ready = undefined;
+      const detail = cause instanceof Error ? cause.message : String(cause);
+      throw new CoreWasmError(
+        'WASM_INIT_FAILED',
+        `could not load the TEA engine's wasm: ${detail}`,
+        {
+          cause,
+        },
+      );
+    }
+  })();
+  return ready;
+}
+
+/** Whether `init()` has completed, so the engine's functions can be called. */
+export function isInitialized(): boolean {
+  return initialized;
+}
+
+/** @throws {CoreWasmError} `NOT_INITIALIZED` unless `init()` has completed. */
+export function assertInitialized(): void {
+  if (!initialized) {
+    throw new CoreWasmError(
+      'NOT_INITIALIZED',
+      'the TEA engine is not initialised: await init() from @the-edge-agent/core-wasm first',
+    );
+  }
+}

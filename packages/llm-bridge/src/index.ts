@@ -1,0 +1,2 @@
+export { detectThreading, readThreadingEnvironment } from './detect-threading.js';
+export type { ThreadingDecision, ThreadingEnvironment } from './detect-threading.js';

@@ -1,0 +1,3 @@
+import { packageConfig } from '../../tools/tsup-config';
+
+export default packageConfig();

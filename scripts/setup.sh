@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# One command that sets up everything the tests and the demo need. Idempotent: a second run
+# checks what is there, installs nothing, and finishes in seconds.
+#   - pnpm (the exact version in package.json's packageManager)
+#   - node_modules (pnpm install --frozen-lockfile)
+#   - Chromium for the browser tests (Playwright's own where installed, else Debian's from apt)
+#   - the Rust -> wasm32 toolchain (scripts/setup-rust.sh: rustup where the internet allows,
+#     else an offline Debian sid userland cached in ~/.cache/tea-wasm-llm)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$TEA_REPO_ROOT"
+
+step "Checking Node.js ($(elapsed))"
+command -v node >/dev/null 2>&1 || die "Node.js 20.19+ is required (https://nodejs.org)"
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+  || die "Node.js 20.19+ is required, found $(node -v)"
+info "node $(node -v)"
+
+want_pnpm="$(node -p 'require("./package.json").packageManager.split("@")[1]')"
+if [ "$(pnpm -v 2>/dev/null || true)" != "$want_pnpm" ]; then
+  step "Installing pnpm $want_pnpm (npm i -g) ($(elapsed))"
+  npm i -g "pnpm@$want_pnpm" --no-fund --no-audit >/dev/null
+fi
+info "pnpm $(pnpm -v)"
+
+step "Installing workspace dependencies (pnpm install --frozen-lockfile) ($(elapsed))"
+pnpm install --frozen-lockfile --reporter=append-only 2>&1 | grep -vE '^(Progress|\s*$)' | tail -n 5
+
+step "Checking Chromium for the browser tests ($(elapsed))"
+if [ -n "${TEA_CHROMIUM_PATH:-}" ]; then
+  [ -x "$TEA_CHROMIUM_PATH" ] || die "TEA_CHROMIUM_PATH=$TEA_CHROMIUM_PATH is not an executable"
+  info "using TEA_CHROMIUM_PATH=$TEA_CHROMIUM_PATH"
+elif node -e 'const p=require("playwright-core").chromium.executablePath(); process.exit(require("fs").existsSync(p)?0:1)' 2>/dev/null; then
+  info "using Playwright's own Chromium"
+elif [ -x /usr/bin/chromium ]; then
+  info "using $(/usr/bin/chromium --version 2>/dev/null | head -n1) at /usr/bin/chromium"
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  info "installing Debian's chromium with apt (about a minute)"
+  apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null
+  info "installed $(/usr/bin/chromium --version 2>/dev/null | head -n1)"
+else
+  die "no Chromium for the browser tests: run 'pnpm exec playwright install chromium' (internet), install your distribution's chromium, or set TEA_CHROMIUM_PATH"
+fi
+
+bash scripts/setup-rust.sh
+
+step "Setup complete in $(elapsed). Next: pnpm test (all tests), pnpm demo (the demo app)"
