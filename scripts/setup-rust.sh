@@ -19,7 +19,7 @@ SID_PACKAGES=(
   librust-wasm-bindgen-dev librust-wasm-bindgen-futures-dev librust-js-sys-dev
   librust-serde-dev librust-serde-derive-dev librust-serde-json-dev librust-serde-yaml-dev
   librust-serde-wasm-bindgen-dev librust-minijinja-dev librust-console-error-panic-hook-dev
-  librust-strsim-dev librust-indexmap-dev librust-futures-dev
+  librust-strsim-dev librust-indexmap-dev librust-futures-dev librust-marked-yaml-dev librust-yaml-rust2-dev
 )
 SID_PACKAGES_ID="$(printf '%s\n' "${SID_PACKAGES[@]}" | sha256sum | cut -c1-16)"
 
