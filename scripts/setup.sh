@@ -30,7 +30,7 @@ step "Checking Chromium for the browser tests ($(elapsed))"
 if [ -n "${TEA_CHROMIUM_PATH:-}" ]; then
   [ -x "$TEA_CHROMIUM_PATH" ] || die "TEA_CHROMIUM_PATH=$TEA_CHROMIUM_PATH is not an executable"
   info "using TEA_CHROMIUM_PATH=$TEA_CHROMIUM_PATH"
-elif node -e 'const p=require("playwright-core").chromium.executablePath(); process.exit(require("fs").existsSync(p)?0:1)' 2>/dev/null; then
+elif node -e 'const p=require("@playwright/test").chromium.executablePath(); process.exit(require("fs").existsSync(p)?0:1)' 2>/dev/null; then
   info "using Playwright's own Chromium"
 elif [ -x /usr/bin/chromium ]; then
   info "using $(/usr/bin/chromium --version 2>/dev/null | head -n1) at /usr/bin/chromium"
