@@ -33,12 +33,17 @@ debian_ready() {
   [ -f "$TEA_SID_READY" ] && [ "$(cat "$TEA_SID_READY")" = "$SID_PACKAGES_ID" ]
 }
 
-# Runs a command inside the sid userland, with /proc and /dev available.
+# Runs a command inside the sid userland. apt/dpkg get /proc for the duration of the command
+# only: a mount left behind would make `rm -rf` of the cache folder fail (or worse).
 sid_exec() {
-  local cmd="$1"
-  mountpoint -q "$TEA_SID_ROOT/proc" || mount -t proc proc "$TEA_SID_ROOT/proc"
+  local cmd="$1" mounted="" rc=0
+  if ! mountpoint -q "$TEA_SID_ROOT/proc"; then
+    mount -t proc proc "$TEA_SID_ROOT/proc" && mounted=1
+  fi
   chroot "$TEA_SID_ROOT" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/bin:/bin \
-    LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive /bin/bash -c "$cmd"
+    LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive /bin/bash -c "$cmd" || rc=$?
+  [ -z "$mounted" ] || umount "$TEA_SID_ROOT/proc" || true
+  return "$rc"
 }
 
 debian_mirror() {

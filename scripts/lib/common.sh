@@ -18,4 +18,4 @@ die() { printf '\033[31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
 # Elapsed seconds since the script started, for progress lines.
 elapsed() { echo "$(( $(date +%s) - TEA_T0 ))s"; }
-TEA_T0="${TEA_T0:-$(date +%s)}"
+export TEA_T0="${TEA_T0:-$(date +%s)}"

@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Checks what each published package would ship, as npm users get it:
+//   publint --strict       (package.json fields, exports, files)
+//   attw --pack --profile esm-only   (types resolve for every ESM consumer)
+// Runs on the built packages (the `check-packages` target depends on every build).
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const dirs = readdirSync(join(root, 'packages')).map((name) => join(root, 'packages', name));
+let failed = 0;
+for (const dir of dirs) {
+  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  if (pkg.private) continue;
+  // Asset subpaths (the engine's .wasm) are files to fetch, not modules with types.
+  const assets = Object.keys(pkg.exports ?? {}).filter((key) => /\.(wasm|json|gguf)$/.test(key));
+  const exclude = assets.length ? ['--exclude-entrypoints', ...assets] : [];
+  for (const [cmd, args] of [
+    ['publint', ['--strict']],
+    ['attw', ['--pack', '.', '--profile', 'esm-only', '--format', 'table-flipped', ...exclude]],
+  ]) {
+    try {
+      execFileSync('pnpm', ['exec', cmd, ...args], { cwd: dir, stdio: 'pipe' });
+      console.log(`ok   ${cmd.padEnd(7)} ${pkg.name}`);
+    } catch (error) {
+      failed++;
+      console.log(`FAIL ${cmd.padEnd(7)} ${pkg.name}`);
+      console.log(String(error.stdout ?? ''), String(error.stderr ?? ''));
+    }
+  }
+}
+if (failed) {
+  console.error(`${failed} package check(s) failed`);
+  process.exit(1);
+}
