@@ -31,13 +31,16 @@ export default tseslint.config(
     },
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
-      eqeqeq: ['error', 'always'],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
       'no-console': ['error', { allow: ['warn', 'error'] }],
     },
   },
   {
-    files: ['tools/**', 'scripts/**', '**/bench/**', '**/bin/**', '*.config.ts'],
+    files: ['tools/**', '**/scripts/**', '**/bench/**', '**/bin/**', '**/*.config.ts'],
     rules: { 'no-console': 'off' },
   },
 );

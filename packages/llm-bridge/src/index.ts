@@ -1,2 +1,24 @@
+export { createBridge, LlmBridge } from './create-bridge.js';
+export type { BridgeOptions, LoadOptions, LoadProgress } from './create-bridge.js';
+export { bridgeHandler } from './handler.js';
+export type { LlmHandler, LlmHandlerRequest, LlmHandlerResponse } from './handler.js';
+export type {
+  BridgeInfo,
+  CallOptions,
+  ChatMessage,
+  ChatRequest,
+  CompleteRequest,
+  CompletionResult,
+  FinishReason,
+  SamplingOptions,
+  TokenUsage,
+} from './types.js';
+export { BridgeAbortError, LlmBridgeError, ModelTooLargeError } from './errors.js';
+export type { LlmBridgeErrorCode } from './errors.js';
+export { assertFitsWasmHeap, HEAP_RESERVE_BYTES, WLLAMA_HEAP_LIMIT_BYTES } from './memory-limit.js';
+export { DEFAULT_MAX_TOKENS } from './generate.js';
+export type { BridgeLogger } from './native-log.js';
+export type { WebGpuMode } from './webgpu.js';
+export { WLLAMA_VERSION } from './wllama-version.js';
 export { detectThreading, readThreadingEnvironment } from './detect-threading.js';
 export type { ThreadingDecision, ThreadingEnvironment } from './detect-threading.js';

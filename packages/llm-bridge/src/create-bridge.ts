@@ -1,0 +1,290 @@
+import { Wllama } from '@wllama/wllama';
+import { detectThreading } from './detect-threading.js';
+import { BridgeAbortError, LlmBridgeError } from './errors.js';
+import { runChat, runComplete } from './generate.js';
+import { mapWllamaError } from './map-wllama-error.js';
+import { assertFitsWasmHeap } from './memory-limit.js';
+import { type BridgeLogger, NativeLogTap, quietLogger } from './native-log.js';
+import { SerialQueue } from './serial-queue.js';
+import type {
+  BridgeInfo,
+  CallOptions,
+  ChatRequest,
+  CompleteRequest,
+  CompletionResult,
+} from './types.js';
+import { hasWebGpuAdapter, type WebGpuMode } from './webgpu.js';
+import { WLLAMA_VERSION } from './wllama-version.js';
+
+/** How to build a bridge. Every field is optional. */
+export interface BridgeOptions {
+  /** URL of `wllama.wasm`. Default: the copy shipped in this package (same origin, no CDN). */
+  wasmUrl?: string | URL;
+  /**
+   * wllama's compat build (for browsers without JSPI/memory64), self-hosted from
+   * `@wllama/wllama-compat`. Default `null`: never fetched from a CDN.
+   */
+  compat?: { worker: string; wasm: string } | null;
+  /** `'auto'` (default): every core when cross-origin isolated, else 1. Or an explicit count. */
+  threads?: 'auto' | number;
+  /** Context size in tokens (default 2048). */
+  nCtx?: number;
+  /** Prompt batch size in tokens (default: wllama's). */
+  nBatch?: number;
+  /** GPU offload (default `'auto'`). */
+  webgpu?: WebGpuMode;
+  /** Load the model with embeddings on, so `embed()` works (default true). */
+  embeddings?: boolean;
+  /**
+   * How token states become one embedding (default `'mean'`). Use `'unspecified'` to keep the
+   * pooling a dedicated embedding model declares in its GGUF.
+   */
+  pooling?: 'mean' | 'last' | 'cls' | 'unspecified';
+  /** Receives wllama's log (default: warnings and errors only). */
+  logger?: BridgeLogger;
+}
+
+/** Progress of `load()`; wllama reports none for Blobs, so those get a start and an end. */
+export interface LoadProgress {
+  loadedBytes: number;
+  totalBytes: number;
+}
+
+/** Options of `load()`. */
+export interface LoadOptions {
+  onProgress?: (progress: LoadProgress) => void;
+  /** Aborting stops the load and frees wllama's worker. */
+  signal?: AbortSignal;
+}
+
+const LOAD_REFUSED =
+  /error loading model|failed to load model|corrupted or incomplete|invalid magic/i;
+
+function defaultWasmUrl(): string {
+  // Bundlers see this pattern and emit the file; self-hosters pass `wasmUrl`.
+  return new URL('../wasm/wllama.wasm', import.meta.url).href;
+}
+
+function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new BridgeAbortError(what, { cause: signal.reason }));
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** A loaded-or-not wllama model with a request queue in front of it. */
+export class LlmBridge {
+  private wllama: Wllama | undefined;
+  private details: BridgeInfo | undefined;
+  private readonly queue = new SerialQueue();
+  private readonly tap: NativeLogTap;
+
+  constructor(private readonly options: BridgeOptions = {}) {
+    this.tap = new NativeLogTap(options.logger ?? quietLogger);
+  }
+
+  /** Whether a model is loaded and ready for requests. */
+  get isLoaded(): boolean {
+    return this.details !== undefined;
+  }
+
+  /**
+   * Loads a GGUF model: a list of Blobs (one per gguf-split shard, in order) or URLs.
+   * @throws {LlmBridgeError} `ALREADY_LOADED`, `MODEL_TOO_LARGE` (before reading a byte when the
+   *   size is known), `WEBGPU_UNAVAILABLE`, `LOAD_FAILED` (with wllama's message), `ABORTED`.
+   */
+  async load(source: Blob[] | Array<string | URL>, opts: LoadOptions = {}): Promise<BridgeInfo> {
+    if (this.wllama)
+      throw new LlmBridgeError('ALREADY_LOADED', 'a model is already loaded: call unload() first');
+    if (source.length === 0)
+      throw new LlmBridgeError('LOAD_FAILED', 'load() needs at least one GGUF shard');
+    if (opts.signal?.aborted)
+      throw new BridgeAbortError('loading the model', { cause: opts.signal.reason });
+    const blobs = source.every((s): s is Blob => s instanceof Blob) ? source : undefined;
+    const totalBytes = blobs ? blobs.reduce((sum, b) => sum + b.size, 0) : 0;
+    const threading = detectThreading(this.options.threads ?? 'auto');
+    const gpu = await this.decideGpu();
+    if (blobs) assertFitsWasmHeap(totalBytes, gpu);
+    const embeddings = this.options.embeddings ?? true;
+    const wllama = new Wllama(
+      { default: String(this.options.wasmUrl ?? defaultWasmUrl()) },
+      { logger: this.tap.logger, suppressNativeLog: false },
+    );
+    wllama.setCompat(this.options.compat ?? null);
+    this.wllama = wllama;
+    this.tap.take();
+    const params = {
+      n_ctx: this.options.nCtx ?? 2048,
+      n_threads: threading.threads,
+      n_gpu_layers: gpu ? 99999 : 0,
+      embeddings,
+      // Mean pooling: chat models used as embedders have no pooling type of their own, and
+      // llama.cpp's fallback (the first token) gives every input the same vector.
+      ...(embeddings ? { pooling_type: this.options.pooling ?? 'mean' } : {}),
+      ...(this.options.nBatch ? { n_batch: this.options.nBatch } : {}),
+    };
+    opts.onProgress?.({ loadedBytes: 0, totalBytes });
+    try {
+      const work = blobs
+        ? wllama.loadModel(blobs, params)
+        : wllama.loadModelFromUrl(
+            // wllama finds the other shards from the first one's `-00001-of-0000N` name.
+            { url: String(source[0]) },
+            {
+              ...params,
+              useCache: false,
+              progressCallback: ({ loaded, total }: { loaded: number; total: number }) =>
+                opts.onProgress?.({ loadedBytes: loaded, totalBytes: total }),
+            },
+          );
+      await abortable(work, opts.signal, 'loading the model');
+      // wllama can resolve even though llama.cpp refused the file (truncated or corrupt
+      // tensors); llama.cpp's refusal only reaches the native log.
+      const refusal = this.tap.take();
+      if (refusal && LOAD_REFUSED.test(refusal)) throw new Error(refusal);
+    } catch (error) {
+      const nativeError =
+        this.tap.take() ??
+        (error instanceof Error && LOAD_REFUSED.test(error.message) ? error.message : undefined);
+      await this.unload();
+      throw mapWllamaError(error, {
+        phase: 'load',
+        what: 'loading the model',
+        modelBytes: totalBytes,
+        ...(nativeError ? { nativeError } : {}),
+      });
+    }
+    opts.onProgress?.({ loadedBytes: totalBytes, totalBytes });
+    const ctx = wllama.getLoadedContextInfo();
+    this.details = {
+      architecture: ctx.metadata['general.architecture'] ?? 'unknown',
+      name: ctx.metadata['general.name'] ?? '',
+      nCtx: ctx.n_ctx,
+      nCtxTrain: ctx.n_ctx_train,
+      nEmbd: ctx.n_embd,
+      nLayer: ctx.n_layer,
+      threads: wllama.getNumThreads(),
+      multiThread: wllama.isMultithread(),
+      webgpu: gpu,
+      embeddings,
+      wllama: {
+        version: WLLAMA_VERSION,
+        libllama: Wllama.getLibllamaVersion(),
+        build: this.options.compat && !('Suspending' in WebAssembly) ? 'compat' : 'default',
+      },
+      modelBytes: totalBytes,
+    };
+    return this.details;
+  }
+
+  /** Unloads the model and frees wllama's worker and memory. Safe to call at any time. */
+  async unload(): Promise<void> {
+    const wllama = this.wllama;
+    this.wllama = undefined;
+    this.details = undefined;
+    await wllama?.exit().catch(() => undefined);
+  }
+
+  /** What is loaded and how it runs. @throws {LlmBridgeError} `MODEL_NOT_LOADED`. */
+  info(): BridgeInfo {
+    if (!this.details) throw notLoaded();
+    return { ...this.details, wllama: { ...this.details.wllama } };
+  }
+
+  /** Raw text completion (no chat template). Queued behind earlier requests. */
+  async complete(request: CompleteRequest): Promise<CompletionResult> {
+    if (typeof request?.prompt !== 'string') throw invalid('complete() needs a string `prompt`');
+    return this.enqueue('the completion', request, (w, model) => runComplete(w, model, request));
+  }
+
+  /** Chat completion with the model's own chat template. Queued behind earlier requests. */
+  async chat(request: ChatRequest): Promise<CompletionResult> {
+    if (!Array.isArray(request?.messages) || request.messages.length === 0) {
+      throw invalid('chat() needs a non-empty `messages` array');
+    }
+    return this.enqueue('the chat', request, (w, model) => runChat(w, model, request));
+  }
+
+  /** Whether the loaded model carries a chat template. */
+  hasChatTemplate(): boolean {
+    if (!this.wllama || !this.details) throw notLoaded();
+    return !!this.wllama.getChatTemplate();
+  }
+
+  /** Embedding vectors (L2-normalised), one per input. Queued behind earlier requests. */
+  async embed(input: string, opts?: Pick<CallOptions, 'signal'>): Promise<number[]>;
+  async embed(input: string[], opts?: Pick<CallOptions, 'signal'>): Promise<number[][]>;
+  async embed(
+    input: string | string[],
+    opts: Pick<CallOptions, 'signal'> = {},
+  ): Promise<number[] | number[][]> {
+    if (this.details && !this.details.embeddings) {
+      throw new LlmBridgeError(
+        'EMBEDDINGS_DISABLED',
+        'embed() needs the bridge created with embeddings: true',
+      );
+    }
+    const vectors = await this.enqueue('the embedding', opts, async (w) => {
+      const res = await w.createEmbedding({ input });
+      return res.data.map((d) => d.embedding as number[]);
+    });
+    return typeof input === 'string' ? (vectors[0] ?? []) : vectors;
+  }
+
+  private async decideGpu(): Promise<boolean> {
+    const mode = this.options.webgpu ?? 'auto';
+    if (mode === 'off') return false;
+    const available = await hasWebGpuAdapter();
+    if (mode === 'on' && !available) {
+      throw new LlmBridgeError(
+        'WEBGPU_UNAVAILABLE',
+        'webgpu: "on" was asked for, but this browser gives no WebGPU adapter',
+      );
+    }
+    return available;
+  }
+
+  private enqueue<T>(
+    what: string,
+    opts: Pick<CallOptions, 'signal'>,
+    run: (wllama: Wllama, model: string) => Promise<T>,
+  ): Promise<T> {
+    if (!this.wllama || !this.details) return Promise.reject(notLoaded());
+    const model = this.details.name || this.details.architecture;
+    return this.queue.run(
+      async () => {
+        const wllama = this.wllama;
+        if (!wllama) throw notLoaded();
+        this.tap.take();
+        try {
+          return await run(wllama, model);
+        } catch (error) {
+          const nativeError = this.tap.take();
+          throw mapWllamaError(error, {
+            phase: 'inference',
+            what,
+            ...(nativeError ? { nativeError } : {}),
+          });
+        }
+      },
+      opts.signal,
+      what,
+    );
+  }
+}
+
+function notLoaded(): LlmBridgeError {
+  return new LlmBridgeError('MODEL_NOT_LOADED', 'no model is loaded: call load() first');
+}
+
+function invalid(message: string): LlmBridgeError {
+  return new LlmBridgeError('INVALID_REQUEST', message);
+}
+
+/** Creates a bridge; call `load()` on it before any request. */
+export function createBridge(options: BridgeOptions = {}): LlmBridge {
+  return new LlmBridge(options);
+}

@@ -1,0 +1,132 @@
+import type { ChatCompletionChunk, RawCompletionChunk, Wllama } from '@wllama/wllama';
+import type {
+  ChatRequest,
+  CompleteRequest,
+  CompletionResult,
+  FinishReason,
+  TokenUsage,
+} from './types.js';
+
+/** Default `max_tokens`, as in the engine's `llm.call`. */
+export const DEFAULT_MAX_TOKENS = 100;
+
+interface Chunk {
+  text: string;
+  finish: FinishReason | null;
+  usage: TokenUsage | null | undefined;
+}
+
+/** OpenAI-style sampling fields wllama reads (llama-server semantics; `stop` works for chats too). */
+interface WllamaSampling {
+  max_tokens: number;
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  seed?: number;
+  stop?: string[];
+  abortSignal?: AbortSignal;
+}
+
+function samplingParams(req: CompleteRequest | ChatRequest): WllamaSampling {
+  const params: WllamaSampling = { max_tokens: req.max_tokens ?? DEFAULT_MAX_TOKENS };
+  if (req.temperature !== undefined) params.temperature = req.temperature;
+  if (req.top_p !== undefined) params.top_p = req.top_p;
+  if (req.top_k !== undefined) params.top_k = req.top_k;
+  if (req.seed !== undefined) params.seed = req.seed;
+  if (req.stop !== undefined) params.stop = typeof req.stop === 'string' ? [req.stop] : req.stop;
+  if (req.signal) params.abortSignal = req.signal;
+  return params;
+}
+
+/**
+ * Streams one generation from wllama, feeding `onToken`, and assembles the result. Always
+ * streams (even without `onToken`) so that an abort is noticed between tokens.
+ */
+async function collect(
+  model: string,
+  start: (onData: (chunk: Chunk) => void) => Promise<void>,
+  onToken: ((text: string) => void) | undefined,
+): Promise<CompletionResult> {
+  let content = '';
+  let finish: FinishReason = 'length';
+  let usage: TokenUsage | undefined;
+  await start((chunk) => {
+    if (chunk.text) {
+      content += chunk.text;
+      onToken?.(chunk.text);
+    }
+    if (chunk.finish) finish = chunk.finish;
+    if (chunk.usage) usage = pickUsage(chunk.usage);
+  });
+  return {
+    content,
+    model,
+    finish_reason: finish,
+    usage: usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+  };
+}
+
+function finishOf(reason: string | null | undefined): FinishReason | null {
+  if (!reason) return null;
+  return reason === 'length' ? 'length' : 'stop';
+}
+
+function pickUsage(u: TokenUsage): TokenUsage {
+  return {
+    prompt_tokens: u.prompt_tokens,
+    completion_tokens: u.completion_tokens,
+    total_tokens: u.total_tokens ?? u.prompt_tokens + u.completion_tokens,
+  };
+}
+
+// Chat streams carry token usage only when asked (OpenAI semantics; wllama's types omit it).
+const CHAT_STREAM_USAGE = { stream_options: { include_usage: true } };
+
+/** Raw completion: the prompt goes to the model as is. */
+export function runComplete(
+  wllama: Wllama,
+  model: string,
+  req: CompleteRequest,
+): Promise<CompletionResult> {
+  return collect(
+    model,
+    (onData) =>
+      wllama.createCompletion({
+        ...samplingParams(req),
+        prompt: req.prompt,
+        stream: true,
+        onData: (c: RawCompletionChunk) =>
+          onData({
+            text: c.choices[0]?.text ?? '',
+            finish: finishOf(c.choices[0]?.finish_reason),
+            usage: c.usage,
+          }),
+      }),
+    req.onToken,
+  );
+}
+
+/** Chat completion, formatted by the model's own chat template (inside llama.cpp). */
+export function runChat(
+  wllama: Wllama,
+  model: string,
+  req: ChatRequest,
+): Promise<CompletionResult> {
+  return collect(
+    model,
+    (onData) =>
+      wllama.createChatCompletion({
+        ...samplingParams(req),
+        ...CHAT_STREAM_USAGE,
+        messages: req.messages,
+        stream: true,
+        onData: (c: ChatCompletionChunk) =>
+          onData({
+            text: c.choices[0]?.delta?.content ?? '',
+            finish: finishOf(c.choices[0]?.finish_reason),
+            usage: c.usage,
+          }),
+      }),
+    req.onToken,
+  );
+}

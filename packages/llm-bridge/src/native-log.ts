@@ -1,0 +1,46 @@
+/** Where the bridge sends wllama's log lines (defaults to nowhere but errors). */
+export interface BridgeLogger {
+  debug(...args: unknown[]): void;
+  log(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+const ERROR_LINE = /error|exception|failed|not found|abort|out of memory|bad_alloc/i;
+const silent = () => undefined;
+
+/** Default logger: drops debug/info, keeps warnings and errors on the console. */
+export const quietLogger: BridgeLogger = {
+  debug: silent,
+  log: silent,
+  warn: (...args) => console.warn(...args),
+  error: (...args) => console.error(...args),
+};
+
+/**
+ * Wraps a logger and remembers the last line that looks like an error. C++ exceptions in
+ * wllama's worker reach JS only as a garbage-length RangeError; their text reaches only the
+ * native log, so the bridge reads it from here to write a useful error.
+ */
+export class NativeLogTap {
+  private last: string | undefined;
+  readonly logger: BridgeLogger;
+
+  constructor(inner: BridgeLogger) {
+    const tap =
+      (level: keyof BridgeLogger) =>
+      (...args: unknown[]) => {
+        const line = args.map(String).join(' ');
+        if (level === 'error' || ERROR_LINE.test(line)) this.last = line.trim().slice(0, 300);
+        inner[level](...args);
+      };
+    this.logger = { debug: tap('debug'), log: tap('log'), warn: tap('warn'), error: tap('error') };
+  }
+
+  /** The last error-looking line since the previous call, then forgets it. */
+  take(): string | undefined {
+    const line = this.last;
+    this.last = undefined;
+    return line;
+  }
+}

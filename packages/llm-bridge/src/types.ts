@@ -1,0 +1,81 @@
+/** A chat message; the model's own chat template turns a list of them into a prompt. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** Sampling settings shared by completions and chats (OpenAI names). */
+export interface SamplingOptions {
+  /** Most tokens to generate (default 100). */
+  max_tokens?: number;
+  /** 0 = greedy. */
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  /** Fixes the sampler's randomness for reproducible output. */
+  seed?: number;
+  /** Generation stops before any of these strings. */
+  stop?: string | string[];
+}
+
+/** Per-call controls. */
+export interface CallOptions {
+  /** Cancels the call: queued calls never start, running ones stop within a token or two. */
+  signal?: AbortSignal;
+  /** Receives each piece of generated text as it is produced. */
+  onToken?: (text: string) => void;
+}
+
+/** A raw completion: the prompt is sent as is, with no chat template. */
+export interface CompleteRequest extends SamplingOptions, CallOptions {
+  prompt: string;
+}
+
+/** A chat completion, formatted with the model's chat template. */
+export interface ChatRequest extends SamplingOptions, CallOptions {
+  messages: ChatMessage[];
+}
+
+/** Token counts as the model's tokenizer counted them (never estimated). */
+export interface TokenUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+/** Why generation ended: a stop sequence or end-of-generation token, or `max_tokens`. */
+export type FinishReason = 'stop' | 'length';
+
+/** The answer to `complete` / `chat`. */
+export interface CompletionResult {
+  content: string;
+  /** The model's name (GGUF `general.name`, else its architecture). */
+  model: string;
+  finish_reason: FinishReason;
+  usage: TokenUsage;
+}
+
+/** What `info()` reports about the loaded model and the runtime actually used. */
+export interface BridgeInfo {
+  /** GGUF `general.architecture`, e.g. `llama`, `gemma3n`. */
+  architecture: string;
+  /** GGUF `general.name` when present. */
+  name: string;
+  /** Context size in use (tokens), and the one the model was trained with. */
+  nCtx: number;
+  nCtxTrain: number;
+  /** Embedding width: the dimension `embed()` returns. */
+  nEmbd: number;
+  nLayer: number;
+  /** Threads inference runs on, and whether that is wllama's multi-thread build. */
+  threads: number;
+  multiThread: boolean;
+  /** Whether layers are offloaded to WebGPU. */
+  webgpu: boolean;
+  /** Whether `embed()` is available (the model was loaded with embeddings on). */
+  embeddings: boolean;
+  /** Which wllama: npm version, llama.cpp build, and `default` (JSPI + memory64) or `compat`. */
+  wllama: { version: string; libllama: string; build: 'default' | 'compat' };
+  /** Total bytes of the GGUF shards loaded. */
+  modelBytes: number;
+}

@@ -1,0 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { WLLAMA_VERSION } from './wllama-version.js';
+
+describe('WLLAMA_VERSION', () => {
+  it('is the exact @wllama/wllama version the package depends on', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(pkg.dependencies['@wllama/wllama']).toBe(WLLAMA_VERSION);
+  });
+});
