@@ -4,7 +4,7 @@ import { BridgeAbortError, LlmBridgeError } from './errors.js';
 import { runChat, runComplete } from './generate.js';
 import { mapWllamaError } from './map-wllama-error.js';
 import { assertFitsWasmHeap } from './memory-limit.js';
-import { type BridgeLogger, NativeLogTap, quietLogger } from './native-log.js';
+import { type BridgeLogger, isCpuDevice, NativeLogTap, quietLogger } from './native-log.js';
 import { SerialQueue } from './serial-queue.js';
 import type {
   BridgeInfo,
@@ -116,6 +116,7 @@ export class LlmBridge {
     wllama.setCompat(this.options.compat ?? null);
     this.wllama = wllama;
     this.tap.take();
+    this.tap.takeWeightDevices();
     const params = {
       n_ctx: this.options.nCtx ?? 2048,
       n_threads: threading.threads,
@@ -159,6 +160,9 @@ export class LlmBridge {
     }
     opts.onProgress?.({ loadedBytes: totalBytes, totalBytes });
     const ctx = wllama.getLoadedContextInfo();
+    // What llama.cpp really did: an adapter can exist and still be unusable (e.g. SwiftShader's,
+    // without shader-f16), in which case the weights stay on the CPU.
+    const offloaded = this.tap.takeWeightDevices().some((device) => !isCpuDevice(device));
     this.details = {
       architecture: ctx.metadata['general.architecture'] ?? 'unknown',
       name: ctx.metadata['general.name'] ?? '',
@@ -168,7 +172,7 @@ export class LlmBridge {
       nLayer: ctx.n_layer,
       threads: wllama.getNumThreads(),
       multiThread: wllama.isMultithread(),
-      webgpu: gpu,
+      webgpu: offloaded,
       embeddings,
       wllama: {
         version: WLLAMA_VERSION,

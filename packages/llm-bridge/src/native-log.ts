@@ -7,7 +7,13 @@ export interface BridgeLogger {
 }
 
 const ERROR_LINE = /error|exception|failed|not found|abort|out of memory|bad_alloc/i;
+const MODEL_BUFFER = /load_tensors:\s+(\S+) model buffer size/;
 const silent = () => undefined;
+
+/** Whether a llama.cpp backend name is a CPU one (`CPU`, `CPU_Mapped`, `CPU_REPACK`, ...). */
+export function isCpuDevice(name: string): boolean {
+  return /^CPU/i.test(name);
+}
 
 /** Default logger: drops debug/info, keeps warnings and errors on the console. */
 export const quietLogger: BridgeLogger = {
@@ -24,6 +30,7 @@ export const quietLogger: BridgeLogger = {
  */
 export class NativeLogTap {
   private last: string | undefined;
+  private devices = new Set<string>();
   readonly logger: BridgeLogger;
 
   constructor(inner: BridgeLogger) {
@@ -32,9 +39,21 @@ export class NativeLogTap {
       (...args: unknown[]) => {
         const line = args.map(String).join(' ');
         if (level === 'error' || ERROR_LINE.test(line)) this.last = line.trim().slice(0, 300);
+        const buffer = MODEL_BUFFER.exec(line);
+        if (buffer?.[1]) this.devices.add(buffer[1]);
         inner[level](...args);
       };
     this.logger = { debug: tap('debug'), log: tap('log'), warn: tap('warn'), error: tap('error') };
+  }
+
+  /**
+   * The backends llama.cpp placed model weights on since the previous call (from its
+   * `load_tensors: <device> model buffer size` lines), then forgets them.
+   */
+  takeWeightDevices(): string[] {
+    const devices = [...this.devices];
+    this.devices.clear();
+    return devices;
   }
 
   /** The last error-looking line since the previous call, then forgets it. */

@@ -70,7 +70,7 @@ export interface BridgeInfo {
   /** Threads inference runs on, and whether that is wllama's multi-thread build. */
   threads: number;
   multiThread: boolean;
-  /** Whether layers are offloaded to WebGPU. */
+  /** Whether llama.cpp really placed weights on WebGPU (read from its load log, not assumed). */
   webgpu: boolean;
   /** Whether `embed()` is available (the model was loaded with embeddings on). */
   embeddings: boolean;
