@@ -40,7 +40,15 @@ export default tseslint.config(
     },
   },
   {
-    files: ['tools/**', '**/scripts/**', '**/bench/**', '**/bin/**', '**/*.config.ts'],
+    files: [
+      'tools/**',
+      '**/scripts/**',
+      '**/bench/**',
+      '**/bin/**',
+      '**/src/cli.ts',
+      '**/src/cli/**',
+      '**/*.config.ts',
+    ],
     rules: { 'no-console': 'off' },
   },
 );

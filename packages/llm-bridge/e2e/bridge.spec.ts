@@ -1,0 +1,293 @@
+import { expect, type Page, test } from '@playwright/test';
+import { fixtureUrls, prepareFixtures } from './fixtures.js';
+import { openHarness } from './harness.js';
+
+test.beforeAll(async () => {
+  await prepareFixtures();
+});
+
+test.describe('llm-bridge in Chromium', () => {
+  test('greedy completion equals raw wllama on the same model (differential)', async ({ page }) => {
+    await openHarness(page);
+    const result = await page.evaluate(async (url) => {
+      const { bridgeModule, Wllama } = window.harness;
+      const blob = await (await fetch(url)).blob();
+      const bridge = bridgeModule.createBridge({ threads: 1, nCtx: 256, webgpu: 'off' });
+      await bridge.load([blob]);
+      const viaBridge = await bridge.complete({
+        prompt: 'the cat',
+        max_tokens: 16,
+        temperature: 0,
+        seed: 7,
+      });
+      await bridge.unload();
+      const raw = new Wllama(
+        { default: '/packages/llm-bridge/wasm/wllama.wasm' },
+        { suppressNativeLog: true },
+      );
+      await raw.loadModel([blob], { n_ctx: 256, n_threads: 1, n_gpu_layers: 0, embeddings: true });
+      const direct = await raw.createCompletion({
+        prompt: 'the cat',
+        max_tokens: 16,
+        temperature: 0,
+        seed: 7,
+      });
+      await raw.exit();
+      return { viaBridge, direct: direct.choices[0]?.text, directUsage: direct.usage };
+    }, fixtureUrls.tiny);
+    expect(result.viaBridge.content.length).toBeGreaterThan(0);
+    expect(result.viaBridge.content).toBe(result.direct);
+    expect(result.viaBridge.finish_reason).toBe('length');
+    expect(result.viaBridge.usage).toEqual({
+      prompt_tokens: result.directUsage.prompt_tokens,
+      completion_tokens: 16,
+      total_tokens: result.directUsage.prompt_tokens + 16,
+    });
+  });
+});
+
+test.describe('llm-bridge requests', () => {
+  test('streaming yields the same text as non-streaming; chat uses the model template', async ({
+    page,
+  }) => {
+    await openHarness(page);
+    const r = await page.evaluate(async (url) => {
+      const { bridgeModule } = window.harness;
+      const bridge = bridgeModule.createBridge({ threads: 1, nCtx: 256, webgpu: 'off' });
+      await bridge.load([await (await fetch(url)).blob()]);
+      const req = { prompt: 'a dog', max_tokens: 12, temperature: 0 };
+      const plain = await bridge.complete(req);
+      const pieces: string[] = [];
+      const streamed = await bridge.complete({ ...req, onToken: (t: string) => pieces.push(t) });
+      const chatPieces: string[] = [];
+      const chat = await bridge.chat({
+        messages: [{ role: 'user', content: 'hello' }],
+        max_tokens: 8,
+        temperature: 0,
+        onToken: (t: string) => chatPieces.push(t),
+      });
+      const viaHandler = await bridgeModule.bridgeHandler(bridge)({
+        kind: 'call',
+        prompt: 'hello',
+        max_tokens: 8,
+        temperature: 0,
+      });
+      const info = bridge.info();
+      await bridge.unload();
+      return {
+        plain,
+        streamed,
+        pieces,
+        chat,
+        chatPieces,
+        viaHandler,
+        info,
+        loadedAfter: bridge.isLoaded,
+      };
+    }, fixtureUrls.tiny);
+    expect(r.pieces.length).toBeGreaterThan(1);
+    expect(r.pieces.join('')).toBe(r.plain.content);
+    expect(r.streamed).toEqual(r.plain);
+    expect(r.chatPieces.join('')).toBe(r.chat.content);
+    // The fixture's template renders "user: hello\nassistant:", so the chat prompt is longer
+    // than the raw one; the engine handler's `prompt` goes through the same template.
+    expect(r.chat.usage.prompt_tokens).toBeGreaterThan(2);
+    expect(r.viaHandler).toEqual(r.chat);
+    expect(r.info).toMatchObject({
+      architecture: 'llama',
+      nCtx: 256,
+      threads: 1,
+      multiThread: false,
+      webgpu: false,
+    });
+    expect(r.info.wllama.version).toBe('3.13.0');
+    expect(r.loadedAfter).toBe(false);
+  });
+
+  test('stop sequences end generation with finish_reason "stop"', async ({ page }) => {
+    await openHarness(page);
+    const r = await page.evaluate(async (url) => {
+      const { bridgeModule } = window.harness;
+      const bridge = bridgeModule.createBridge({ threads: 1, nCtx: 256, webgpu: 'off' });
+      await bridge.load([await (await fetch(url)).blob()]);
+      const free = await bridge.complete({ prompt: 'the cat', max_tokens: 16, temperature: 0 });
+      // Stop at the third word of the unconstrained output.
+      const words = free.content.trim().split(/\s+/);
+      const stop = ` ${words[2]}`;
+      const stopped = await bridge.complete({
+        prompt: 'the cat',
+        max_tokens: 16,
+        temperature: 0,
+        stop,
+      });
+      await bridge.unload();
+      return { free, stopped, stop };
+    }, fixtureUrls.tiny);
+    expect(r.stopped.finish_reason).toBe('stop');
+    expect(r.free.content.startsWith(r.stopped.content)).toBe(true);
+    expect(r.stopped.content).not.toContain(r.stop);
+    expect(r.stopped.content.length).toBeLessThan(r.free.content.length);
+  });
+
+  test('abort stops generation within a few tokens, and the bridge keeps serving', async ({
+    page,
+  }) => {
+    await openHarness(page);
+    const r = await page.evaluate(async (url) => {
+      const { bridgeModule } = window.harness;
+      const bridge = bridgeModule.createBridge({ threads: 1, nCtx: 512, webgpu: 'off' });
+      await bridge.load([await (await fetch(url)).blob()]);
+      const controller = new AbortController();
+      let tokens = 0;
+      let error: { code: string; name: string } = { code: 'none', name: '' };
+      try {
+        await bridge.complete({
+          prompt: 'the cat',
+          max_tokens: 400,
+          temperature: 0,
+          signal: controller.signal,
+          onToken: () => {
+            tokens++;
+            if (tokens === 3) controller.abort();
+          },
+        });
+      } catch (e) {
+        error = { code: (e as { code: string }).code, name: (e as Error).name };
+      }
+      const tokensAtReject = tokens;
+      await new Promise((res) => setTimeout(res, 300));
+      const after = await bridge.complete({ prompt: 'the cat', max_tokens: 4, temperature: 0 });
+      await bridge.unload();
+      return { error, tokensAtReject, tokensLater: tokens, after };
+    }, fixtureUrls.tiny);
+    expect(r.error).toEqual({ code: 'ABORTED', name: 'AbortError' });
+    expect(r.tokensAtReject).toBe(3);
+    expect(r.tokensLater).toBeLessThan(3 + 5);
+    expect(r.after.usage.completion_tokens).toBe(4);
+  });
+
+  test('two concurrent requests both complete with their own, uncorrupted output', async ({
+    page,
+  }) => {
+    await openHarness(page);
+    const r = await page.evaluate(async (url) => {
+      const { bridgeModule } = window.harness;
+      const bridge = bridgeModule.createBridge({ threads: 1, nCtx: 256, webgpu: 'off' });
+      await bridge.load([await (await fetch(url)).blob()]);
+      const a = { prompt: 'the cat', max_tokens: 10, temperature: 0 };
+      const b = { prompt: 'a dog', max_tokens: 10, temperature: 0 };
+      const seqA = await bridge.complete(a);
+      const seqB = await bridge.complete(b);
+      const [parA, parB] = await Promise.all([bridge.complete(a), bridge.complete(b)]);
+      await bridge.unload();
+      return { seqA, seqB, parA, parB };
+    }, fixtureUrls.tiny);
+    expect(r.seqA.content).not.toBe(r.seqB.content);
+    expect(r.parA).toEqual(r.seqA);
+    expect(r.parB).toEqual(r.seqB);
+  });
+
+  test('embeddings have the model dimension', async ({ page }) => {
+    await openHarness(page);
+    const r = await page.evaluate(async (url) => {
+      const { bridgeModule } = window.harness;
+      const bridge = bridgeModule.createBridge({ threads: 1, nCtx: 256, webgpu: 'off' });
+      await bridge.load([await (await fetch(url)).blob()]);
+      const one = await bridge.embed('hello');
+      const many = await bridge.embed(['hello', 'a dog']);
+      const viaHandler = await bridgeModule.bridgeHandler(bridge)({
+        kind: 'embed',
+        input: 'hello',
+      });
+      const nEmbd = bridge.info().nEmbd;
+      await bridge.unload();
+      return { one, many, viaHandler, nEmbd };
+    }, fixtureUrls.tiny);
+    expect(r.one).toHaveLength(r.nEmbd);
+    expect(r.many).toHaveLength(2);
+    expect(r.many[0]).toEqual(r.one);
+    expect(r.many[1]).not.toEqual(r.one);
+    expect(r.viaHandler).toEqual({ embedding: r.one });
+    const norm = Math.hypot(...r.one);
+    expect(norm).toBeCloseTo(1, 3);
+  });
+});
+
+test.describe('llm-bridge thread modes', () => {
+  const greedy = async (page: Page, threads: number | 'auto') =>
+    page.evaluate(
+      async ({ url, threads }) => {
+        const { bridgeModule } = window.harness;
+        const bridge = bridgeModule.createBridge({ threads, nCtx: 256, webgpu: 'off' });
+        await bridge.load([await (await fetch(url)).blob()]);
+        const out = await bridge.complete({ prompt: 'the cat', max_tokens: 12, temperature: 0 });
+        const info = bridge.info();
+        await bridge.unload();
+        return {
+          content: out.content,
+          threads: info.threads,
+          multiThread: info.multiThread,
+          isolated: crossOriginIsolated,
+        };
+      },
+      { url: fixtureUrls.tiny, threads },
+    );
+
+  test('without COOP/COEP it loads single-thread; with them 2 threads give the same output', async ({
+    page,
+  }) => {
+    await openHarness(page, 'http://127.0.0.1:4174');
+    const plain = await greedy(page, 2);
+    expect(plain).toMatchObject({ isolated: false, threads: 1, multiThread: false });
+    await openHarness(page);
+    const isolated = await greedy(page, 2);
+    expect(isolated).toMatchObject({ isolated: true, threads: 2, multiThread: true });
+    expect(isolated.content).toBe(plain.content);
+  });
+});
+
+test.describe('llm-bridge errors', () => {
+  test('calls before load, a truncated GGUF and a non-GGUF file give the documented errors', async ({
+    page,
+  }) => {
+    await openHarness(page);
+    const r = await page.evaluate(async (url) => {
+      const { bridgeModule } = window.harness;
+      const codeOf = async (p: Promise<unknown>) =>
+        p.then(
+          () => ({ code: 'none', message: '' }),
+          (e: { code: string; message: string }) => ({ code: e.code, message: String(e.message) }),
+        );
+      const bridge = bridgeModule.createBridge({ threads: 1, nCtx: 256, webgpu: 'off' });
+      const beforeLoad = await codeOf(bridge.complete({ prompt: 'x' }));
+      const infoBefore = await codeOf(Promise.resolve().then(() => bridge.info()));
+      const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+      const truncated = await codeOf(
+        bridge.load([new Blob([bytes.slice(0, Math.floor(bytes.length / 2))])]),
+      );
+      const notGguf = await codeOf(
+        bridge.load([new Blob([new TextEncoder().encode('<html>not a model</html>')])]),
+      );
+      const loadedAfterFailures = bridge.isLoaded;
+      // The bridge recovers: a good model still loads after the failures.
+      await bridge.load([new Blob([bytes])]);
+      const ok = await bridge.complete({ prompt: 'the cat', max_tokens: 2, temperature: 0 });
+      await bridge.unload();
+      return {
+        beforeLoad,
+        infoBefore,
+        truncated,
+        notGguf,
+        loadedAfterFailures,
+        ok: ok.usage.completion_tokens,
+      };
+    }, fixtureUrls.tiny);
+    expect(r.beforeLoad.code).toBe('MODEL_NOT_LOADED');
+    expect(r.infoBefore.code).toBe('MODEL_NOT_LOADED');
+    expect(r.truncated.code).toBe('LOAD_FAILED');
+    expect(r.truncated.message).toMatch(/loading the model failed: .+/);
+    expect(r.notGguf.code).toBe('LOAD_FAILED');
+    expect(r.loadedAfterFailures).toBe(false);
+    expect(r.ok).toBe(2);
+  });
+});

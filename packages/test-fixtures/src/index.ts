@@ -1,0 +1,7 @@
+export { writeTinyLlama, TINY_CHAT_TEMPLATE } from './write-tiny-llama.js';
+export type { TinyLlamaOptions, TinyLlamaResult } from './write-tiny-llama.js';
+export { llamaTensors, shapeForSize, tensorDataBytes, TINY_SHAPE } from './llama-shape.js';
+export type { LlamaShape, TensorSpec } from './llama-shape.js';
+export { buildVocab, TokenType } from './vocab.js';
+export type { Vocab } from './vocab.js';
+export { createNormal, createRng } from './prng.js';
