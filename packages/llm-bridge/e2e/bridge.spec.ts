@@ -291,3 +291,42 @@ test.describe('llm-bridge errors', () => {
     expect(r.ok).toBe(2);
   });
 });
+
+test.describe('llm-bridge loading', () => {
+  test('loads from a URL with progress, and an aborted load frees the bridge', async ({ page }) => {
+    await openHarness(page);
+    const r = await page.evaluate(async (url) => {
+      const { bridgeModule } = window.harness;
+      const bridge = bridgeModule.createBridge({ threads: 1, nCtx: 256, webgpu: 'off' });
+      const progress: Array<{ loadedBytes: number; totalBytes: number }> = [];
+      await bridge.load([new URL(url, location.href).href], {
+        onProgress: (p) => progress.push(p),
+      });
+      const fromUrl = await bridge.complete({ prompt: 'the cat', max_tokens: 6, temperature: 0 });
+      await bridge.unload();
+      const blob = await (await fetch(url)).blob();
+      await bridge.load([blob]);
+      const fromBlob = await bridge.complete({ prompt: 'the cat', max_tokens: 6, temperature: 0 });
+      await bridge.unload();
+      const controller = new AbortController();
+      const pending = bridge.load([blob], { signal: controller.signal });
+      controller.abort();
+      const aborted = await pending.then(
+        () => 'loaded',
+        (e: { code: string }) => e.code,
+      );
+      return {
+        progress,
+        fromUrl,
+        fromBlob,
+        aborted,
+        loadedAfterAbort: bridge.isLoaded,
+        size: blob.size,
+      };
+    }, fixtureUrls.tiny);
+    expect(r.fromUrl.content).toBe(r.fromBlob.content);
+    expect(r.progress.at(-1)).toEqual({ loadedBytes: r.size, totalBytes: r.size });
+    expect(r.aborted).toBe('ABORTED');
+    expect(r.loadedAfterAbort).toBe(false);
+  });
+});

@@ -128,6 +128,7 @@ export class LlmBridge {
       ...(this.options.nBatch ? { n_batch: this.options.nBatch } : {}),
     };
     opts.onProgress?.({ loadedBytes: 0, totalBytes });
+    let urlBytes = 0;
     try {
       const work = blobs
         ? wllama.loadModel(blobs, params)
@@ -137,8 +138,10 @@ export class LlmBridge {
             {
               ...params,
               useCache: false,
-              progressCallback: ({ loaded, total }: { loaded: number; total: number }) =>
-                opts.onProgress?.({ loadedBytes: loaded, totalBytes: total }),
+              progressCallback: ({ loaded, total }: { loaded: number; total: number }) => {
+                urlBytes = total;
+                opts.onProgress?.({ loadedBytes: loaded, totalBytes: total });
+              },
             },
           );
       await abortable(work, opts.signal, 'loading the model');
@@ -158,7 +161,8 @@ export class LlmBridge {
         ...(nativeError ? { nativeError } : {}),
       });
     }
-    opts.onProgress?.({ loadedBytes: totalBytes, totalBytes });
+    const modelBytes = blobs ? totalBytes : urlBytes;
+    opts.onProgress?.({ loadedBytes: modelBytes, totalBytes: modelBytes });
     const ctx = wllama.getLoadedContextInfo();
     // What llama.cpp really did: an adapter can exist and still be unusable (e.g. SwiftShader's,
     // without shader-f16), in which case the weights stay on the CPU.
@@ -179,7 +183,7 @@ export class LlmBridge {
         libllama: Wllama.getLibllamaVersion(),
         build: this.options.compat && !('Suspending' in WebAssembly) ? 'compat' : 'default',
       },
-      modelBytes: totalBytes,
+      modelBytes,
     };
     return this.details;
   }
