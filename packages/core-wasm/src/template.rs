@@ -1,0 +1,194 @@
+//! Jinja-style templates (minijinja) over `state` and `variables`, sandboxed: no file, network
+//! or code access. A string that is exactly one `{{ expression }}` yields the typed value.
+
+use crate::error::{Code, EngineError, Result};
+use minijinja::value::{Kwargs, Value as JValue};
+use minijinja::{Environment, Error as JError, ErrorKind, UndefinedBehavior};
+use serde_json::{Map, Value};
+
+/// A configured template environment (filters, strict-ish undefined handling).
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+fn fromjson(text: &str) -> std::result::Result<JValue, JError> {
+    serde_json::from_str::<Value>(text)
+        .map(JValue::from_serialize)
+        .map_err(|e| JError::new(ErrorKind::InvalidOperation, format!("fromjson: {e}")))
+}
+
+/// `default(x)`, `default(x, true)` and Tera's `default(value=x)`.
+fn default_filter(value: JValue, other: Option<JValue>, lax: Option<bool>, kwargs: Kwargs) -> std::result::Result<JValue, JError> {
+    let fallback = match other {
+        Some(v) => v,
+        None => kwargs.get::<Option<JValue>>("value")?.unwrap_or_else(|| JValue::from("")),
+    };
+    let lax = lax.unwrap_or(false) || kwargs.get::<Option<bool>>("boolean")?.unwrap_or(false);
+    kwargs.assert_all_used()?;
+    Ok(if value.is_undefined() || value.is_none() || (lax && !value.is_true()) { fallback } else { value })
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        let mut env = Environment::new();
+        // Printing or walking into an undefined value is an error; `if` tests and `default` see it.
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        env.add_filter("fromjson", fromjson);
+        env.add_filter("from_json", fromjson);
+        env.add_filter("default", default_filter);
+        env.add_filter("d", default_filter);
+        Templates { env }
+    }
+}
+
+/// If `s` is exactly one `{{ expression }}`, the expression.
+fn single_expression(s: &str) -> Option<&str> {
+    let t = s.trim();
+    let inner = t.strip_prefix("{{")?.strip_suffix("}}")?;
+    if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") {
+        return None;
+    }
+    Some(inner.trim().trim_start_matches('-').trim_end_matches('-').trim())
+}
+
+fn template_error(what: &str, source: &str, e: JError) -> EngineError {
+    let mut detail = e.to_string();
+    if let Some(d) = e.detail() {
+        if !detail.contains(d) {
+            detail = format!("{detail}: {d}");
+        }
+    }
+    EngineError::new(Code::Template, format!("{what} `{source}` failed: {detail}"))
+}
+
+fn to_json(v: &JValue) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+impl Templates {
+    fn context(state: &Value, variables: &Map<String, Value>) -> JValue {
+        minijinja::context! { state => JValue::from_serialize(state), variables => JValue::from_serialize(variables) }
+    }
+
+    /// Evaluates an expression (`state.n + 1`; a `{{ }}` wrapper is allowed) to a JSON value.
+    pub fn eval(&self, expr: &str, state: &Value, variables: &Map<String, Value>) -> Result<Value> {
+        let e = single_expression(expr).unwrap_or(expr.trim());
+        let compiled = self.env.compile_expression(e).map_err(|err| template_error("expression", e, err))?;
+        let value = compiled.eval(Self::context(state, variables)).map_err(|err| template_error("expression", e, err))?;
+        if value.is_undefined() {
+            return Err(EngineError::new(Code::Template, format!("expression `{e}` is undefined")));
+        }
+        Ok(to_json(&value))
+    }
+
+    /// Evaluates a condition to true/false. A condition that fails to evaluate is an error.
+    pub fn condition(&self, expr: &str, state: &Value, variables: &Map<String, Value>) -> Result<bool> {
+        let e = single_expression(expr).unwrap_or(expr.trim());
+        let compiled = self.env.compile_expression(e).map_err(|err| template_error("condition", e, err))?;
+        let value = compiled.eval(Self::context(state, variables)).map_err(|err| template_error("condition", e, err))?;
+        if value.is_undefined() {
+            return Err(EngineError::new(
+                Code::Template,
+                format!("condition `{e}` is undefined (give it a default in state_schema, or test it with `is defined`)"),
+            ));
+        }
+        Ok(value.is_true())
+    }
+
+    /// Renders a string: one `{{ expr }}` gives its typed value; anything else renders to text.
+    pub fn render_str(&self, s: &str, state: &Value, variables: &Map<String, Value>) -> Result<Value> {
+        if !s.contains("{{") && !s.contains("{%") {
+            return Ok(Value::String(s.to_string()));
+        }
+        if let Some(expr) = single_expression(s) {
+            return self.eval(expr, state, variables);
+        }
+        self.env
+            .render_str(s, Self::context(state, variables))
+            .map(Value::String)
+            .map_err(|err| template_error("template", s, err))
+    }
+
+    /// Renders every string inside a JSON structure (maps, lists, nested).
+    pub fn render_value(&self, v: &Value, state: &Value, variables: &Map<String, Value>) -> Result<Value> {
+        Ok(match v {
+            Value::String(s) => self.render_str(s, state, variables)?,
+            Value::Array(items) => Value::Array(items.iter().map(|i| self.render_value(i, state, variables)).collect::<Result<_>>()?),
+            Value::Object(m) => {
+                let mut out = Map::new();
+                for (k, val) in m {
+                    out.insert(k.clone(), self.render_value(val, state, variables)?);
+                }
+                Value::Object(out)
+            }
+            other => other.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn t() -> Templates {
+        Templates::default()
+    }
+
+    #[test]
+    fn single_expressions_are_typed() {
+        let state = json!({ "counter": 2, "items": [1, 2, 3], "flag": true });
+        let vars = Map::new();
+        assert_eq!(t().render_str("{{ state.counter + 1 }}", &state, &vars).unwrap(), json!(3));
+        assert_eq!(t().render_str("{{ state.items }}", &state, &vars).unwrap(), json!([1, 2, 3]));
+        assert_eq!(t().render_str("{{ not state.flag }}", &state, &vars).unwrap(), json!(false));
+        assert_eq!(t().render_str("n={{ state.counter }}", &state, &vars).unwrap(), json!("n=2"));
+    }
+
+    #[test]
+    fn filters_work_including_tera_keyword_default() {
+        let state = json!({ "name": " Ada ", "words": ["a", "b"], "raw": "{\"k\": 1}", "x": 2.567 });
+        let vars = Map::new();
+        let r = |s: &str| t().render_str(s, &state, &vars).unwrap();
+        assert_eq!(r("{{ state.name | trim | upper }}"), json!("ADA"));
+        assert_eq!(r("{{ state.name | lower | trim }}"), json!("ada"));
+        assert_eq!(r("{{ state.words | length }}"), json!(2));
+        assert_eq!(r("{{ state.words | first }}-{{ state.words | last }}"), json!("a-b"));
+        assert_eq!(r("{{ state.words | join(',') }}"), json!("a,b"));
+        assert_eq!(r("{{ state.missing | default('N/A') }}"), json!("N/A"));
+        assert_eq!(r("{{ state.missing | default(value='N/A') }}"), json!("N/A"));
+        assert_eq!(r("{{ (state.raw | fromjson).k }}"), json!(1));
+        assert_eq!(r("{{ state.words | tojson }}"), json!("[\"a\",\"b\"]"));
+        assert_eq!(r("{{ state.name | replace('A', 'E') | trim }}"), json!("Eda"));
+        assert_eq!(r("{{ state.x | round(1) }}"), json!(2.6));
+        assert_eq!(r("{{ state.x | int }}"), json!(2));
+        assert_eq!(r("{{ '3.5' | float }}"), json!(3.5));
+        assert_eq!(r("{% if state.words %}yes{% else %}no{% endif %}"), json!("yes"));
+    }
+
+    #[test]
+    fn undefined_values_are_errors_naming_the_expression() {
+        let err = t().render_str("{{ state.nope }}", &json!({}), &Map::new()).unwrap_err();
+        assert_eq!(err.code, Code::Template);
+        assert!(err.message.contains("state.nope"), "{}", err.message);
+        let err = t().render_str("Hello {{ state.nope.deeper }}", &json!({}), &Map::new()).unwrap_err();
+        assert!(err.message.contains("state.nope.deeper"), "{}", err.message);
+    }
+
+    #[test]
+    fn conditions_are_booleans_and_failures_are_errors() {
+        let state = json!({ "n": 5 });
+        assert!(t().condition("state.n > 3", &state, &Map::new()).unwrap());
+        assert!(!t().condition("{{ state.n > 7 }}", &state, &Map::new()).unwrap());
+        assert!(t().condition("state.n >", &state, &Map::new()).is_err());
+        assert!(t().condition("state.missing", &state, &Map::new()).is_err());
+    }
+
+    #[test]
+    fn renders_nested_structures_and_variables() {
+        let mut vars = Map::new();
+        vars.insert("greeting".into(), json!("hi"));
+        let v = json!({ "a": ["{{ variables.greeting }}", 1], "b": { "c": "{{ state.n * 2 }}" } });
+        assert_eq!(t().render_value(&v, &json!({ "n": 4 }), &vars).unwrap(), json!({ "a": ["hi", 1], "b": { "c": 8 } }));
+    }
+}

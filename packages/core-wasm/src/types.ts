@@ -1,0 +1,88 @@
+/** A chat message for `llm.call`'s `messages`. */
+export interface LlmMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** What the engine sends the LLM handler (the engine <-> handler contract). */
+export type LlmRequest =
+  | {
+      kind: 'call';
+      prompt?: string;
+      messages?: LlmMessage[];
+      system?: string;
+      max_tokens?: number;
+      temperature?: number;
+      top_p?: number;
+      top_k?: number;
+      seed?: number;
+      stop?: string | string[];
+      stream?: boolean;
+      /** The run's AbortSignal, when it has one. */
+      signal?: AbortSignal;
+      /** Present when `stream` is on and the run listens to events: call it with each piece of text. */
+      onToken?: (text: string) => void;
+    }
+  | { kind: 'embed'; input: string | string[]; signal?: AbortSignal };
+
+/** Token counts of a completion. */
+export interface LlmUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+/** What `llm.call` stores; a handler may reply with `{ content }` alone and the rest is filled. */
+export interface LlmCallResult {
+  content: string;
+  model: string;
+  finish_reason: string;
+  usage: LlmUsage;
+}
+
+/** What the handler may answer: a completion, or an embedding (or several). */
+export type LlmResponse =
+  | { content: string; model?: string; finish_reason?: string; usage?: Partial<LlmUsage> }
+  | { embedding: number[] }
+  | { embeddings: number[][] };
+
+/** The function `setLlmHandler` takes. */
+export type LlmHandler = (request: LlmRequest) => Promise<LlmResponse> | LlmResponse;
+
+/** An action registered with `registerAction`: receives the rendered `with:` params and the state. */
+export type ActionHandler = (
+  params: Record<string, unknown>,
+  state: Record<string, unknown>,
+) => unknown;
+
+/** A progress event of a run, in order: node_start, token*, node_end (or error). */
+export type WorkflowEvent =
+  | { type: 'node_start'; node: string; step: number }
+  | { type: 'node_end'; node: string; step: number }
+  | { type: 'token'; node: string; text: string }
+  | { type: 'error'; node: string; step: number; code: string; message: string };
+
+/** Options of a run. */
+export interface RunOptions {
+  /** Receives progress events. */
+  onEvent?: (event: WorkflowEvent) => void;
+  /** Stops the run at the next await point with `ABORTED`. */
+  signal?: AbortSignal;
+  /** Overrides `settings.max_steps`. */
+  max_steps?: number;
+  /** Runtime variables; they override the workflow's `variables`. */
+  variables?: Record<string, unknown>;
+}
+
+/** One finding of `validateYaml`. */
+export interface ValidationProblem {
+  severity: 'error' | 'warning';
+  code: string;
+  message: string;
+  node: string | null;
+  line: number | null;
+  column: number | null;
+}
+
+/** A JSON-compatible workflow state. */
+export type WorkflowState = Record<string, unknown>;
