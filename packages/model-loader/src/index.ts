@@ -1,3 +1,14 @@
+export { parseManifest, MAX_CHUNK_BYTES } from './manifest.js';
+export type {
+  ManifestChunk,
+  ModelManifest,
+  ParsedManifest,
+  ParseManifestOptions,
+} from './manifest.js';
+export { loadModel } from './load-model.js';
+export type { LoadModelOptions, LoadProgress } from './load-model.js';
+export type { ChunkStore, ChunkStoreManifest } from './chunk-store.js';
+export { sha256OfBlob } from './sha256.js';
 export { parseByteSize } from './parse-byte-size.js';
 export { ModelLoaderError } from './errors.js';
-export type { ModelLoaderErrorCode } from './errors.js';
+export type { ModelLoaderErrorCode, ModelLoaderErrorDetails } from './errors.js';

@@ -1,0 +1,170 @@
+import { ModelLoaderError } from './errors.js';
+
+/** The largest chunk a manifest may list: GitHub release assets must stay under 2 GiB. */
+export const MAX_CHUNK_BYTES = 2 * 1024 ** 3;
+
+/** One file of a model as the manifest lists it. */
+export interface ManifestChunk {
+  /** File name, resolved against the manifest's URL. */
+  file: string;
+  bytes: number;
+  /** Lowercase hex SHA-256 of the file. */
+  sha256: string;
+  /** Absolute URL that overrides `file` (subject to the origin policy). */
+  url?: string;
+}
+
+/** Model manifest, version 1 (see the design notes). */
+export interface ModelManifest {
+  manifestVersion: 1;
+  model: {
+    id: string;
+    version: string;
+    format?: string;
+    quantization?: string;
+    [key: string]: unknown;
+  };
+  layout: 'gguf-split' | 'byte-chunks';
+  totalBytes: number;
+  chunks: ManifestChunk[];
+  source?: { file: string; bytes: number; sha256: string };
+  [key: string]: unknown;
+}
+
+/** A validated manifest whose chunks carry resolved absolute URLs. */
+export interface ParsedManifest extends ModelManifest {
+  chunks: Array<ManifestChunk & { url: string }>;
+  /** Where the manifest came from (chunk URLs were resolved against it). */
+  manifestUrl: string;
+}
+
+/** Options of `parseManifest`. */
+export interface ParseManifestOptions {
+  /** The manifest's own URL; chunk files resolve against it. Default: the page's location. */
+  url?: string | URL;
+  /** Other origins chunks may come from. By default only the manifest's origin is allowed. */
+  allowedOrigins?: string[];
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+function invalid(field: string, why: string): ModelLoaderError {
+  return new ModelLoaderError('MANIFEST_INVALID', `manifest field \`${field}\` ${why}`, { field });
+}
+
+function isPositiveInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+}
+
+function baseUrl(url: string | URL | undefined): string {
+  if (url !== undefined)
+    return new URL(String(url), (globalThis as { location?: { href: string } }).location?.href)
+      .href;
+  const here = (globalThis as { location?: { href: string } }).location?.href;
+  if (!here)
+    throw new ModelLoaderError(
+      'INVALID_ARGUMENT',
+      'parseManifest needs options.url outside a browser page',
+    );
+  return here;
+}
+
+/**
+ * Validates a manifest (object or JSON text) and resolves its chunk URLs.
+ * @throws {ModelLoaderError} `MANIFEST_INVALID` naming the field and why;
+ *   `ORIGIN_NOT_ALLOWED` for a chunk on another origin that is not allowed.
+ */
+export function parseManifest(json: unknown, options: ParseManifestOptions = {}): ParsedManifest {
+  let m: Record<string, unknown>;
+  try {
+    m = (typeof json === 'string' ? JSON.parse(json) : json) as Record<string, unknown>;
+  } catch (cause) {
+    throw new ModelLoaderError(
+      'MANIFEST_INVALID',
+      `manifest is not valid JSON: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  if (!m || typeof m !== 'object' || Array.isArray(m))
+    throw invalid('(root)', 'must be a JSON object');
+  if (m['manifestVersion'] !== 1)
+    throw invalid(
+      'manifestVersion',
+      `must be 1 (this loader reads manifest v1), got ${JSON.stringify(m['manifestVersion'])}`,
+    );
+  const model = m['model'] as Record<string, unknown> | undefined;
+  if (!model || typeof model !== 'object')
+    throw invalid('model', 'must be an object with `id` and `version`');
+  if (typeof model['id'] !== 'string' || !model['id'])
+    throw invalid('model.id', 'must be a non-empty string');
+  if (typeof model['version'] !== 'string' || !model['version'])
+    throw invalid('model.version', 'must be a non-empty string');
+  if (m['layout'] !== 'gguf-split' && m['layout'] !== 'byte-chunks')
+    throw invalid(
+      'layout',
+      `must be "gguf-split" or "byte-chunks", got ${JSON.stringify(m['layout'])}`,
+    );
+  if (!isPositiveInt(m['totalBytes'])) throw invalid('totalBytes', 'must be a positive integer');
+  const chunks = m['chunks'];
+  if (!Array.isArray(chunks) || chunks.length === 0)
+    throw invalid('chunks', 'must be a non-empty list');
+  const base = baseUrl(options.url);
+  const allowed = new Set([
+    new URL(base).origin,
+    ...(options.allowedOrigins ?? []).map((o) => new URL(o).origin),
+  ]);
+  const seen = new Set<string>();
+  let sum = 0;
+  const resolved = chunks.map((raw: unknown, i: number) => {
+    const c = raw as Record<string, unknown>;
+    const at = (k: string) => `chunks[${i}].${k}`;
+    if (!c || typeof c !== 'object') throw invalid(`chunks[${i}]`, 'must be an object');
+    if (typeof c['file'] !== 'string' || !c['file'])
+      throw invalid(at('file'), 'must be a non-empty string');
+    if (seen.has(c['file']))
+      throw invalid(at('file'), `repeats "${c['file']}" (each chunk is a different file)`);
+    seen.add(c['file']);
+    if (!isPositiveInt(c['bytes'])) throw invalid(at('bytes'), 'must be a positive integer');
+    if (c['bytes'] >= MAX_CHUNK_BYTES)
+      throw invalid(
+        at('bytes'),
+        `is ${c['bytes']}: chunks must be under 2 GiB (${MAX_CHUNK_BYTES} bytes)`,
+      );
+    if (typeof c['sha256'] !== 'string' || !SHA256.test(c['sha256']))
+      throw invalid(at('sha256'), 'must be 64 lowercase hex digits');
+    if (c['url'] !== undefined && typeof c['url'] !== 'string')
+      throw invalid(at('url'), 'must be a string');
+    const url = new URL((c['url'] as string | undefined) ?? c['file'], base);
+    if (!allowed.has(url.origin)) {
+      throw new ModelLoaderError(
+        'ORIGIN_NOT_ALLOWED',
+        `chunk ${i} would be fetched from ${url.origin}, not the manifest's origin; pass it in allowedOrigins to allow it`,
+        { chunkIndex: i, url: url.href, field: at('url') },
+      );
+    }
+    sum += c['bytes'];
+    return { ...(c as unknown as ManifestChunk), url: url.href };
+  });
+  if (sum !== m['totalBytes'])
+    throw invalid('totalBytes', `is ${m['totalBytes']} but the chunks add up to ${sum}`);
+  const source = m['source'] as Record<string, unknown> | undefined;
+  if (source !== undefined) {
+    if (typeof source !== 'object' || source === null) throw invalid('source', 'must be an object');
+    if (
+      source['sha256'] !== undefined &&
+      (typeof source['sha256'] !== 'string' || !SHA256.test(source['sha256']))
+    )
+      throw invalid('source.sha256', 'must be 64 lowercase hex digits');
+    if (
+      m['layout'] === 'byte-chunks' &&
+      source['bytes'] !== undefined &&
+      source['bytes'] !== m['totalBytes']
+    ) {
+      throw invalid(
+        'source.bytes',
+        `is ${String(source['bytes'])} but byte-chunks must add up to the source (${m['totalBytes']})`,
+      );
+    }
+  }
+  return { ...(m as unknown as ModelManifest), chunks: resolved, manifestUrl: base };
+}
