@@ -1,0 +1,122 @@
+import {
+  gguf,
+  type GGUFTypedMetadata,
+  GGUFValueType,
+  serializeGgufMetadata,
+} from '@huggingface/gguf';
+import { ModelLoaderError } from '../errors.js';
+
+/** A tensor of the source file and where its bytes (with trailing alignment padding) lie. */
+export interface SourceTensor {
+  name: string;
+  shape: bigint[];
+  dtype: number;
+  /** Absolute file offset of the tensor's data. */
+  start: number;
+  /** Bytes from `start` to the next tensor (or the end of the file), padding included. */
+  span: number;
+}
+
+/** A parsed GGUF header: typed metadata, tensors in file order, data offset, alignment. */
+export interface GgufHeader {
+  metadata: GGUFTypedMetadata;
+  tensors: SourceTensor[];
+  dataOffset: number;
+  alignment: number;
+  fileBytes: number;
+}
+
+/** Reads a local GGUF's header with @huggingface/gguf (no tensor data is read). */
+export async function readGgufHeader(path: string, fileBytes: number): Promise<GgufHeader> {
+  let parsed;
+  try {
+    parsed = await gguf(path, { allowLocalFile: true, typedMetadata: true });
+  } catch (cause) {
+    throw new ModelLoaderError(
+      'GGUF_INVALID',
+      `${path} is not a readable GGUF file: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  const dataOffset = Number(parsed.tensorDataOffset);
+  const alignment = Number((parsed.metadata as Record<string, unknown>)['general.alignment'] ?? 32);
+  const sorted = [...parsed.tensorInfos].sort((a, b) => (a.offset < b.offset ? -1 : 1));
+  const tensors = sorted.map((t, i) => {
+    const start = dataOffset + Number(t.offset);
+    const next = sorted[i + 1];
+    const end = next ? dataOffset + Number(next.offset) : fileBytes;
+    return { name: t.name, shape: t.shape, dtype: t.dtype, start, span: end - start };
+  });
+  const last = tensors.at(-1);
+  if (last && last.span <= 0) {
+    throw new ModelLoaderError(
+      'GGUF_INVALID',
+      `${path} is truncated: tensor ${last.name} has no data`,
+    );
+  }
+  return { metadata: parsed.typedMetadata, tensors, dataOffset, alignment, fileBytes };
+}
+
+const pad = (n: number, alignment: number) => (alignment - (n % alignment)) % alignment;
+
+/** Serialises one tensor-info record (name, dims, type, offset), little endian. */
+function tensorInfo(t: SourceTensor, offset: number): Buffer {
+  const name = Buffer.from(t.name, 'utf8');
+  const info = Buffer.alloc(8 + name.length + 4 + 8 * t.shape.length + 4 + 8);
+  let o = info.writeBigUInt64LE(BigInt(name.length), 0);
+  o += name.copy(info, o);
+  o = info.writeUInt32LE(t.shape.length, o);
+  for (const d of t.shape) o = info.writeBigUInt64LE(d, o);
+  o = info.writeUInt32LE(t.dtype, o);
+  info.writeBigUInt64LE(BigInt(offset), o);
+  return info;
+}
+
+/**
+ * The header of one gguf-split shard (llama.cpp's format): the first shard carries every key of
+ * the source, all shards carry `split.no`, `split.count` and `split.tensors.count`, and each
+ * lists only its own tensors with offsets into its own data section. Padded to the alignment.
+ */
+export function shardHeader(
+  source: GgufHeader,
+  tensors: SourceTensor[],
+  shard: number,
+  shards: number,
+): Buffer {
+  const meta = source.metadata as Record<
+    string,
+    { value: unknown; type: GGUFValueType; subType?: GGUFValueType }
+  >;
+  const kv: Record<string, { value: unknown; type: GGUFValueType; subType?: GGUFValueType }> = {
+    version: { value: 3, type: GGUFValueType.UINT32 },
+    tensor_count: { value: BigInt(tensors.length), type: GGUFValueType.UINT64 },
+    kv_count: { value: 0n, type: GGUFValueType.UINT64 },
+  };
+  if (shard === 0) {
+    for (const [k, v] of Object.entries(meta)) {
+      if (k !== 'version' && k !== 'tensor_count' && k !== 'kv_count' && !k.startsWith('split.'))
+        kv[k] = v;
+    }
+  } else if (meta['general.alignment']) {
+    kv['general.alignment'] = meta['general.alignment'];
+  }
+  kv['split.no'] = { value: shard, type: GGUFValueType.UINT16 };
+  kv['split.count'] = { value: shards, type: GGUFValueType.UINT16 };
+  kv['split.tensors.count'] = { value: source.tensors.length, type: GGUFValueType.INT32 };
+  const head = Buffer.from(
+    serializeGgufMetadata(kv as unknown as GGUFTypedMetadata, { alignment: 1 }),
+  );
+  let offset = 0;
+  const infos = tensors.map((t) => {
+    const info = tensorInfo(t, offset);
+    offset += t.span + pad(t.span, source.alignment);
+    return info;
+  });
+  const body = Buffer.concat([head, ...infos]);
+  return Buffer.concat([body, Buffer.alloc(pad(body.length, source.alignment))]);
+}
+
+/** Bytes a tensor takes in a shard (its span, padded to the alignment). */
+export function paddedSpan(t: SourceTensor, alignment: number): number {
+  return t.span + pad(t.span, alignment);
+}

@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { ModelLoaderError } from '../errors.js';
+import { MAX_CHUNK_BYTES, type ModelManifest } from '../manifest.js';
+import {
+  type GgufHeader,
+  paddedSpan,
+  readGgufHeader,
+  shardHeader,
+  type SourceTensor,
+} from './gguf-header.js';
+
+/** Options of `pack`. */
+export interface PackOptions {
+  /** Output folder (created). */
+  out: string;
+  /** Largest file to write, in bytes (default 1.9 GiB; must be under 2 GiB). */
+  maxChunkBytes?: number;
+  /** `gguf-split` (default: valid GGUF shards) or `byte-chunks` (plain byte ranges). */
+  layout?: 'gguf-split' | 'byte-chunks';
+  /** `model.id` (default: the file name without `.gguf`). */
+  id?: string;
+  /** `model.version` (default `1`). */
+  version?: string;
+  /** Receives one line per file written. */
+  log?: (line: string) => void;
+}
+
+const pad = (n: number, alignment: number) => (alignment - (n % alignment)) % alignment;
+const shardName = (prefix: string, i: number, n: number) =>
+  `${prefix}-${String(i + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.gguf`;
+
+/** Reads `[start, start + length)` of a file into the given sinks, streaming. */
+async function copyRange(
+  path: string,
+  start: number,
+  length: number,
+  sinks: Array<(b: Buffer) => Promise<void> | void>,
+): Promise<void> {
+  if (length <= 0) return;
+  for await (const piece of createReadStream(path, {
+    start,
+    end: start + length - 1,
+    highWaterMark: 1 << 20,
+  })) {
+    for (const sink of sinks) await sink(piece as Buffer);
+  }
+}
+
+/** An output file that hashes what it writes. */
+function output(path: string) {
+  const stream = createWriteStream(path);
+  const hash = createHash('sha256');
+  let bytes = 0;
+  return {
+    write: async (b: Buffer) => {
+      hash.update(b);
+      bytes += b.length;
+      if (!stream.write(b)) await once(stream, 'drain');
+    },
+    close: async () => {
+      stream.end();
+      await once(stream, 'close');
+      return { bytes, sha256: hash.digest('hex') };
+    },
+  };
+}
+
+/** Groups tensors into shards that stay within `max` bytes, headers included. */
+function planShards(h: GgufHeader, max: number): SourceTensor[][] {
+  const infoBytes = (t: SourceTensor) =>
+    8 + Buffer.byteLength(t.name) + 4 + 8 * t.shape.length + 4 + 8;
+  const shards: SourceTensor[][] = [];
+  let current: SourceTensor[] = [];
+  let size = 0;
+  const base = (i: number) => shardHeader(h, [], i, 99).length + h.alignment;
+  for (const t of h.tensors) {
+    const add = infoBytes(t) + paddedSpan(t, h.alignment);
+    if (base(shards.length) + add > max) {
+      throw new ModelLoaderError(
+        'INVALID_ARGUMENT',
+        `tensor ${t.name} alone needs ${add} bytes, more than --max-chunk-size ${max}`,
+      );
+    }
+    if (current.length > 0 && base(shards.length) + size + add > max) {
+      shards.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(t);
+    size += add;
+  }
+  if (current.length > 0) shards.push(current);
+  return shards;
+}
+
+function quantization(h: GgufHeader): string | undefined {
+  const fileType = (h.metadata as Record<string, { value: unknown }>)['general.file_type']?.value;
+  const names: Record<number, string> = {
+    0: 'F32',
+    1: 'F16',
+    2: 'Q4_0',
+    3: 'Q4_1',
+    7: 'Q8_0',
+    8: 'Q5_0',
+    9: 'Q5_1',
+    10: 'Q2_K',
+    11: 'Q3_K_S',
+    12: 'Q3_K_M',
+    13: 'Q3_K_L',
+    14: 'Q4_K_S',
+    15: 'Q4_K_M',
+    16: 'Q5_K_S',
+    17: 'Q5_K_M',
+    18: 'Q6_K',
+    32: 'BF16',
+  };
+  return typeof fileType === 'number' ? names[fileType] : undefined;
+}
+
+/**
+ * Packs a GGUF into chunks under the size limit and writes `manifest.json` beside them.
+ * `gguf-split` writes llama.cpp split shards (`NAME-0000i-of-0000N.gguf`, whole aligned tensors);
+ * `byte-chunks` writes plain byte ranges. Streams: memory use does not grow with the model.
+ */
+export async function pack(source: string, options: PackOptions): Promise<ModelManifest> {
+  const max = options.maxChunkBytes ?? Math.floor(1.9 * 1024 ** 3);
+  if (!(max > 0) || max >= MAX_CHUNK_BYTES) {
+    throw new ModelLoaderError(
+      'INVALID_ARGUMENT',
+      `--max-chunk-size must be positive and under 2 GiB, got ${max}`,
+    );
+  }
+  const layout = options.layout ?? 'gguf-split';
+  const fileBytes = (await stat(source)).size;
+  const header = await readGgufHeader(source, fileBytes);
+  const prefix = basename(source).replace(/\.gguf$/i, '');
+  await mkdir(options.out, { recursive: true });
+  const sourceHash = createHash('sha256');
+  const chunks: ModelManifest['chunks'] = [];
+  const log = options.log ?? (() => undefined);
+  if (layout === 'byte-chunks') {
+    const n = Math.ceil(fileBytes / max);
+    for (let i = 0; i < n; i++) {
+      const file = `${basename(source)}.part${String(i + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}`;
+      const out = output(join(options.out, file));
+      await copyRange(source, i * max, Math.min(max, fileBytes - i * max), [
+        out.write,
+        (b) => void sourceHash.update(b),
+      ]);
+      const { bytes, sha256 } = await out.close();
+      chunks.push({ file, bytes, sha256 });
+      log(`wrote ${file} (${bytes} bytes)`);
+    }
+  } else {
+    const plan = planShards(header, max);
+    await copyRange(source, 0, header.tensors[0]?.start ?? fileBytes, [
+      (b) => void sourceHash.update(b),
+    ]);
+    for (const [i, tensors] of plan.entries()) {
+      const file = shardName(prefix, i, plan.length);
+      const out = output(join(options.out, file));
+      await out.write(shardHeader(header, tensors, i, plan.length));
+      for (const t of tensors) {
+        await copyRange(source, t.start, t.span, [out.write, (b) => void sourceHash.update(b)]);
+        const zeros = pad(t.span, header.alignment);
+        if (zeros) await out.write(Buffer.alloc(zeros));
+      }
+      const { bytes, sha256 } = await out.close();
+      chunks.push({ file, bytes, sha256 });
+      log(`wrote ${file} (${bytes} bytes, ${tensors.length} tensors)`);
+    }
+  }
+  const quant = quantization(header);
+  const arch = (header.metadata as Record<string, { value: unknown }>)['general.architecture']
+    ?.value;
+  const manifest: ModelManifest = {
+    manifestVersion: 1,
+    model: {
+      id: options.id ?? prefix,
+      version: options.version ?? '1',
+      format: 'gguf',
+      ...(quant ? { quantization: quant } : {}),
+      ...(typeof arch === 'string' ? { architecture: arch } : {}),
+    },
+    layout,
+    totalBytes: chunks.reduce((s, c) => s + c.bytes, 0),
+    chunks,
+    source: { file: basename(source), bytes: fileBytes, sha256: sourceHash.digest('hex') },
+  };
+  await writeFile(join(options.out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  log(`wrote manifest.json (${chunks.length} chunks, ${manifest.totalBytes} bytes)`);
+  return manifest;
+}
