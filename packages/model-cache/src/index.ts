@@ -1,3 +1,6 @@
+export { ModelCache, openModelCache } from './model-cache.js';
+export type { CacheStats, CachedModelInfo, ModelCacheOptions } from './model-cache.js';
+export type { CacheManifest, ChunkRecord, ModelRecord } from './schema.js';
 export { estimateStorage } from './estimate-storage.js';
 export type { StorageEstimateResult } from './estimate-storage.js';
 export { ModelCacheError } from './errors.js';

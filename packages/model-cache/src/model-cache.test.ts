@@ -1,0 +1,231 @@
+import 'fake-indexeddb/auto';
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ModelCache, type ModelCacheOptions } from './model-cache.js';
+import type { CacheManifest } from './schema.js';
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const bytes = (n: number, seed: number) =>
+  Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
+
+function model(id: string, version: string, sizes: number[], seed = 0) {
+  const data = sizes.map((n, i) => bytes(n, seed + i));
+  const manifest: CacheManifest = {
+    manifestVersion: 1,
+    model: { id, version },
+    layout: 'gguf-split',
+    totalBytes: sizes.reduce((a, b) => a + b, 0),
+    chunks: data.map((d, i) => ({ file: `${id}-${i}.gguf`, bytes: d.length, sha256: sha(d) })),
+  };
+  return { manifest, blobs: data.map((d) => new Blob([d])) };
+}
+
+let n = 0;
+const cache = (options: ModelCacheOptions = {}) =>
+  new ModelCache({ dbName: `test-${++n}`, ...options });
+const quota = (available: number) => ({
+  estimate: async () => ({ usage: 0, quota: available }),
+});
+
+async function store(c: ModelCache, m: ReturnType<typeof model>) {
+  await c.open(m.manifest);
+  for (const [i, b] of m.blobs.entries()) await c.putChunk(m.manifest, i, b);
+  await c.complete(m.manifest);
+}
+
+describe('ModelCache', () => {
+  it('stores chunks, reports completeness and reads them back bit-identical', async () => {
+    const c = cache();
+    const m = model('a', '1', [1000, 2000, 500]);
+    expect(await c.has(m.manifest)).toBe(false);
+    await store(c, m);
+    expect(await c.has(m.manifest)).toBe(true);
+    const blobs = await c.getBlobs(m.manifest);
+    for (const [i, b] of blobs.entries())
+      expect(sha(new Uint8Array(await b.arrayBuffer()))).toBe(m.manifest.chunks[i]!.sha256);
+    const stats = await c.stats();
+    expect(stats.totalBytes).toBe(m.manifest.totalBytes);
+    expect(stats.models).toEqual([
+      expect.objectContaining({
+        id: 'a',
+        version: '1',
+        bytes: 3500,
+        totalBytes: 3500,
+        complete: true,
+        chunksStored: 3,
+        chunksTotal: 3,
+      }),
+    ]);
+  });
+
+  it('keeps what an interrupted download finished, and resumes', async () => {
+    const c = cache();
+    const m = model('p', '1', [100, 200, 300]);
+    await c.open(m.manifest);
+    await c.putChunk(m.manifest, 0, m.blobs[0]!);
+    // the tab closes here; a later load opens a new connection
+    const again = new ModelCache({ dbName: c.dbName });
+    expect(await again.has(m.manifest)).toBe(false);
+    expect(await again.getChunk(m.manifest, 0)).not.toBeNull();
+    expect(await again.getChunk(m.manifest, 1)).toBeNull();
+    await again.open(m.manifest);
+    await again.putChunk(m.manifest, 1, m.blobs[1]!);
+    await again.putChunk(m.manifest, 2, m.blobs[2]!);
+    await again.complete(m.manifest);
+    expect(await again.has(m.manifest)).toBe(true);
+  });
+
+  it('never marks a model complete with a chunk missing, and refuses chunks of the wrong size', async () => {
+    const c = cache();
+    const m = model('x', '1', [100, 200]);
+    await c.open(m.manifest);
+    await c.putChunk(m.manifest, 0, m.blobs[0]!);
+    await expect(c.complete(m.manifest)).rejects.toMatchObject({ code: 'INVALID_CHUNK' });
+    await expect(c.putChunk(m.manifest, 1, new Blob([new Uint8Array(5)]))).rejects.toMatchObject({
+      code: 'INVALID_CHUNK',
+    });
+    expect(await c.has(m.manifest)).toBe(false);
+    await expect(c.getBlobs(m.manifest)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('detects a corrupted chunk record and drops it so the loader fetches it again', async () => {
+    const c = cache();
+    const m = model('k', '1', [100, 200]);
+    await store(c, m);
+    const { openDB } = await import('idb');
+    const raw = await openDB(c.dbName);
+    await raw.put('chunks', {
+      modelId: 'k',
+      sha256: m.manifest.chunks[1]!.sha256,
+      bytes: 200,
+      data: new Blob([new Uint8Array(7)]),
+      storedAt: 0,
+    });
+    raw.close();
+    expect(await c.getChunk(m.manifest, 1)).toBeNull();
+    expect(await c.has(m.manifest)).toBe(false);
+  });
+
+  it('invalidates another version: keeps the old one until the new one is complete, shares equal chunks', async () => {
+    const c = cache();
+    const v1 = model('m', '1', [100, 200, 300], 0);
+    await store(c, v1);
+    // v2 shares chunk 0 (same bytes), changes the others
+    const v2 = model('m', '2', [100, 250, 300], 0);
+    v2.blobs[2] = new Blob([bytes(300, 99)]);
+    v2.manifest = {
+      ...v2.manifest,
+      chunks: v2.manifest.chunks.map((c, i) =>
+        i === 2 ? { ...c, sha256: sha(bytes(300, 99)) } : c,
+      ),
+    };
+    await c.open(v2.manifest);
+    expect(await c.getChunk(v2.manifest, 0)).not.toBeNull(); // shared: not downloaded again
+    expect(await c.has(v1.manifest)).toBe(false); // the record now describes v2
+    expect((await c.stats()).totalBytes).toBe(600); // v1's chunks still there
+    await c.putChunk(v2.manifest, 1, v2.blobs[1]!);
+    await c.putChunk(v2.manifest, 2, v2.blobs[2]!);
+    await c.complete(v2.manifest);
+    expect(await c.has(v2.manifest)).toBe(true);
+    expect((await c.stats()).totalBytes).toBe(v2.manifest.totalBytes); // stale v1 chunks dropped
+  });
+
+  it('deletes stale chunks first when the quota cannot hold both versions', async () => {
+    // A quota of 600 bytes whose usage is what the cache holds.
+    const c: ModelCache = cache({
+      storage: { estimate: async () => ({ usage: (await c.stats()).totalBytes, quota: 600 }) },
+    });
+    const v1 = model('q', '1', [200, 200], 1);
+    await store(c, v1);
+    const v2 = model('q', '2', [200, 250], 5);
+    await c.open(v2.manifest);
+    expect((await c.stats()).totalBytes).toBe(0);
+  });
+
+  it('fails early with QUOTA_EXCEEDED stating needed vs available, changing nothing', async () => {
+    const c = cache({ storage: quota(1000) });
+    const m = model('big', '1', [800, 800]);
+    const error = await c.open(m.manifest).catch((e) => e);
+    expect(error).toMatchObject({
+      code: 'QUOTA_EXCEEDED',
+      neededBytes: 1600,
+      availableBytes: 1000,
+    });
+    expect(error.message).toMatch(/needs 0\.0 MiB more, 0\.0 MiB available|needs .* available/);
+    expect(await c.list()).toEqual([]);
+  });
+
+  it('maps a quota error in the middle of a write to QUOTA_EXCEEDED and stays consistent', async () => {
+    const c = cache({ storage: quota(10_000) });
+    const m = model('w', '1', [100, 200]);
+    await c.open(m.manifest);
+    await c.putChunk(m.manifest, 0, m.blobs[0]!);
+    const db = await (c as unknown as { database(): Promise<{ put: unknown }> }).database();
+    const original = db.put;
+    db.put = () =>
+      Promise.reject(
+        Object.assign(new Error('The quota has been exceeded.'), { name: 'QuotaExceededError' }),
+      );
+    await expect(c.putChunk(m.manifest, 1, m.blobs[1]!)).rejects.toMatchObject({
+      code: 'QUOTA_EXCEEDED',
+      neededBytes: 200,
+    });
+    db.put = original;
+    expect(await c.has(m.manifest)).toBe(false);
+    expect(await c.getChunk(m.manifest, 0)).not.toBeNull();
+  });
+
+  it('evicts least-recently-used models down to keepBytes, deletes and clears', async () => {
+    const c = cache();
+    const a = model('a', '1', [100]);
+    const b = model('b', '1', [200], 3);
+    const d = model('d', '1', [300], 7);
+    await store(c, a);
+    await store(c, b);
+    await store(c, d);
+    await new Promise((r) => setTimeout(r, 5));
+    await c.getBlobs(a.manifest); // a is now the most recently used
+    expect(await c.evict({ keepBytes: 400 })).toEqual(['b']);
+    expect((await c.list()).map((m) => m.id).sort()).toEqual(['a', 'd']);
+    await c.delete('d');
+    expect((await c.stats()).totalBytes).toBe(100);
+    await c.clear();
+    expect(await c.stats()).toEqual({ models: [], totalBytes: 0 });
+  });
+
+  it('serialises loads of the same model with Web Locks, and runs without them', async () => {
+    const held = new Map<string, Promise<unknown>>();
+    const locks = {
+      request<T>(name: string, fn: () => Promise<T>): Promise<T> {
+        const prev = held.get(name) ?? Promise.resolve();
+        const next = prev.then(fn, fn);
+        held.set(
+          name,
+          next.catch(() => undefined),
+        );
+        return next;
+      },
+    };
+    const c = cache({ locks });
+    const m = model('l', '1', [10]);
+    const order: string[] = [];
+    await Promise.all([
+      c.withModelLock(m.manifest, async () => {
+        order.push('first:start');
+        await new Promise((r) => setTimeout(r, 20));
+        order.push('first:end');
+      }),
+      c.withModelLock(m.manifest, async () => void order.push('second')),
+    ]);
+    expect(order).toEqual(['first:start', 'first:end', 'second']);
+    expect(await cache().withModelLock(m.manifest, async () => 7)).toBe(7);
+  });
+
+  it('persist() and estimate() wrap navigator.storage', async () => {
+    const c = cache({
+      storage: { estimate: async () => ({ usage: 10, quota: 110 }), persist: async () => true },
+    });
+    expect(await c.persist()).toBe(true);
+    expect(await c.estimate()).toEqual({ usage: 10, quota: 110, available: 100 });
+  });
+});

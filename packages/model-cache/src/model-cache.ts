@@ -1,0 +1,381 @@
+import type { IDBPDatabase } from 'idb';
+import { estimateStorage, type StorageEstimateResult } from './estimate-storage.js';
+import { isQuotaError, mib, ModelCacheError } from './errors.js';
+import { openDatabase } from './open-database.js';
+import type { CacheManifest, CacheSchema, ChunkRecord, ModelRecord } from './schema.js';
+
+/** Browser services the cache uses; injectable for tests. */
+export interface ModelCacheOptions {
+  /** IndexedDB database name (default `tea-llm-cache`). */
+  dbName?: string;
+  /** `navigator.storage` (estimate, persist). */
+  storage?: {
+    estimate(): Promise<{ usage?: number; quota?: number }>;
+    persist?(): Promise<boolean>;
+  };
+  /** `navigator.locks`; without it, `withModelLock` runs the callback without a lock. */
+  locks?: { request<T>(name: string, callback: () => Promise<T>): Promise<T> };
+  /** How long an open blocked by another tab may wait (ms, default 10 000). */
+  blockedTimeoutMs?: number;
+}
+
+/** One model as `stats()` and `list()` report it. */
+export interface CachedModelInfo {
+  id: string;
+  version: string;
+  /** Bytes of this model's chunks present in the store. */
+  bytes: number;
+  totalBytes: number;
+  chunksStored: number;
+  chunksTotal: number;
+  complete: boolean;
+  createdAt: number;
+  lastUsedAt: number;
+}
+
+/** What the cache holds. */
+export interface CacheStats {
+  models: CachedModelInfo[];
+  /** Bytes of all chunks in the store. */
+  totalBytes: number;
+}
+
+const sameModel = (r: ModelRecord, m: CacheManifest) =>
+  r.version === m.model.version &&
+  r.chunkHashes.length === m.chunks.length &&
+  r.chunkHashes.every((h, i) => h === m.chunks[i]!.sha256);
+
+/**
+ * The IndexedDB model store. Satisfies model-loader's `ChunkStore` structurally (`open`,
+ * `getChunk`, `putChunk`, `complete`). Never reports a model complete unless every chunk is
+ * present with the manifest's size.
+ */
+export class ModelCache {
+  private db: Promise<IDBPDatabase<CacheSchema>> | undefined;
+  readonly dbName: string;
+
+  constructor(private readonly options: ModelCacheOptions = {}) {
+    this.dbName = options.dbName ?? 'tea-llm-cache';
+  }
+
+  private database(): Promise<IDBPDatabase<CacheSchema>> {
+    this.db ??= openDatabase(
+      this.dbName,
+      () => (this.db = undefined),
+      this.options.blockedTimeoutMs,
+    ).catch((e) => {
+      this.db = undefined;
+      throw e;
+    });
+    return this.db;
+  }
+
+  private storage() {
+    return (
+      this.options.storage ??
+      (globalThis as { navigator?: { storage?: ModelCacheOptions['storage'] } }).navigator?.storage
+    );
+  }
+
+  /** `navigator.storage.estimate()` with numbers that are always there. */
+  estimate(): Promise<StorageEstimateResult> {
+    return estimateStorage(this.storage());
+  }
+
+  /** Asks the browser to keep this origin's data under storage pressure; true when granted. */
+  async persist(): Promise<boolean> {
+    return (await this.storage()?.persist?.()) ?? false;
+  }
+
+  /**
+   * Registers `manifest` before a download: a stored model of the same id with another version
+   * or other chunk hashes is invalidated (its chunks shared with the new one are kept). Policy:
+   * the old complete version stays until the new one is complete when the quota allows both;
+   * otherwise its stale chunks are deleted first. Fails early with `QUOTA_EXCEEDED` (needed vs
+   * available) when the missing chunks cannot fit.
+   */
+  async open(manifest: CacheManifest): Promise<void> {
+    const db = await this.database();
+    const id = manifest.model.id;
+    const existing = await db.get('models', id);
+    const present = new Set(
+      (await db.getAllKeysFromIndex('chunks', 'by-model', id)).map((k) => k[1]),
+    );
+    const missing = manifest.chunks
+      .filter((c) => !present.has(c.sha256))
+      .reduce((s, c) => s + c.bytes, 0);
+    let available = Number.POSITIVE_INFINITY;
+    if (missing > 0 && this.storage()) available = (await this.estimate()).available;
+    const now = Date.now();
+    if (existing && sameModel(existing, manifest)) {
+      if (missing > available) throw this.quota(missing, available, id);
+      return;
+    }
+    const wanted = new Set(manifest.chunks.map((c) => c.sha256));
+    const stale = existing ? existing.chunkHashes.filter((h) => !wanted.has(h)) : [];
+    const keepOld = existing?.complete === true && missing <= available;
+    const freed = keepOld ? 0 : await this.bytesOf(id, stale);
+    // Fail before changing anything when even deleting the stale chunks would not make room.
+    if (missing > available + freed) throw this.quota(missing, available + freed, id);
+    if (!keepOld && stale.length > 0) await this.deleteChunks(id, stale);
+    await db.put('models', {
+      id,
+      version: manifest.model.version,
+      manifest: structuredCloneManifest(manifest),
+      chunkHashes: manifest.chunks.map((c) => c.sha256),
+      totalBytes: manifest.totalBytes,
+      complete: false,
+      ...(keepOld && existing
+        ? { previous: { version: existing.version, chunkHashes: existing.chunkHashes } }
+        : {}),
+      createdAt: existing?.createdAt ?? now,
+      lastUsedAt: now,
+    });
+  }
+
+  private quota(needed: number, available: number, id: string): ModelCacheError {
+    return new ModelCacheError(
+      'QUOTA_EXCEEDED',
+      `not enough storage for model "${id}": needs ${mib(needed)} more, ${mib(available)} available`,
+      { neededBytes: needed, availableBytes: available },
+    );
+  }
+
+  private async bytesOf(id: string, hashes: string[]): Promise<number> {
+    const db = await this.database();
+    let bytes = 0;
+    for (const h of hashes) bytes += (await db.get('chunks', [id, h]))?.bytes ?? 0;
+    return bytes;
+  }
+
+  /** The stored chunk `index` of `manifest` (matched by SHA-256), or null; a record whose size does not match is dropped. */
+  async getChunk(manifest: CacheManifest, index: number): Promise<Blob | null> {
+    const chunk = manifest.chunks[index];
+    if (!chunk) return null;
+    const db = await this.database();
+    const record = await db.get('chunks', [manifest.model.id, chunk.sha256]);
+    if (!record) return null;
+    if (
+      !(record.data instanceof Blob) ||
+      record.data.size !== chunk.bytes ||
+      record.bytes !== chunk.bytes
+    ) {
+      await db.delete('chunks', [manifest.model.id, chunk.sha256]); // corrupt: let the loader fetch it again
+      return null;
+    }
+    return record.data;
+  }
+
+  /** Stores chunk `index` (already verified by the loader) in its own transaction. */
+  async putChunk(manifest: CacheManifest, index: number, data: Blob): Promise<void> {
+    const chunk = manifest.chunks[index];
+    if (!chunk)
+      throw new ModelCacheError(
+        'INVALID_CHUNK',
+        `chunk ${index} is not in the manifest of "${manifest.model.id}"`,
+      );
+    if (data.size !== chunk.bytes) {
+      throw new ModelCacheError(
+        'INVALID_CHUNK',
+        `chunk ${index} of "${manifest.model.id}" is ${data.size} bytes, the manifest says ${chunk.bytes}`,
+      );
+    }
+    const db = await this.database();
+    const record: ChunkRecord = {
+      modelId: manifest.model.id,
+      sha256: chunk.sha256,
+      bytes: chunk.bytes,
+      data,
+      storedAt: Date.now(),
+    };
+    try {
+      await db.put('chunks', record);
+    } catch (cause) {
+      if (!isQuotaError(cause))
+        throw new ModelCacheError(
+          'DB_ERROR',
+          `storing chunk ${index} failed: ${(cause as Error).message}`,
+          { cause },
+        );
+      const { available } = await this.estimate().catch(() => ({ available: 0 }));
+      throw new ModelCacheError(
+        'QUOTA_EXCEEDED',
+        `storage quota exceeded while storing chunk ${index} of "${manifest.model.id}": needs ${mib(chunk.bytes)}, ${mib(available)} available`,
+        { cause, neededBytes: chunk.bytes, availableBytes: available },
+      );
+    }
+  }
+
+  /** Marks the model complete after checking every chunk is present with its size; then drops the previous version's stale chunks. */
+  async complete(manifest: CacheManifest): Promise<void> {
+    const db = await this.database();
+    const id = manifest.model.id;
+    for (const [i, c] of manifest.chunks.entries()) {
+      const record = await db.get('chunks', [id, c.sha256]);
+      if (!record || record.bytes !== c.bytes || record.data.size !== c.bytes) {
+        throw new ModelCacheError(
+          'INVALID_CHUNK',
+          `cannot mark "${id}" complete: chunk ${i} is missing or has the wrong size`,
+        );
+      }
+    }
+    const record = await db.get('models', id);
+    if (!record || !sameModel(record, manifest))
+      throw new ModelCacheError(
+        'NOT_FOUND',
+        `model "${id}" version ${manifest.model.version} was not opened in the cache`,
+      );
+    const wanted = new Set(record.chunkHashes);
+    const stale = record.previous?.chunkHashes.filter((h) => !wanted.has(h)) ?? [];
+    const { previous: _previous, ...rest } = record;
+    await db.put('models', { ...rest, complete: true, lastUsedAt: Date.now() });
+    if (stale.length) await this.deleteChunks(id, stale);
+  }
+
+  /** Whether exactly this model version is complete in the cache. */
+  async has(manifest: CacheManifest): Promise<boolean> {
+    const db = await this.database();
+    const record = await db.get('models', manifest.model.id);
+    if (!record?.complete || !sameModel(record, manifest)) return false;
+    const present = new Set(
+      (await db.getAllKeysFromIndex('chunks', 'by-model', manifest.model.id)).map((k) => k[1]),
+    );
+    return manifest.chunks.every((c) => present.has(c.sha256));
+  }
+
+  /** The chunks of a complete model as Blobs, in manifest order (no network). @throws `NOT_FOUND`. */
+  async getBlobs(manifest: CacheManifest): Promise<Blob[]> {
+    if (!(await this.has(manifest)))
+      throw new ModelCacheError(
+        'NOT_FOUND',
+        `model "${manifest.model.id}" version ${manifest.model.version} is not complete in the cache`,
+      );
+    const blobs: Blob[] = [];
+    for (let i = 0; i < manifest.chunks.length; i++) {
+      const blob = await this.getChunk(manifest, i);
+      if (!blob)
+        throw new ModelCacheError(
+          'NOT_FOUND',
+          `chunk ${i} of "${manifest.model.id}" is missing or corrupt; load the model again to repair it`,
+        );
+      blobs.push(blob);
+    }
+    await this.touch(manifest.model.id);
+    return blobs;
+  }
+
+  private async touch(id: string): Promise<void> {
+    const db = await this.database();
+    const record = await db.get('models', id);
+    if (record) await db.put('models', { ...record, lastUsedAt: Date.now() });
+  }
+
+  /** Every model in the cache, with what is stored of it. */
+  async list(): Promise<CachedModelInfo[]> {
+    const db = await this.database();
+    const models = await db.getAll('models');
+    const infos: CachedModelInfo[] = [];
+    for (const m of models) {
+      const chunks = await db.getAllFromIndex('chunks', 'by-model', m.id);
+      const mine = new Set(m.chunkHashes);
+      const stored = chunks.filter((c) => mine.has(c.sha256));
+      infos.push({
+        id: m.id,
+        version: m.version,
+        bytes: stored.reduce((s, c) => s + c.bytes, 0),
+        totalBytes: m.totalBytes,
+        chunksStored: stored.length,
+        chunksTotal: m.chunkHashes.length,
+        complete: m.complete,
+        createdAt: m.createdAt,
+        lastUsedAt: m.lastUsedAt,
+      });
+    }
+    return infos;
+  }
+
+  /** Models, their sizes and completeness, and the bytes of every stored chunk. */
+  async stats(): Promise<CacheStats> {
+    const db = await this.database();
+    const models = await this.list();
+    let totalBytes = 0;
+    let cursor = await db.transaction('chunks').store.openCursor();
+    while (cursor) {
+      totalBytes += cursor.value.bytes;
+      cursor = await cursor.continue();
+    }
+    return { models, totalBytes };
+  }
+
+  /** Removes a model and all its chunks. */
+  async delete(modelId: string): Promise<void> {
+    const db = await this.database();
+    const keys = await db.getAllKeysFromIndex('chunks', 'by-model', modelId);
+    const tx = db.transaction(['models', 'chunks'], 'readwrite');
+    await Promise.all([
+      tx.objectStore('models').delete(modelId),
+      ...keys.map((k) => tx.objectStore('chunks').delete(k)),
+      tx.done,
+    ]);
+  }
+
+  private async deleteChunks(modelId: string, hashes: string[]): Promise<void> {
+    const db = await this.database();
+    const tx = db.transaction('chunks', 'readwrite');
+    await Promise.all([...hashes.map((h) => tx.store.delete([modelId, h])), tx.done]);
+  }
+
+  /** Removes every model. */
+  async clear(): Promise<void> {
+    const db = await this.database();
+    const tx = db.transaction(['models', 'chunks'], 'readwrite');
+    await Promise.all([
+      tx.objectStore('models').clear(),
+      tx.objectStore('chunks').clear(),
+      tx.done,
+    ]);
+  }
+
+  /** Deletes least-recently-used models until the cache holds at most `keepBytes`; returns their ids. */
+  async evict({ keepBytes }: { keepBytes: number }): Promise<string[]> {
+    const models = (await this.list()).sort((a, b) => a.lastUsedAt - b.lastUsedAt);
+    let total = (await this.stats()).totalBytes;
+    const evicted: string[] = [];
+    for (const m of models) {
+      if (total <= keepBytes) break;
+      await this.delete(m.id);
+      total -= m.bytes;
+      evicted.push(m.id);
+    }
+    return evicted;
+  }
+
+  /**
+   * Runs `fn` holding a per-model Web Lock, so two tabs loading the same model do not both
+   * download it: the second waits, then finds it in the cache. Without Web Locks, runs `fn` as is.
+   */
+  async withModelLock<T>(manifest: CacheManifest, fn: () => Promise<T>): Promise<T> {
+    const locks =
+      this.options.locks ??
+      (globalThis as { navigator?: { locks?: ModelCacheOptions['locks'] } }).navigator?.locks;
+    if (!locks) return fn();
+    return locks.request(`${this.dbName}:${manifest.model.id}`, fn);
+  }
+
+  /** Closes the database connection. */
+  async close(): Promise<void> {
+    const db = this.db;
+    this.db = undefined;
+    (await db?.catch(() => undefined))?.close();
+  }
+}
+
+/** A plain copy of the manifest fields (IndexedDB cannot store functions or class instances). */
+function structuredCloneManifest(m: CacheManifest): CacheManifest {
+  return JSON.parse(JSON.stringify(m)) as CacheManifest;
+}
+
+/** Opens (lazily) the model cache. */
+export function openModelCache(options: ModelCacheOptions = {}): ModelCache {
+  return new ModelCache(options);
+}

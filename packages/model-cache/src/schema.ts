@@ -1,0 +1,43 @@
+import type { DBSchema } from 'idb';
+
+/** The manifest fields the cache needs; model-loader's parsed manifest satisfies it. */
+export interface CacheManifest {
+  manifestVersion: 1;
+  model: { id: string; version: string; format?: string; quantization?: string };
+  layout: 'gguf-split' | 'byte-chunks';
+  totalBytes: number;
+  chunks: ReadonlyArray<{ file: string; bytes: number; sha256: string }>;
+}
+
+/** One model: the manifest it was stored for and whether every chunk is there and verified. */
+export interface ModelRecord {
+  id: string;
+  version: string;
+  manifest: CacheManifest;
+  /** SHA-256 of each chunk, in order: the model's cache identity with id and version. */
+  chunkHashes: string[];
+  totalBytes: number;
+  /** True only once every chunk is present with the size and hash the manifest records. */
+  complete: boolean;
+  /** A previous complete version kept until this one is complete (when quota allowed it). */
+  previous?: { version: string; chunkHashes: string[] };
+  createdAt: number;
+  lastUsedAt: number;
+}
+
+/** One chunk: keyed by model id + content hash, stored as a Blob (disk-backed in browsers). */
+export interface ChunkRecord {
+  modelId: string;
+  sha256: string;
+  bytes: number;
+  data: Blob;
+  storedAt: number;
+}
+
+/** The database schema (version 1); `upgrade` in open-database.ts migrates to it. */
+export interface CacheSchema extends DBSchema {
+  models: { key: string; value: ModelRecord };
+  chunks: { key: [string, string]; value: ChunkRecord; indexes: { 'by-model': string } };
+}
+
+export const SCHEMA_VERSION = 1;
