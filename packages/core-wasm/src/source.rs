@@ -35,8 +35,8 @@ impl Source {
         Ok(Source { value, spans })
     }
 
-    /// Line and column of the node at `path` (for a mapping key: of the value).
-    pub fn pos(&self, path: &[Seg]) -> Option<Pos> {
+    /// The span-carrying node at `path`.
+    fn walk(&self, path: &[Seg]) -> Option<&MNode> {
         let mut node = self.spans.as_ref()?;
         for seg in path {
             node = match (seg, node) {
@@ -45,21 +45,18 @@ impl Source {
                 _ => return None,
             };
         }
-        let mark = node.span().start()?;
+        Some(node)
+    }
+
+    /// Line and column of the node at `path` (for a mapping key: of the value).
+    pub fn pos(&self, path: &[Seg]) -> Option<Pos> {
+        let mark = self.walk(path)?.span().start()?;
         Some(Pos { line: mark.line(), column: mark.column() })
     }
 
     /// Line and column of the key `key` itself inside the mapping at `path`.
     pub fn key_pos(&self, path: &[Seg], key: &str) -> Option<Pos> {
-        let mut node = self.spans.as_ref()?;
-        for seg in path {
-            node = match (seg, node) {
-                (Seg::Key(k), MNode::Mapping(m)) => m.get_node(k)?,
-                (Seg::Index(i), MNode::Sequence(s)) => s.get(*i)?,
-                _ => return None,
-            };
-        }
-        let MNode::Mapping(m) = node else { return None };
+        let MNode::Mapping(m) = self.walk(path)? else { return None };
         let (k, _) = m.iter().find(|(k, _)| k.as_str() == key)?;
         let mark = k.span().start()?;
         Some(Pos { line: mark.line(), column: mark.column() })

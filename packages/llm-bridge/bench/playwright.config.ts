@@ -1,24 +1,4 @@
-import { defineConfig } from '@playwright/test';
-import { chromiumLaunchOptions } from '../../../tools/chromium.js';
-
-const PORT = 4175;
+import { benchConfig } from '../../../tools/bench-playwright.js';
 
 /** Benchmarks (not tests): `pnpm --filter @the-edge-agent/llm-bridge bench`. */
-export default defineConfig({
-  testDir: '.',
-  testMatch: /\.bench\.ts$/,
-  workers: 1,
-  timeout: 15 * 60_000,
-  reporter: [['list']],
-  use: {
-    baseURL: `http://127.0.0.1:${PORT}`,
-    launchOptions: chromiumLaunchOptions(['--disable-gpu']),
-  },
-  webServer: {
-    command: `node tools/serve-static.mjs --root . --port ${PORT}`,
-    cwd: '../../..',
-    url: `http://127.0.0.1:${PORT}/package.json`,
-    reuseExistingServer: false,
-    stdout: 'ignore',
-  },
-});
+export default benchConfig(4175);

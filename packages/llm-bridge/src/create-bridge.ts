@@ -3,6 +3,7 @@ import { detectThreading } from './detect-threading.js';
 import { BridgeAbortError, LlmBridgeError } from './errors.js';
 import { runChat, runComplete } from './generate.js';
 import { mapWllamaError } from './map-wllama-error.js';
+import { raceAbort } from './race-abort.js';
 import { assertFitsWasmHeap } from './memory-limit.js';
 import { type BridgeLogger, isCpuDevice, NativeLogTap, quietLogger } from './native-log.js';
 import { SerialQueue } from './serial-queue.js';
@@ -63,16 +64,6 @@ const LOAD_REFUSED =
 function defaultWasmUrl(): string {
   // Bundlers see this pattern and emit the file; self-hosters pass `wasmUrl`.
   return new URL('../wasm/wllama.wasm', import.meta.url).href;
-}
-
-function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
-  if (!signal) return work;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new BridgeAbortError(what, { cause: signal.reason }));
-    if (signal.aborted) onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 /** A loaded-or-not wllama model with a request queue in front of it. */
@@ -144,7 +135,7 @@ export class LlmBridge {
               },
             },
           );
-      await abortable(work, opts.signal, 'loading the model');
+      await raceAbort(work, opts.signal, 'loading the model');
       // wllama can resolve even though llama.cpp refused the file (truncated or corrupt
       // tensors); llama.cpp's refusal only reaches the native log.
       const refusal = this.tap.take();

@@ -1,4 +1,5 @@
 import { BridgeAbortError } from './errors.js';
+import { raceAbort } from './race-abort.js';
 
 /**
  * Runs tasks one at a time, in the order they were queued. A model context serves one request
@@ -28,13 +29,7 @@ export class SerialQueue {
       return task();
     });
     this.tail = result.catch(() => undefined).finally(() => this.waiting--);
-    if (!signal) return result;
     // Reject right away on abort, even while an earlier request still runs.
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(new BridgeAbortError(what, { cause: signal.reason }));
-      if (signal.aborted) onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      result.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-    });
+    return raceAbort(result, signal, what);
   }
 }
