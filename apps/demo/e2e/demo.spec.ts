@@ -1,19 +1,142 @@
-import { expect, test } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { expect, type Page, test } from '@playwright/test';
 
-test('the built demo loads the engine (bundled wasm) and reports multi-thread isolation', async ({
-  page,
-}) => {
-  await page.goto('/apps/demo/dist/index.html');
-  await expect(page.locator('[data-field="status"]')).toHaveText('engine ready');
-  await expect(page.locator('[data-field="engine"]')).toHaveText(
-    /^v\d+\.\d+\.\d+ \(WebAssembly\)$/,
-  );
-  await expect(page.locator('[data-field="isolation"]')).toHaveText('yes');
+const ISOLATED = 'http://127.0.0.1:4173';
+const PLAIN = 'http://127.0.0.1:4174';
+const DEMO = '/apps/demo/dist/index.html';
+const fixtures = fileURLToPath(new URL('./.fixtures/', import.meta.url));
+
+// A second version of the demo's model (same id, version 2, other weights) for the
+// invalidation test, packed like the default one.
+test.beforeAll(() => {
+  if (existsSync(`${fixtures}tiny-test-model/manifest.json`)) return;
+  const script = fileURLToPath(new URL('../scripts/make-test-model.mjs', import.meta.url));
+  execFileSync(process.execPath, [script, '--out', fixtures, '--version', '2', '--seed', '9']);
 });
 
-test('without COOP/COEP the demo still runs and says it is single-thread', async ({ page }) => {
-  await page.goto('http://127.0.0.1:4174/apps/demo/dist/index.html');
-  await expect(page.locator('[data-field="status"]')).toHaveText('engine ready');
+/** Fails the test on any request that leaves the local test servers. */
+function offline(page: Page): string[] {
+  const requests: string[] = [];
+  page.on('request', (r) => {
+    requests.push(r.url());
+    const url = new URL(r.url());
+    if (url.protocol.startsWith('http') && url.hostname !== '127.0.0.1') {
+      throw new Error(`request to another origin: ${r.url()}`);
+    }
+  });
+  return requests;
+}
+
+async function loadModel(page: Page, manifest?: string) {
+  if (manifest) await page.fill('#manifest-url', manifest);
+  await page.click('#load');
+  await expect(page.locator('#progress-text')).toHaveAttribute('data-state', 'ready', {
+    timeout: 60_000,
+  });
+}
+
+async function run(page: Page, example: string, state?: string) {
+  await page.selectOption('#example', { label: example });
+  if (state) await page.fill('#state', state);
+  await page.click('#run');
+  await expect(page.locator('#final')).toHaveAttribute('data-state', /done|error/, {
+    timeout: 60_000,
+  });
+  await expect(page.locator('#error')).toBeHidden();
+  return JSON.parse((await page.textContent('#final')) ?? '{}') as Record<string, unknown>;
+}
+
+test('loads the packed multi-chunk model, runs simple chat with streamed tokens, and stays offline', async ({
+  page,
+}) => {
+  const requests = offline(page);
+  await page.goto(`${ISOLATED}${DEMO}`);
+  await loadModel(page);
+  await expect(page.locator('[data-field="source"]')).toHaveText('downloaded and verified');
+  expect(requests.filter((u) => u.endsWith('.gguf'))).toHaveLength(3);
+  const state = await run(page, 'simple chat');
+  const answer = state['answer'] as { content: string; usage: { completion_tokens: number } };
+  expect(answer.content.length).toBeGreaterThan(0);
+  expect(answer.usage.completion_tokens).toBeGreaterThan(0);
+  await expect(page.locator('#tokens')).toHaveText(answer.content);
+  await expect(page.locator('#timeline li')).toHaveText([
+    'node_start chat (step 1)',
+    'node_end chat (step 1)',
+  ]);
+  await page.screenshot({ path: 'test-results/demo-after-run.png', fullPage: true });
+});
+
+test('conditional and parallel workflows run on the model', async ({ page }) => {
+  offline(page);
+  await page.goto(`${ISOLATED}${DEMO}`);
+  await loadModel(page);
+  const routed = await run(page, 'conditional routing', '{"message":"hi"}');
+  expect(routed['length']).toBe(2);
+  expect(typeof (routed['reply'] as { content: string }).content).toBe('string');
+  const fanned = await run(page, 'parallel fan-out');
+  const views = fanned['views'] as Record<string, { content: string }>;
+  expect(Object.keys(views).sort()).toEqual(['cons', 'pros']);
+  expect(fanned['summary']).toBe(`${views['pros']!.content} / ${views['cons']!.content}`);
+});
+
+test('a reload loads the model from IndexedDB with zero chunk requests; stats match the manifest', async ({
+  page,
+}) => {
+  await page.goto(`${ISOLATED}${DEMO}`);
+  await page.click('#clear-cache');
+  await loadModel(page);
+  const manifest = (await (
+    await page.request.get(`${ISOLATED}/apps/demo/dist/models/tiny-test-model/manifest.json`)
+  ).json()) as { totalBytes: number };
+  await page.reload();
+  const requests = offline(page);
+  await loadModel(page);
+  expect(requests.filter((u) => u.endsWith('.gguf'))).toEqual([]);
+  await expect(page.locator('[data-field="source"]')).toHaveText('IndexedDB cache');
+  await expect(page.locator('#cache')).toHaveAttribute('data-bytes', String(manifest.totalBytes));
+  await expect(page.locator('#cache')).toContainText('tiny-test-model v1');
+});
+
+test('bumping the manifest version re-downloads and drops the old chunks', async ({ page }) => {
+  await page.goto(`${ISOLATED}${DEMO}`);
+  await page.click('#clear-cache');
+  await loadModel(page);
+  const v2 = (await (
+    await page.request.get(`${ISOLATED}/apps/demo/e2e/.fixtures/tiny-test-model/manifest.json`)
+  ).json()) as { totalBytes: number };
+  const requests = offline(page);
+  await loadModel(page, '/apps/demo/e2e/.fixtures/tiny-test-model/manifest.json');
+  expect(requests.filter((u) => u.endsWith('.gguf'))).toHaveLength(3);
+  await expect(page.locator('[data-field="model"]')).toContainText('v2');
+  await expect(page.locator('#cache')).toHaveAttribute('data-models', '1');
+  await expect(page.locator('#cache')).toHaveAttribute('data-bytes', String(v2.totalBytes));
+});
+
+test('without COOP/COEP the same workflow runs single-thread; with them, multi-thread', async ({
+  page,
+}) => {
+  offline(page);
+  await page.goto(`${PLAIN}${DEMO}`);
   await expect(page.locator('[data-field="isolation"]')).toHaveText('no');
-  await expect(page.locator('[data-field="threads"]')).toHaveText('1 (single-thread)');
+  await loadModel(page);
+  await expect(page.locator('[data-field="model-threads"]')).toHaveText('1 (single-thread)');
+  expect(
+    ((await run(page, 'simple chat'))['answer'] as { content: string }).content.length,
+  ).toBeGreaterThan(0);
+  await page.goto(`${ISOLATED}${DEMO}`);
+  await expect(page.locator('[data-field="isolation"]')).toHaveText('yes');
+  await loadModel(page);
+  await expect(page.locator('[data-field="model-threads"]')).toHaveText(/^2 \(multi-thread\)$/);
+});
+
+test('a workflow error is shown in plain words with its YAML line', async ({ page }) => {
+  await page.goto(`${ISOLATED}${DEMO}`);
+  await loadModel(page);
+  await page.fill('#yaml', 'name: broken\nnodes:\n  - name: a\n    uses: llm.cal\n');
+  await page.click('#run');
+  await expect(page.locator('#error')).toHaveText(
+    /^UNKNOWN_ACTION: line 4, column 11: node 'a': unknown action 'llm.cal' \(did you mean 'llm.call'\?\)/,
+  );
 });

@@ -1,26 +1,185 @@
-import { initYamlEngine, runtimeInfo } from '@the-edge-agent/sdk';
+import {
+  clearModelCache,
+  exampleWorkflows,
+  executeLlmYaml,
+  getModelCacheStats,
+  initTeaLlm,
+  initYamlEngine,
+  runtimeInfo,
+  type Tea,
+  type WorkflowEvent,
+} from '@the-edge-agent/sdk';
+import { errorLine, formatBytes, progressLine } from './format.js';
 import { runtimeRows } from './runtime-rows.js';
 
-const panel = document.querySelector<HTMLDListElement>('#runtime');
+// Everything here inserts text (textContent), never markup: model output is untrusted.
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const DEFAULT_MANIFEST = './models/tiny-test-model/manifest.json';
 
-function show(rows: { field: string; label: string; value: string }[]): void {
-  if (!panel) return;
-  panel.replaceChildren(
-    ...rows.flatMap((row) => {
+function rows(list: HTMLElement, items: Array<[string, string, string?]>): void {
+  list.replaceChildren(
+    ...items.flatMap(([label, value, field]) => {
       const dt = document.createElement('dt');
-      dt.textContent = row.label;
+      dt.textContent = label;
       const dd = document.createElement('dd');
-      dd.dataset['field'] = row.field;
-      dd.textContent = row.value;
+      dd.textContent = value;
+      if (field) dd.dataset['field'] = field;
       return [dt, dd];
     }),
   );
 }
 
-try {
-  await initYamlEngine();
-  show(runtimeRows(runtimeInfo()));
-} catch (error) {
-  const message = error instanceof Error ? error.message : String(error);
-  show([{ field: 'status', label: 'Status', value: `failed: ${message}` }]);
+async function showCache(): Promise<void> {
+  const box = $('cache');
+  try {
+    const stats = await getModelCacheStats();
+    const estimate = await navigator.storage?.estimate?.();
+    const lines = stats.models.map(
+      (m) =>
+        `${m.id} v${m.version}: ${formatBytes(m.bytes)} of ${formatBytes(m.totalBytes)}, ${m.complete ? 'complete' : 'incomplete'}`,
+    );
+    if (lines.length === 0) lines.push('No model cached.');
+    if (estimate?.quota)
+      lines.push(
+        `Storage: ${formatBytes(estimate.usage ?? 0)} used of ${formatBytes(estimate.quota)} quota`,
+      );
+    box.textContent = lines.join('\n');
+    box.dataset['models'] = String(stats.models.length);
+    box.dataset['bytes'] = String(stats.totalBytes);
+  } catch (error) {
+    box.textContent = `Cache unavailable: ${errorLine(error)}`;
+  }
 }
+
+function selectExample(index: number): void {
+  const example = exampleWorkflows[index];
+  if (!example) return;
+  $<HTMLTextAreaElement>('yaml').value = example.yaml;
+  $<HTMLTextAreaElement>('state').value = JSON.stringify(example.state);
+}
+
+let tea: Tea | undefined;
+let controller: AbortController | undefined;
+
+async function loadModel(manifestUrl: string): Promise<void> {
+  const status = $('progress-text');
+  const bar = $<HTMLProgressElement>('progress');
+  $<HTMLButtonElement>('load').disabled = true;
+  bar.hidden = false;
+  try {
+    tea = await initTeaLlm({
+      manifestUrl,
+      onProgress: (p) => {
+        status.textContent = progressLine(p);
+        if ('totalBytes' in p && p.totalBytes) bar.value = (p.loadedBytes ?? 0) / p.totalBytes;
+        if (p.phase === 'ready') bar.value = 1;
+      },
+    });
+    const info = tea.info();
+    status.dataset['state'] = 'ready';
+    rows($('model-info'), [
+      [
+        'Model',
+        `${info.manifest?.id ?? info.model.name} v${info.manifest?.version ?? '?'} (${info.model.architecture})`,
+        'model',
+      ],
+      ['Size', formatBytes(info.model.modelBytes), 'size'],
+      ['Source', info.fromCache ? 'IndexedDB cache' : 'downloaded and verified', 'source'],
+      [
+        'Threads',
+        `${info.model.threads} (${info.model.multiThread ? 'multi-thread' : 'single-thread'})`,
+        'model-threads',
+      ],
+      ['WebGPU', info.model.webgpu ? 'yes' : 'no', 'webgpu'],
+      ['Context', `${info.model.nCtx} tokens`, 'ctx'],
+    ]);
+    $<HTMLButtonElement>('run').disabled = false;
+  } catch (error) {
+    status.dataset['state'] = 'error';
+    status.textContent = `Could not load the model: ${errorLine(error)}`;
+  } finally {
+    $<HTMLButtonElement>('load').disabled = false;
+    await showCache();
+  }
+}
+
+async function runWorkflow(): Promise<void> {
+  const errorBox = $('error');
+  const tokens = $('tokens');
+  const timeline = $('timeline');
+  const final = $('final');
+  errorBox.hidden = true;
+  tokens.textContent = '';
+  final.textContent = '';
+  delete final.dataset['state'];
+  timeline.replaceChildren();
+  let state: Record<string, unknown>;
+  try {
+    state = JSON.parse($<HTMLTextAreaElement>('state').value || '{}') as Record<string, unknown>;
+  } catch (error) {
+    errorBox.textContent = `The initial state is not valid JSON: ${(error as Error).message}`;
+    errorBox.hidden = false;
+    return;
+  }
+  controller = new AbortController();
+  $<HTMLButtonElement>('run').disabled = true;
+  $<HTMLButtonElement>('stop').disabled = false;
+  const onEvent = (event: WorkflowEvent) => {
+    if (event.type === 'token') {
+      tokens.textContent += event.text;
+      return;
+    }
+    const li = document.createElement('li');
+    li.textContent =
+      event.type === 'error'
+        ? `error in ${event.node}: ${event.code}`
+        : `${event.type} ${event.node} (step ${event.step})`;
+    timeline.append(li);
+  };
+  try {
+    const result = await executeLlmYaml($<HTMLTextAreaElement>('yaml').value, state, {
+      onEvent,
+      signal: controller.signal,
+    });
+    final.textContent = JSON.stringify(result, null, 2);
+    final.dataset['state'] = 'done';
+  } catch (error) {
+    errorBox.textContent = errorLine(error);
+    errorBox.hidden = false;
+    final.dataset['state'] = 'error';
+  } finally {
+    $<HTMLButtonElement>('run').disabled = false;
+    $<HTMLButtonElement>('stop').disabled = true;
+  }
+}
+
+async function main(): Promise<void> {
+  try {
+    await initYamlEngine();
+    rows(
+      $('runtime'),
+      runtimeRows(runtimeInfo()).map((r) => [r.label, r.value, r.field]),
+    );
+  } catch (error) {
+    rows($('runtime'), [['Status', `failed: ${errorLine(error)}`, 'status']]);
+  }
+  const select = $<HTMLSelectElement>('example');
+  exampleWorkflows.forEach((e, i) => select.append(new Option(e.name, String(i))));
+  select.addEventListener('change', () => selectExample(Number(select.value)));
+  selectExample(0);
+  const manifest = new URLSearchParams(location.search).get('manifest');
+  $<HTMLInputElement>('manifest-url').value = manifest ?? DEFAULT_MANIFEST;
+  $('model-hint').textContent = manifest
+    ? 'Model from the ?manifest= parameter.'
+    : 'Default: a tiny random-weight test model generated by the build. It loads in a second, and its output is gibberish by design; pass ?manifest=URL for a real model.';
+  $('model-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void loadModel($<HTMLInputElement>('manifest-url').value);
+  });
+  $('run').addEventListener('click', () => void runWorkflow());
+  $('stop').addEventListener('click', () => controller?.abort());
+  $('clear-cache').addEventListener('click', () => void clearModelCache().then(showCache));
+  await showCache();
+}
+
+void main();

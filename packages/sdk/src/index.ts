@@ -1,7 +1,43 @@
+// Handle-based API
+export { createTea, Tea } from './create-tea.js';
+export type { GenerateOptions, TeaInfo } from './create-tea.js';
+export type { TeaLlmConfig, TeaProgress } from './config.js';
+export { bundledManifestUrl } from './config.js';
+
+// The product spec's functions and the upstream TEA browser package's names (default handle)
+export {
+  callLlm,
+  chat,
+  chatStream,
+  clearModelCache,
+  disposeLlm,
+  embed,
+  embedText,
+  executeLlmYaml,
+  getModelCacheStats,
+  initLlm,
+  initTeaLlm,
+  isLlmReady,
+  isModelCached,
+  loadBundledModel,
+} from './legacy.js';
 export { initYamlEngine } from './init-yaml-engine.js';
 export type { YamlEngineInfo } from './init-yaml-engine.js';
 export { runtimeInfo } from './runtime-info.js';
 export type { RuntimeInfo } from './runtime-info.js';
+
+// The engine, for workflows without a model or with your own handler
+export { executeYaml, renderTemplate, validateYaml, Workflow } from '@the-edge-agent/core-wasm';
+export type {
+  LlmCallResult,
+  RunOptions,
+  ValidationProblem,
+  WorkflowEvent,
+  WorkflowState,
+} from '@the-edge-agent/core-wasm';
+export type { BridgeInfo, ChatMessage, CompletionResult } from '@the-edge-agent/llm-bridge';
+export type { CacheStats, CachedModelInfo } from '@the-edge-agent/model-cache';
+export type { LoadProgress, ModelManifest } from '@the-edge-agent/model-loader';
 
 // Errors of the layers, so callers can branch on `error.code` with one import.
 export { CoreWasmError } from '@the-edge-agent/core-wasm';
@@ -10,4 +46,9 @@ export { ModelLoaderError } from '@the-edge-agent/model-loader';
 export type { ModelLoaderErrorCode } from '@the-edge-agent/model-loader';
 export { ModelCacheError } from '@the-edge-agent/model-cache';
 export type { ModelCacheErrorCode } from '@the-edge-agent/model-cache';
-export type { ThreadingDecision } from '@the-edge-agent/llm-bridge';
+export { LlmBridgeError, ModelTooLargeError } from '@the-edge-agent/llm-bridge';
+export type { LlmBridgeErrorCode, ThreadingDecision } from '@the-edge-agent/llm-bridge';
+
+// Example workflows (the engine's corpus)
+export { exampleWorkflows } from './examples.js';
+export type { ExampleWorkflow } from './examples.js';

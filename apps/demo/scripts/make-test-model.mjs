@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// Generates the demo's default model: a tiny random-weight llama GGUF (test-fixtures), packed
+// by `tea-model pack` into several gguf-split shards + manifest.json under
+// public/models/<id>/, which Vite copies into the build. Deterministic; skipped when present.
+//   node scripts/make-test-model.mjs [--out public/models] [--id tiny-test-model] [--version 1] [--seed 1]
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { writeTinyLlama } from '@the-edge-agent/test-fixtures';
+
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string', default: new URL('../public/models', import.meta.url).pathname },
+    id: { type: 'string', default: 'tiny-test-model' },
+    version: { type: 'string', default: '1' },
+    seed: { type: 'string', default: '1' },
+  },
+});
+const dir = join(values.out, values.id);
+if (existsSync(join(dir, 'manifest.json'))) process.exit(0);
+const require = createRequire(import.meta.url);
+const cli = join(
+  dirname(require.resolve('@the-edge-agent/model-loader/package.json')),
+  'dist/cli/main.js',
+);
+const work = join(values.out, `.${values.id}-src`);
+mkdirSync(work, { recursive: true });
+const source = join(work, `${values.id}.gguf`);
+await writeTinyLlama(source, {
+  seed: Number(values.seed),
+  name: `${values.id} (tiny random-weight test model)`,
+});
+execFileSync(
+  process.execPath,
+  [
+    cli,
+    'pack',
+    source,
+    '--out',
+    dir,
+    '--max-chunk-size',
+    '200K',
+    '--id',
+    values.id,
+    '--model-version',
+    values.version,
+  ],
+  { stdio: 'inherit' },
+);
+rmSync(work, { recursive: true, force: true });

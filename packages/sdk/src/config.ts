@@ -1,0 +1,49 @@
+import type { InitInput } from '@the-edge-agent/core-wasm';
+import type { WebGpuMode } from '@the-edge-agent/llm-bridge';
+import type { LoadProgress, ModelManifest } from '@the-edge-agent/model-loader';
+
+/** Progress of `initTeaLlm` / `createTea`: the download (or cache read), then the model load. */
+export type TeaProgress =
+  | ({ phase: 'download' } & LoadProgress & { etaSeconds: number | null })
+  | { phase: 'load'; loadedBytes: number; totalBytes: number }
+  | { phase: 'ready'; fromCache: boolean };
+
+/** How to set up the runtime. Every field is optional. */
+export interface TeaLlmConfig {
+  /** URL of a model manifest (chunks, hashes), relative to the page. Default: the bundled model. */
+  manifestUrl?: string | URL;
+  /** A manifest object instead of a URL (its chunk files resolve against `manifestBaseUrl`). */
+  manifest?: ModelManifest;
+  /** Base URL for a `manifest` object's chunk files (default: the page). */
+  manifestBaseUrl?: string | URL;
+  /** A single GGUF file (under 2 GB) instead of a manifest: loaded directly, not cached. */
+  modelUrl?: string | URL;
+  /** Keep the model in IndexedDB and start from it next time (default true). */
+  useCache?: boolean;
+  /** IndexedDB database name of the cache (default `tea-llm-cache`). */
+  cacheName?: string;
+  /** Inference threads (default `navigator.hardwareConcurrency`; used only when cross-origin isolated). */
+  threads?: number | 'auto';
+  /** Context size in tokens (default 2048). */
+  nCtx?: number;
+  /** GPU offload through WebGPU (default `'auto'`). */
+  webgpu?: WebGpuMode;
+  /** Other origins chunks may come from (default: only the manifest's own). */
+  allowedOrigins?: string[];
+  /** Progress of the download and of the model load. */
+  onProgress?: (progress: TeaProgress) => void;
+  /** Cancels the download or load. */
+  signal?: AbortSignal;
+  /** Self-hosting: where the engine's `.wasm` and wllama's `.wasm` are served from. */
+  wasmPaths?: { engine?: InitInput; wllama?: string | URL };
+}
+
+/** Where the bundled model's manifest is: `models/manifest.json` beside the sdk's files. */
+export function bundledManifestUrl(): URL {
+  return new URL('../models/manifest.json', import.meta.url);
+}
+
+/** The page's location, for resolving relative URLs (Node has none). */
+export function pageUrl(): string | undefined {
+  return (globalThis as { location?: { href: string } }).location?.href;
+}

@@ -1,0 +1,116 @@
+import {
+  llmCallAsync,
+  setLlmHandler,
+  type LlmCallResult,
+  type RunOptions,
+  type WorkflowState,
+} from '@the-edge-agent/core-wasm';
+import type { CompletionResult } from '@the-edge-agent/llm-bridge';
+import { openModelCache, type CacheStats } from '@the-edge-agent/model-cache';
+import type { ModelManifest } from '@the-edge-agent/model-loader';
+import { resolveManifest } from './acquire-model.js';
+import { bundledManifestUrl, type TeaLlmConfig } from './config.js';
+import { createTea, type GenerateOptions, type Tea } from './create-tea.js';
+
+// The product spec's function API and the upstream TEA browser package's names, as thin
+// wrappers over one default handle.
+let current: Tea | undefined;
+let cacheName: string | undefined;
+
+function handle(): Tea {
+  if (!current || current.isDisposed)
+    throw new Error('no model is loaded: call initTeaLlm() (or initLlm()) first');
+  return current;
+}
+
+/** Loads the engine and the model (cached in IndexedDB) and makes it the default for the functions below. */
+export async function initTeaLlm(config: TeaLlmConfig = {}): Promise<Tea> {
+  const next = await createTea(config);
+  await current?.dispose();
+  current = next;
+  cacheName = config.cacheName;
+  return next;
+}
+
+/** Runs a YAML workflow with the default model; `initialState` may be an object or a JSON string. */
+export async function executeLlmYaml(
+  yaml: string,
+  initialState: WorkflowState | string = {},
+  options: RunOptions = {},
+): Promise<unknown> {
+  const tea = handle();
+  if (typeof initialState === 'string')
+    return JSON.stringify(await tea.run(yaml, JSON.parse(initialState) as WorkflowState, options));
+  return tea.run(yaml, initialState, options);
+}
+
+/** `initTeaLlm` with the model bundled next to the package (`models/manifest.json`). */
+export function loadBundledModel(
+  options: Omit<TeaLlmConfig, 'manifestUrl' | 'manifest' | 'modelUrl'> = {},
+): Promise<Tea> {
+  return initTeaLlm({ ...options, manifestUrl: bundledManifestUrl() });
+}
+
+/** Whether a model (default: the bundled one) is complete in the cache. */
+export async function isModelCached(manifest?: ModelManifest | string | URL): Promise<boolean> {
+  const parsed = await resolveManifest(
+    manifest === undefined
+      ? {}
+      : typeof manifest === 'string' || manifest instanceof URL
+        ? { manifestUrl: manifest }
+        : { manifest },
+  );
+  return openModelCache(cacheName ? { dbName: cacheName } : {}).has(parsed);
+}
+
+/** Deletes every cached model. */
+export function clearModelCache(): Promise<void> {
+  return openModelCache(cacheName ? { dbName: cacheName } : {}).clear();
+}
+
+/** What the cache holds: models, sizes, completeness. */
+export function getModelCacheStats(): Promise<CacheStats> {
+  return openModelCache(cacheName ? { dbName: cacheName } : {}).stats();
+}
+
+/** Upstream name of `initTeaLlm`. Also registers the engine's LLM handler, so YAML `llm.call` works. */
+export const initLlm = initTeaLlm;
+
+/** One chat turn with the default model. */
+export function chat(prompt: string, options: GenerateOptions = {}): Promise<CompletionResult> {
+  return handle().chat(prompt, options);
+}
+
+/** A chat turn that streams its text to `onToken`. */
+export function chatStream(
+  prompt: string,
+  onToken: (text: string) => void,
+  options: GenerateOptions = {},
+): Promise<CompletionResult> {
+  return handle().chat(prompt, { ...options, onToken });
+}
+
+/** The default model's embedding of a text. */
+export function embed(text: string): Promise<number[]> {
+  return handle().embed(text);
+}
+
+/** Upstream name of `embed`. */
+export const embedText = embed;
+
+/** Whether a default model is loaded. */
+export function isLlmReady(): boolean {
+  return current !== undefined && !current.isDisposed;
+}
+
+/** Unloads the default model. */
+export async function disposeLlm(): Promise<void> {
+  await current?.dispose();
+  current = undefined;
+}
+
+/** Calls the LLM as a workflow's `llm.call` node would (same defaults, same result shape). */
+export async function callLlm(params: Parameters<typeof llmCallAsync>[0]): Promise<LlmCallResult> {
+  setLlmHandler(handle().llmHandler());
+  return llmCallAsync(params);
+}
