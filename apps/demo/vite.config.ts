@@ -8,7 +8,12 @@ const isolationHeaders = {
 
 export default defineConfig({
   base: './',
-  build: { target: 'es2022', sourcemap: true },
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    // The demo, and a benchmark page (bench/) that also holds raw wllama for comparison.
+    rollupOptions: { input: { main: 'index.html', bench: 'bench/index.html' } },
+  },
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
 });

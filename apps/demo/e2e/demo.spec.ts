@@ -140,3 +140,23 @@ test('a workflow error is shown in plain words with its YAML line', async ({ pag
     /^UNKNOWN_ACTION: line 4, column 11: node 'a': unknown action 'llm.cal' \(did you mean 'llm.call'\?\)/,
   );
 });
+
+test('loads local GGUF shards picked with the file input (no download, not cached)', async ({
+  page,
+}) => {
+  const requests = offline(page);
+  await page.goto(`${ISOLATED}${DEMO}`);
+  const dir = fileURLToPath(new URL('../dist/models/tiny-test-model/', import.meta.url));
+  await page.setInputFiles(
+    '#model-files',
+    [3, 1, 2].map((i) => `${dir}tiny-test-model-0000${i}-of-00003.gguf`),
+  );
+  await expect(page.locator('#progress-text')).toHaveAttribute('data-state', 'ready', {
+    timeout: 60_000,
+  });
+  await expect(page.locator('[data-field="source"]')).toHaveText('local file(s), not cached');
+  expect(requests.filter((u) => u.endsWith('.gguf'))).toEqual([]);
+  expect(
+    ((await run(page, 'simple chat'))['answer'] as { content: string }).content.length,
+  ).toBeGreaterThan(0);
+});

@@ -3,12 +3,13 @@
 // by `tea-model pack` into several gguf-split shards + manifest.json under
 // public/models/<id>/, which Vite copies into the build. Deterministic; skipped when present.
 //   node scripts/make-test-model.mjs [--out public/models] [--id tiny-test-model] [--version 1] [--seed 1]
+//     [--size MiB] [--max-chunk-size 200K]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeTinyLlama } from '@the-edge-agent/test-fixtures';
+import { buildVocab, shapeForSize, writeTinyLlama } from '@the-edge-agent/test-fixtures';
 
 const { values } = parseArgs({
   options: {
@@ -16,6 +17,8 @@ const { values } = parseArgs({
     id: { type: 'string', default: 'tiny-test-model' },
     version: { type: 'string', default: '1' },
     seed: { type: 'string', default: '1' },
+    size: { type: 'string' },
+    'max-chunk-size': { type: 'string', default: '200K' },
   },
 });
 const dir = join(values.out, values.id);
@@ -31,6 +34,9 @@ const source = join(work, `${values.id}.gguf`);
 await writeTinyLlama(source, {
   seed: Number(values.seed),
   name: `${values.id} (tiny random-weight test model)`,
+  ...(values.size
+    ? { shape: shapeForSize(Number(values.size) * 2 ** 20, buildVocab().tokens.length) }
+    : {}),
 });
 execFileSync(
   process.execPath,
@@ -41,7 +47,7 @@ execFileSync(
     '--out',
     dir,
     '--max-chunk-size',
-    '200K',
+    values['max-chunk-size'],
     '--id',
     values.id,
     '--model-version',

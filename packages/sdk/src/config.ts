@@ -18,6 +18,8 @@ export interface TeaLlmConfig {
   manifestBaseUrl?: string | URL;
   /** A single GGUF file (under 2 GB) instead of a manifest: loaded directly, not cached. */
   modelUrl?: string | URL;
+  /** Local GGUF files (one model, or its gguf-split shards in order), e.g. from a file picker: loaded directly, not cached. */
+  modelFiles?: Blob[];
   /** Keep the model in IndexedDB and start from it next time (default true). */
   useCache?: boolean;
   /** IndexedDB database name of the cache (default `tea-llm-cache`). */

@@ -168,6 +168,14 @@ export async function createTea(config: TeaLlmConfig = {}): Promise<Tea> {
     config.onProgress?.({ phase: 'ready', fromCache: false });
     return new Tea(bridge, undefined, { fromCache: false });
   }
+  if (config.modelFiles?.length) {
+    await bridge.load(config.modelFiles, {
+      ...signal,
+      onProgress: (p) => config.onProgress?.({ phase: 'load', ...p }),
+    });
+    config.onProgress?.({ phase: 'ready', fromCache: false });
+    return new Tea(bridge, undefined, { fromCache: false });
+  }
   const cache = cacheFor(config);
   const model = await acquireModel(config, cache);
   await bridge.load(model.blobs, {

@@ -1,0 +1,58 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { test } from '@playwright/test';
+
+// Cold load (network: download + verify + store + load), warm load (IndexedDB), and wllama's own
+// cache load of the same packed ~100 MiB model, plus time to first token of a workflow vs a
+// direct wllama call. Prints; asserts nothing.
+const REPS = 5;
+const models = fileURLToPath(new URL('../dist/bench-models/', import.meta.url));
+
+test.beforeAll(() => {
+  if (existsSync(`${models}bench-model/manifest.json`)) return;
+  const script = fileURLToPath(new URL('../scripts/make-test-model.mjs', import.meta.url));
+  execFileSync(process.execPath, [
+    script,
+    '--out',
+    models,
+    '--id',
+    'bench-model',
+    '--size',
+    '100',
+    '--max-chunk-size',
+    '32M',
+  ]);
+});
+
+test('load and first-token timings: sdk vs wllama', async ({ page }) => {
+  await page.goto('/apps/demo/dist/bench/index.html');
+  await page.waitForFunction(() => (window as any).benchReady === true);
+  const manifestUrl = '/apps/demo/dist/bench-models/bench-model/manifest.json';
+  const sdk = await page.evaluate(([url, reps]) => (window as any).bench.sdkLoads(url, reps), [
+    manifestUrl,
+    REPS,
+  ] as const);
+  const manifest = (await (await page.request.get(manifestUrl)).json()) as {
+    chunks: Array<{ file: string }>;
+  };
+  const first = `/apps/demo/dist/bench-models/bench-model/${manifest.chunks[0]!.file}`;
+  const raw = await page.evaluate(([url, reps]) => (window as any).bench.wllamaLoads(url, reps), [
+    first,
+    REPS,
+  ] as const);
+  const ms = (x: number) => `${x.toFixed(0)} ms`;
+  console.log(
+    `[demo bench] ~100 MiB model in ${manifest.chunks.length} shards, 1 thread, served on 127.0.0.1, median of ${REPS}`,
+  );
+  console.log(`  sdk cold load (download + verify + IndexedDB + wllama load): ${ms(sdk.cold)}`);
+  console.log(
+    `  sdk warm load (IndexedDB, no network):                       ${ms(sdk.warm)}  (manifest + cache lookup ${ms(sdk.warmAcquire)})`,
+  );
+  console.log(
+    `  wllama's own cache load (loadModelFromUrl, useCache):         ${ms(raw.cached)}  (sdk warm / wllama cached = ${(sdk.warm / raw.cached).toFixed(2)})`,
+  );
+  console.log(
+    `  time to first token: workflow ${ms(sdk.workflowTtft)}, direct wllama ${ms(raw.directTtft)}  (ratio ${(sdk.workflowTtft / raw.directTtft).toFixed(2)})`,
+  );
+});
