@@ -2,6 +2,7 @@
 export type ModelLoaderErrorCode =
   | 'INVALID_ARGUMENT'
   | 'MANIFEST_INVALID'
+  | 'MODELS_INDEX_INVALID'
   | 'ORIGIN_NOT_ALLOWED'
   | 'HTTP_ERROR'
   | 'NETWORK_ERROR'

@@ -5,6 +5,14 @@ export type {
   ParsedManifest,
   ParseManifestOptions,
 } from './manifest.js';
+export { parseModelIndex } from './model-index.js';
+export type {
+  ModelIndex,
+  ModelProfile,
+  ModelResources,
+  ParsedModelIndex,
+  RunMode,
+} from './model-index.js';
 export { loadModel } from './load-model.js';
 export type { LoadModelOptions, LoadProgress } from './load-model.js';
 export type { ChunkStore, ChunkStoreManifest } from './chunk-store.js';

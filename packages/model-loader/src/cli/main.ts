@@ -2,10 +2,12 @@
 // tea-model: pack a GGUF into chunks + manifest, verify a packed folder, inspect a GGUF.
 //   tea-model pack model.gguf --out dir [--max-chunk-size 1.9G] [--layout gguf-split|byte-chunks] [--id ID] [--model-version V]
 //   tea-model verify dir/manifest.json
-//   tea-model inspect model.gguf [--json]
+//   tea-model inspect model.gguf [--json] [--n-ctx 4096]
+//   tea-model index a/manifest.json b/manifest.json --out models.json [--label ID=TEXT]
 import { parseArgs } from 'node:util';
 import { ModelLoaderError } from '../errors.js';
 import { parseByteSize } from '../parse-byte-size.js';
+import { indexModels } from './index-models.js';
 import { inspect } from './inspect.js';
 import { pack } from './pack.js';
 import { verify } from './verify.js';
@@ -13,7 +15,8 @@ import { verify } from './verify.js';
 const USAGE = `usage:
   tea-model pack <model.gguf> --out <dir> [--max-chunk-size 1.9G] [--layout gguf-split|byte-chunks] [--id ID] [--model-version V]
   tea-model verify <dir/manifest.json>
-  tea-model inspect <model.gguf> [--json]`;
+  tea-model inspect <model.gguf | first-shard.gguf> [--json] [--n-ctx 4096]
+  tea-model index <manifest.json>... --out <models.json> [--label ID=TEXT]...`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -27,10 +30,12 @@ async function main(argv: string[]): Promise<number> {
       id: { type: 'string' },
       'model-version': { type: 'string' },
       json: { type: 'boolean', default: false },
+      'n-ctx': { type: 'string' },
+      label: { type: 'string', multiple: true },
     },
   });
   const target = positionals[0];
-  if (!target || !['pack', 'verify', 'inspect'].includes(command ?? '')) {
+  if (!target || !['pack', 'verify', 'inspect', 'index'].includes(command ?? '')) {
     console.error(USAGE);
     return 2;
   }
@@ -66,7 +71,31 @@ async function main(argv: string[]): Promise<number> {
     );
     return bad ? 1 : 0;
   }
-  const info = await inspect(target);
+  if (command === 'index') {
+    if (!values.out)
+      throw new ModelLoaderError('INVALID_ARGUMENT', 'index needs --out <models.json>');
+    const labels: Record<string, string> = {};
+    for (const l of values.label ?? []) {
+      const eq = l.indexOf('=');
+      if (eq < 1)
+        throw new ModelLoaderError('INVALID_ARGUMENT', `--label must be ID=TEXT, got ${l}`);
+      labels[l.slice(0, eq)] = l.slice(eq + 1);
+    }
+    const index = await indexModels(positionals, { out: values.out, labels });
+    for (const p of index.profiles)
+      console.log(
+        `${p.id} v${p.version}: ${p.totalBytes} bytes in ${p.chunks} chunks, runs on ${p.modes.join(' + ')}`,
+      );
+    console.log(`wrote ${values.out} (${index.profiles.length} profiles)`);
+    return 0;
+  }
+  const nCtx = values['n-ctx'] ? Number(values['n-ctx']) : undefined;
+  if (nCtx !== undefined && !(Number.isSafeInteger(nCtx) && nCtx > 0))
+    throw new ModelLoaderError(
+      'INVALID_ARGUMENT',
+      `--n-ctx must be a positive integer, got ${values['n-ctx']}`,
+    );
+  const info = await inspect(target, nCtx);
   if (values.json) console.log(JSON.stringify(info, null, 2));
   else {
     console.log(
@@ -74,8 +103,16 @@ async function main(argv: string[]): Promise<number> {
     );
     if (info.split)
       console.log(
-        `gguf-split shard ${info.split.no + 1} of ${info.split.count} (${info.split.tensorsTotal} tensors in all)`,
+        `gguf-split shard ${info.split.no + 1} of ${info.split.count} (${info.split.tensorsTotal} tensors in all, ${info.split.shardsRead} shard headers read)`,
       );
+    const r = info.resources;
+    const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+    console.log(
+      `weights ${mib(r.weightsBytes)}: ${mib(r.cpuBytes)} stay on the CPU side under WebGPU offload, ${mib(r.offloadableBytes)} offloadable; KV cache ${mib(r.kvBytesPer1kTokens)} per 1k tokens`,
+    );
+    console.log(
+      `runs on: ${info.modes.join(', ') || 'nothing (too large even with offload)'} at ${info.nCtx} tokens of context`,
+    );
   }
   return 0;
 }

@@ -12,6 +12,7 @@ import {
   shardHeader,
   type SourceTensor,
 } from './gguf-header.js';
+import { computeResources } from './resources.js';
 
 /** Options of `pack`. */
 export interface PackOptions {
@@ -97,7 +98,8 @@ function planShards(h: GgufHeader, max: number): SourceTensor[][] {
   return shards;
 }
 
-function quantization(h: GgufHeader): string | undefined {
+/** The quantization name of `general.file_type`. */
+export function quantization(h: GgufHeader): string | undefined {
   const fileType = (h.metadata as Record<string, { value: unknown }>)['general.file_type']?.value;
   const names: Record<number, string> = {
     0: 'F32',
@@ -185,6 +187,7 @@ export async function pack(source: string, options: PackOptions): Promise<ModelM
       format: 'gguf',
       ...(quant ? { quantization: quant } : {}),
       ...(typeof arch === 'string' ? { architecture: arch } : {}),
+      resources: computeResources([header]),
     },
     layout,
     totalBytes: chunks.reduce((s, c) => s + c.bytes, 0),

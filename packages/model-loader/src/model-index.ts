@@ -1,0 +1,136 @@
+import { ModelLoaderError } from './errors.js';
+
+/** Where a profile can run: CPU-only in wllama's wasm heap, or with WebGPU offload. */
+export type RunMode = 'cpu' | 'webgpu';
+
+/** Resource needs of a model, computed from its GGUF header (`tea-model inspect --json`). */
+export interface ModelResources {
+  /** Bytes of all tensor data. */
+  weightsBytes: number;
+  /** Weight bytes that stay in the wasm heap even with WebGPU offload (token embeddings, ...). */
+  cpuBytes: number;
+  /** Weight bytes llama.cpp can offload to the GPU. */
+  offloadableBytes: number;
+  /** KV-cache bytes per 1,024 tokens of context (f16 K and V). */
+  kvBytesPer1kTokens: number;
+  /** The largest single tensor (a GPU buffer must hold it). */
+  largestTensorBytes: number;
+}
+
+/** One model profile of a `models.json`. */
+export interface ModelProfile {
+  id: string;
+  version: string;
+  /** Human-readable name. */
+  label?: string;
+  /** The profile's manifest, resolved against the `models.json` URL. */
+  manifest: string;
+  totalBytes: number;
+  chunks: number;
+  architecture?: string;
+  quantization?: string;
+  /** Where it can run, best first (e.g. `["webgpu"]` for a model over the CPU heap ceiling). */
+  modes: RunMode[];
+  resources?: ModelResources;
+}
+
+/** `models.json`, version 1: the model profiles a release or a site offers, best first. */
+export interface ModelIndex {
+  modelsVersion: 1;
+  profiles: ModelProfile[];
+}
+
+/** A validated index whose profile manifests carry absolute URLs. */
+export interface ParsedModelIndex extends ModelIndex {
+  profiles: Array<ModelProfile & { manifestUrl: string }>;
+  indexUrl: string;
+}
+
+function invalid(field: string, why: string): ModelLoaderError {
+  return new ModelLoaderError('MODELS_INDEX_INVALID', `models.json field \`${field}\` ${why}`, {
+    field,
+  });
+}
+
+const isPositiveInt = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+const isCount = (v: unknown): v is number =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const RESOURCE_FIELDS = [
+  'weightsBytes',
+  'cpuBytes',
+  'offloadableBytes',
+  'kvBytesPer1kTokens',
+  'largestTensorBytes',
+] as const;
+
+function checkProfile(p: unknown, i: number, base: string): ModelProfile & { manifestUrl: string } {
+  const at = (k: string) => `profiles[${i}].${k}`;
+  if (!p || typeof p !== 'object' || Array.isArray(p))
+    throw invalid(`profiles[${i}]`, 'must be an object');
+  const r = p as Record<string, unknown>;
+  for (const k of ['id', 'version', 'manifest'])
+    if (typeof r[k] !== 'string' || !r[k]) throw invalid(at(k), 'must be a non-empty string');
+  for (const k of ['label', 'architecture', 'quantization'])
+    if (r[k] !== undefined && typeof r[k] !== 'string') throw invalid(at(k), 'must be a string');
+  if (!isPositiveInt(r['totalBytes']))
+    throw invalid(at('totalBytes'), 'must be a positive integer');
+  if (!isPositiveInt(r['chunks'])) throw invalid(at('chunks'), 'must be a positive integer');
+  const modes = r['modes'];
+  if (
+    !Array.isArray(modes) ||
+    modes.length === 0 ||
+    modes.some((m) => m !== 'cpu' && m !== 'webgpu')
+  )
+    throw invalid(
+      at('modes'),
+      `must be a non-empty list of "cpu" / "webgpu", got ${JSON.stringify(modes)}`,
+    );
+  const res = r['resources'];
+  if (res !== undefined) {
+    if (!res || typeof res !== 'object') throw invalid(at('resources'), 'must be an object');
+    for (const k of RESOURCE_FIELDS)
+      if (!isCount((res as Record<string, unknown>)[k]))
+        throw invalid(at(`resources.${k}`), 'must be a non-negative integer');
+  }
+  return {
+    ...(r as unknown as ModelProfile),
+    manifestUrl: new URL(r['manifest'] as string, base).href,
+  };
+}
+
+/**
+ * Validates a `models.json` (object or JSON text) and resolves each profile's manifest URL
+ * against `url` (the index's own URL).
+ * @throws {ModelLoaderError} `MODELS_INDEX_INVALID` naming the field and why.
+ */
+export function parseModelIndex(json: unknown, options: { url: string | URL }): ParsedModelIndex {
+  let m: Record<string, unknown>;
+  try {
+    m = (typeof json === 'string' ? JSON.parse(json) : json) as Record<string, unknown>;
+  } catch (cause) {
+    throw new ModelLoaderError(
+      'MODELS_INDEX_INVALID',
+      `models.json is not valid JSON: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  if (!m || typeof m !== 'object' || Array.isArray(m))
+    throw invalid('(root)', 'must be a JSON object');
+  if (m['modelsVersion'] !== 1)
+    throw invalid(
+      'modelsVersion',
+      `must be 1 (this loader reads models.json v1), got ${JSON.stringify(m['modelsVersion'])}`,
+    );
+  const profiles = m['profiles'];
+  if (!Array.isArray(profiles) || profiles.length === 0)
+    throw invalid('profiles', 'must be a non-empty list');
+  const base = new URL(String(options.url)).href;
+  const parsed = profiles.map((p, i) => checkProfile(p, i, base));
+  const ids = new Set<string>();
+  parsed.forEach((p, i) => {
+    if (ids.has(p.id)) throw invalid(`profiles[${i}].id`, `repeats "${p.id}"`);
+    ids.add(p.id);
+  });
+  return { modelsVersion: 1, profiles: parsed, indexUrl: base };
+}
