@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, type Page, test } from '@playwright/test';
 
@@ -11,6 +11,39 @@ const fixtures = fileURLToPath(new URL('./.fixtures/', import.meta.url));
 // A second version of the demo's model (same id, version 2, other weights) for the
 // invalidation test, packed like the default one.
 test.beforeAll(() => {
+  // A models.json whose best profile (shaped like Gemma 3n E4B) needs WebGPU, then the tiny model.
+  mkdirSync(`${fixtures}profiles`, { recursive: true });
+  writeFileSync(
+    `${fixtures}profiles/models.json`,
+    JSON.stringify({
+      modelsVersion: 1,
+      profiles: [
+        {
+          id: 'big-webgpu-model',
+          version: '1',
+          manifest: 'big-webgpu-model.manifest.json',
+          totalBytes: 4_540_000_000,
+          chunks: 9,
+          modes: ['webgpu'],
+          resources: {
+            weightsBytes: 4_530_000_000,
+            cpuBytes: 2_370_000_000,
+            offloadableBytes: 2_160_000_000,
+            kvBytesPer1kTokens: 20_971_520,
+            largestTensorBytes: 1_930_000_000,
+          },
+        },
+        {
+          id: 'tiny-test-model',
+          version: '1',
+          manifest: '../../../dist/models/tiny-test-model/manifest.json',
+          totalBytes: 529_952,
+          chunks: 3,
+          modes: ['cpu', 'webgpu'],
+        },
+      ],
+    }),
+  );
   if (existsSync(`${fixtures}tiny-test-model/manifest.json`)) return;
   const script = fileURLToPath(new URL('../scripts/make-test-model.mjs', import.meta.url));
   execFileSync(process.execPath, [script, '--out', fixtures, '--version', '2', '--seed', '9']);
@@ -159,4 +192,32 @@ test('loads local GGUF shards picked with the file input (no download, not cache
   expect(
     ((await run(page, 'simple chat'))['answer'] as { content: string }).content.length,
   ).toBeGreaterThan(0);
+});
+
+test('profiles: the preflight skips what cannot run here, and an explicit one fails before download', async ({
+  page,
+}) => {
+  const requests = offline(page);
+  await page.goto(`${ISOLATED}${DEMO}`);
+  await page.fill('#manifest-url', '/apps/demo/e2e/.fixtures/profiles/models.json');
+  await page.dispatchEvent('#manifest-url', 'change');
+  const big = page.locator('#profiles li[data-profile="big-webgpu-model"]');
+  await expect(big).toHaveAttribute('data-fits', 'false');
+  // Headless Chromium has no WebGPU adapter with shader-f16 here.
+  await expect(big).toContainText('cannot run here: ');
+  await expect(page.locator('#profiles li[data-profile="tiny-test-model"]')).toHaveAttribute(
+    'data-fits',
+    'true',
+  );
+  await page.selectOption('#profile', 'big-webgpu-model');
+  await page.click('#load');
+  await expect(page.locator('#progress-text')).toHaveAttribute('data-state', 'error');
+  await expect(page.locator('#progress-text')).toContainText('MODEL_TOO_LARGE');
+  await expect(page.locator('#progress-text')).toContainText('big-webgpu-model (4.54 GB)');
+  expect(requests.filter((u) => u.includes('big-webgpu-model'))).toEqual([]);
+  expect(requests.filter((u) => u.endsWith('.gguf'))).toEqual([]);
+  await page.selectOption('#profile', '');
+  await loadModel(page);
+  await expect(page.locator('[data-field="profile"]')).toHaveText('tiny-test-model (cpu)');
+  await expect(page.locator('[data-field="profile-reasons"]')).toContainText('cpu: ');
 });

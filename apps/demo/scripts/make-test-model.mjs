@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Generates the demo's default model: a tiny random-weight llama GGUF (test-fixtures), packed
 // by `tea-model pack` into several gguf-split shards + manifest.json under
-// public/models/<id>/, which Vite copies into the build. Deterministic; skipped when present.
+// public/models/<id>/, plus models/models.json listing them as profiles; Vite copies them into the
+// build. Deterministic; skipped when present.
 //   node scripts/make-test-model.mjs [--out public/models] [--id tiny-test-model] [--version 1] [--seed 1]
 //     [--size MiB] [--max-chunk-size 200K]
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,12 +23,26 @@ const { values } = parseArgs({
   },
 });
 const dir = join(values.out, values.id);
-if (existsSync(join(dir, 'manifest.json'))) process.exit(0);
 const require = createRequire(import.meta.url);
 const cli = join(
   dirname(require.resolve('@the-edge-agent/model-loader/package.json')),
   'dist/cli/main.js',
 );
+// models.json: every packed model in the output folder, as the profiles the demo offers.
+const index = () => {
+  const manifests = readdirSync(values.out, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(values.out, d.name, 'manifest.json')))
+    .map((d) => join(values.out, d.name, 'manifest.json'));
+  execFileSync(
+    process.execPath,
+    [cli, 'index', ...manifests, '--out', join(values.out, 'models.json')],
+    { stdio: 'inherit' },
+  );
+};
+if (existsSync(join(dir, 'manifest.json'))) {
+  if (!existsSync(join(values.out, 'models.json'))) index();
+  process.exit(0);
+}
 const work = join(values.out, `.${values.id}-src`);
 mkdirSync(work, { recursive: true });
 const source = join(work, `${values.id}.gguf`);
@@ -56,3 +71,4 @@ execFileSync(
   { stdio: 'inherit' },
 );
 rmSync(work, { recursive: true, force: true });
+index();

@@ -19,7 +19,12 @@ export function progressLine(p: {
   bytesPerSecond?: number;
   etaSeconds?: number | null;
   fromCache?: boolean;
+  id?: string;
+  mode?: string;
+  fallbackFrom?: string;
 }): string {
+  if (p.phase === 'profile')
+    return `${p.fallbackFrom ? `${p.fallbackFrom} did not fit in memory; trying` : 'Using profile'} ${p.id} (${p.mode === 'webgpu' ? 'WebGPU offload' : 'CPU only'})`;
   if (p.phase === 'ready')
     return p.fromCache ? 'Ready (loaded from the IndexedDB cache, no download)' : 'Ready';
   const done = `${formatBytes(p.loadedBytes ?? 0)} / ${formatBytes(p.totalBytes ?? 0)}`;

@@ -1,6 +1,6 @@
 import { openModelCache, type ModelCache } from '@the-edge-agent/model-cache';
 import { loadModel, parseManifest, type ParsedManifest } from '@the-edge-agent/model-loader';
-import { bundledManifestUrl, pageUrl, type TeaLlmConfig } from './config.js';
+import { pageUrl, type TeaLlmConfig } from './config.js';
 
 /** The model's Blobs and where they came from. */
 export interface AcquiredModel {
@@ -9,14 +9,18 @@ export interface AcquiredModel {
   fromCache: boolean;
 }
 
-/** Reads and validates the manifest the config points at (URL, object, or the bundled one). */
+/** Reads and validates the manifest the config points at (URL or object). */
 export async function resolveManifest(config: TeaLlmConfig): Promise<ParsedManifest> {
   const allowed = config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {};
   if (config.manifest) {
     const base = config.manifestBaseUrl ?? pageUrl();
     return parseManifest(config.manifest, { ...(base ? { url: base } : {}), ...allowed });
   }
-  const url = new URL(String(config.manifestUrl ?? bundledManifestUrl()), pageUrl()).href;
+  if (config.manifestUrl === undefined) {
+    const { ModelLoaderError } = await import('@the-edge-agent/model-loader');
+    throw new ModelLoaderError('INVALID_ARGUMENT', 'no manifest: pass manifestUrl or manifest');
+  }
+  const url = new URL(String(config.manifestUrl), pageUrl()).href;
   const response = await fetch(url, config.signal ? { signal: config.signal } : {});
   if (!response.ok) {
     const { ModelLoaderError } = await import('@the-edge-agent/model-loader');

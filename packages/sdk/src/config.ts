@@ -1,16 +1,40 @@
 import type { InitInput } from '@the-edge-agent/core-wasm';
 import type { WebGpuMode } from '@the-edge-agent/llm-bridge';
-import type { LoadProgress, ModelManifest } from '@the-edge-agent/model-loader';
+import type { LoadProgress, ModelIndex, ModelManifest } from '@the-edge-agent/model-loader';
+import type { BrowserEnvironment } from './environment.js';
 
 /** Progress of `initTeaLlm` / `createTea`: the download (or cache read), then the model load. */
 export type TeaProgress =
   | ({ phase: 'download' } & LoadProgress & { etaSeconds: number | null })
   | { phase: 'load'; loadedBytes: number; totalBytes: number }
+  | {
+      phase: 'profile';
+      /** The profile chosen (or tried next, after `fallbackFrom` failed to load). */
+      id: string;
+      mode: 'cpu' | 'webgpu';
+      reasons: string[];
+      fallbackFrom?: string;
+    }
   | { phase: 'ready'; fromCache: boolean };
 
 /** How to set up the runtime. Every field is optional. */
 export interface TeaLlmConfig {
-  /** URL of a model manifest (chunks, hashes), relative to the page. Default: the bundled model. */
+  /**
+   * Model profiles: a `models.json` URL (relative to the page) or object. The sdk picks the first
+   * profile that fits this browser (see `checkFit`). Default, when no model source is given: the
+   * bundled `models/models.json` beside the page.
+   */
+  profiles?: string | URL | ModelIndex;
+  /** Use this profile id of `profiles`; if it cannot run here, `MODEL_TOO_LARGE` before download. */
+  profile?: string;
+  /**
+   * When a profile still fails to load for lack of memory, try the next one that fits
+   * (default true unless `profile` is given).
+   */
+  fallback?: boolean;
+  /** What the browser offers, instead of probing it (`probeEnvironment()`). */
+  environment?: BrowserEnvironment;
+  /** URL of one model manifest (chunks, hashes), relative to the page, instead of profiles. */
   manifestUrl?: string | URL;
   /** A manifest object instead of a URL (its chunk files resolve against `manifestBaseUrl`). */
   manifest?: ModelManifest;
@@ -38,11 +62,6 @@ export interface TeaLlmConfig {
   signal?: AbortSignal;
   /** Self-hosting: where the engine's `.wasm` and wllama's `.wasm` are served from. */
   wasmPaths?: { engine?: InitInput; wllama?: string | URL };
-}
-
-/** Where the bundled model's manifest is: `models/manifest.json` beside the sdk's files. */
-export function bundledManifestUrl(): URL {
-  return new URL('../models/manifest.json', import.meta.url);
 }
 
 /** The page's location, for resolving relative URLs (Node has none). */

@@ -16,11 +16,14 @@ import {
   type CompletionResult,
   type LlmBridge,
   type LlmHandler,
+  type WebGpuMode,
 } from '@the-edge-agent/llm-bridge';
 import type { ModelCache } from '@the-edge-agent/model-cache';
 import type { ParsedManifest } from '@the-edge-agent/model-loader';
 import { acquireModel, cacheFor } from './acquire-model.js';
 import type { TeaLlmConfig } from './config.js';
+import { probeEnvironment } from './environment.js';
+import { bundledModelsUrl, loadModelIndex, rankProfiles, tooLarge } from './profiles.js';
 import { RunLock } from './run-lock.js';
 
 /** What a handle reports about itself. */
@@ -31,6 +34,8 @@ export interface TeaInfo {
   manifest?: { id: string; version: string; totalBytes: number; chunks: number };
   /** Whether the model came from IndexedDB (no download). */
   fromCache: boolean;
+  /** The profile used, when the model came from a `models.json`, and why it was chosen. */
+  profile?: { id: string; mode: 'cpu' | 'webgpu'; reasons: string[] };
 }
 
 /** Options of `tea.chat` / `tea.complete`: sampling, streaming and cancellation. */
@@ -132,56 +137,121 @@ function summary(m: ParsedManifest) {
   };
 }
 
-/**
- * Sets everything up: the engine, the model (from IndexedDB, or downloaded, verified and
- * cached), and local inference. Resolves to a handle.
- * @throws the layers' typed errors: `ModelLoaderError`, `ModelCacheError`, `LlmBridgeError`,
- *   `CoreWasmError` (all re-exported by this package, each with a `code`).
- */
-export async function createTea(config: TeaLlmConfig = {}): Promise<Tea> {
-  await init(config.wasmPaths?.engine);
+function newBridge(config: TeaLlmConfig, webgpu: WebGpuMode | undefined): LlmBridge {
   const threads =
     config.threads ??
     ((globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
       ?.hardwareConcurrency ||
       'auto');
-  const bridge = createBridge({
+  return createBridge({
     threads,
     ...(config.nCtx ? { nCtx: config.nCtx } : {}),
-    ...(config.webgpu ? { webgpu: config.webgpu } : {}),
+    ...(webgpu ? { webgpu } : {}),
     ...(config.wasmPaths?.wllama ? { wasmUrl: config.wasmPaths.wllama } : {}),
   });
-  const signal = config.signal ? { signal: config.signal } : {};
-  if (config.modelUrl) {
-    await bridge.load(
-      [
-        new URL(
-          String(config.modelUrl),
-          (globalThis as { location?: { href: string } }).location?.href,
-        ).href,
-      ],
-      {
-        ...signal,
-        onProgress: (p) => config.onProgress?.({ phase: 'load', ...p }),
-      },
-    );
-    config.onProgress?.({ phase: 'ready', fromCache: false });
-    return new Tea(bridge, undefined, { fromCache: false });
-  }
-  if (config.modelFiles?.length) {
-    await bridge.load(config.modelFiles, {
-      ...signal,
+}
+
+/** Loads Blobs or a URL into a new bridge; frees the bridge's worker if the load fails. */
+async function loadBridge(
+  config: TeaLlmConfig,
+  source: Blob[] | string[],
+  webgpu: WebGpuMode | undefined,
+): Promise<LlmBridge> {
+  const bridge = newBridge(config, webgpu);
+  try {
+    await bridge.load(source, {
+      ...(config.signal ? { signal: config.signal } : {}),
       onProgress: (p) => config.onProgress?.({ phase: 'load', ...p }),
     });
+  } catch (error) {
+    await bridge.unload().catch(() => undefined);
+    throw error;
+  }
+  return bridge;
+}
+
+/** One manifest (URL or object): download or read from the cache, then load. */
+async function fromManifest(
+  config: TeaLlmConfig,
+  webgpu: WebGpuMode | undefined,
+  profile?: TeaInfo['profile'],
+): Promise<Tea> {
+  const cache = cacheFor(config);
+  const model = await acquireModel(config, cache);
+  const bridge = await loadBridge(config, model.blobs, webgpu);
+  config.onProgress?.({ phase: 'ready', fromCache: model.fromCache });
+  return new Tea(bridge, cache, {
+    manifest: summary(model.manifest),
+    fromCache: model.fromCache,
+    ...(profile ? { profile } : {}),
+  });
+}
+
+/** Profiles: the first that fits this browser; on an out-of-memory load, the next one. */
+async function fromProfiles(config: TeaLlmConfig): Promise<Tea> {
+  const index = await loadModelIndex(config.profiles ?? bundledModelsUrl(), config.signal);
+  const env = config.environment ?? (await probeEnvironment());
+  const ranked = rankProfiles(index, env, {
+    ...(config.profile !== undefined ? { id: config.profile } : {}),
+    ...(config.nCtx ? { nCtx: config.nCtx } : {}),
+  });
+  const fitting = ranked.filter((p) => p.fit.fits);
+  if (fitting.length === 0) {
+    const closest = ranked.reduce((a, b) =>
+      b.fit.heapNeededBytes < a.fit.heapNeededBytes ? b : a,
+    );
+    throw tooLarge(closest);
+  }
+  const fallback = config.fallback ?? config.profile === undefined;
+  let previous: string | undefined;
+  for (const [i, { profile, fit }] of fitting.entries()) {
+    config.onProgress?.({
+      phase: 'profile',
+      id: profile.id,
+      mode: fit.mode,
+      reasons: fit.reasons,
+      ...(previous ? { fallbackFrom: previous } : {}),
+    });
+    const webgpu = config.webgpu ?? (fit.mode === 'webgpu' ? 'auto' : 'off');
+    try {
+      return await fromManifest({ ...config, manifestUrl: profile.manifestUrl }, webgpu, {
+        id: profile.id,
+        mode: fit.mode,
+        reasons: fit.reasons,
+      });
+    } catch (error) {
+      const outOfMemory = (error as { code?: string }).code === 'MODEL_TOO_LARGE';
+      if (!outOfMemory || !fallback || i === fitting.length - 1) throw error;
+      previous = profile.id;
+    }
+  }
+  throw new Error('unreachable');
+}
+
+/**
+ * Sets everything up: the engine, the model (from IndexedDB, or downloaded, verified and
+ * cached), and local inference. Resolves to a handle. The model comes from `modelUrl`,
+ * `modelFiles`, `manifestUrl`/`manifest`, or else the profiles of a `models.json` (default: the
+ * bundled `models/models.json` beside the page), of which the first that fits is used.
+ * @throws the layers' typed errors: `ModelLoaderError`, `ModelCacheError`, `LlmBridgeError`,
+ *   `ModelTooLargeError` (no profile fits: before any download), `CoreWasmError` (all
+ *   re-exported by this package, each with a `code`).
+ */
+export async function createTea(config: TeaLlmConfig = {}): Promise<Tea> {
+  await init(config.wasmPaths?.engine);
+  if (config.modelUrl || config.modelFiles?.length) {
+    const source = config.modelFiles?.length
+      ? config.modelFiles
+      : [
+          new URL(
+            String(config.modelUrl),
+            (globalThis as { location?: { href: string } }).location?.href,
+          ).href,
+        ];
+    const bridge = await loadBridge(config, source, config.webgpu);
     config.onProgress?.({ phase: 'ready', fromCache: false });
     return new Tea(bridge, undefined, { fromCache: false });
   }
-  const cache = cacheFor(config);
-  const model = await acquireModel(config, cache);
-  await bridge.load(model.blobs, {
-    ...signal,
-    onProgress: (p) => config.onProgress?.({ phase: 'load', ...p }),
-  });
-  config.onProgress?.({ phase: 'ready', fromCache: model.fromCache });
-  return new Tea(bridge, cache, { manifest: summary(model.manifest), fromCache: model.fromCache });
+  if (config.manifest || config.manifestUrl) return fromManifest(config, config.webgpu);
+  return fromProfiles(config);
 }

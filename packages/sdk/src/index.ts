@@ -2,7 +2,12 @@
 export { createTea, Tea } from './create-tea.js';
 export type { GenerateOptions, TeaInfo } from './create-tea.js';
 export type { TeaLlmConfig, TeaProgress } from './config.js';
-export { bundledManifestUrl } from './config.js';
+export { bundledModelsUrl, loadModelIndex, rankProfiles } from './profiles.js';
+export type { Profile, ProfileFit } from './profiles.js';
+export { checkFit, COMPUTE_RESERVE_BYTES } from './check-fit.js';
+export type { FitResult } from './check-fit.js';
+export { probeEnvironment } from './environment.js';
+export type { BrowserEnvironment } from './environment.js';
 
 // The product spec's functions and the upstream TEA browser package's names (default handle)
 export {
@@ -37,7 +42,14 @@ export type {
 } from '@the-edge-agent/core-wasm';
 export type { BridgeInfo, ChatMessage, CompletionResult } from '@the-edge-agent/llm-bridge';
 export type { CacheStats, CachedModelInfo } from '@the-edge-agent/model-cache';
-export type { LoadProgress, ModelManifest } from '@the-edge-agent/model-loader';
+export type {
+  LoadProgress,
+  ModelIndex,
+  ModelManifest,
+  ModelProfile,
+  ModelResources,
+  RunMode,
+} from '@the-edge-agent/model-loader';
 
 // Errors of the layers, so callers can branch on `error.code` with one import.
 export { CoreWasmError } from '@the-edge-agent/core-wasm';

@@ -9,8 +9,10 @@ import type { CompletionResult } from '@the-edge-agent/llm-bridge';
 import { openModelCache, type CacheStats } from '@the-edge-agent/model-cache';
 import type { ModelManifest } from '@the-edge-agent/model-loader';
 import { resolveManifest } from './acquire-model.js';
-import { bundledManifestUrl, type TeaLlmConfig } from './config.js';
+import type { TeaLlmConfig } from './config.js';
 import { createTea, type GenerateOptions, type Tea } from './create-tea.js';
+import { probeEnvironment } from './environment.js';
+import { bundledModelsUrl, loadModelIndex, rankProfiles } from './profiles.js';
 
 // The product spec's function API and the upstream TEA browser package's names, as thin
 // wrappers over one default handle.
@@ -44,18 +46,30 @@ export async function executeLlmYaml(
   return tea.run(yaml, initialState, options);
 }
 
-/** `initTeaLlm` with the model bundled next to the package (`models/manifest.json`). */
+/**
+ * `initTeaLlm` with the bundled models: `models/models.json` beside the page, of which the first
+ * profile that fits this browser is used.
+ */
 export function loadBundledModel(
-  options: Omit<TeaLlmConfig, 'manifestUrl' | 'manifest' | 'modelUrl'> = {},
+  options: Omit<
+    TeaLlmConfig,
+    'manifestUrl' | 'manifest' | 'modelUrl' | 'modelFiles' | 'profiles'
+  > = {},
 ): Promise<Tea> {
-  return initTeaLlm({ ...options, manifestUrl: bundledManifestUrl() });
+  return initTeaLlm({ ...options, profiles: bundledModelsUrl() });
 }
 
-/** Whether a model (default: the bundled one) is complete in the cache. */
+/** The manifest URL of the bundled profile this browser would use. */
+async function bundledManifestUrl(): Promise<string> {
+  const ranked = rankProfiles(await loadModelIndex(bundledModelsUrl()), await probeEnvironment());
+  return (ranked.find((p) => p.fit.fits) ?? ranked[0]!).profile.manifestUrl;
+}
+
+/** Whether a model (default: the bundled profile this browser would use) is complete in the cache. */
 export async function isModelCached(manifest?: ModelManifest | string | URL): Promise<boolean> {
   const parsed = await resolveManifest(
     manifest === undefined
-      ? {}
+      ? { manifestUrl: await bundledManifestUrl() }
       : typeof manifest === 'string' || manifest instanceof URL
         ? { manifestUrl: manifest }
         : { manifest },

@@ -1,11 +1,12 @@
 import type { ModelResources, RunMode } from '../model-index.js';
 import type { GgufHeader } from './gguf-header.js';
 
-/**
- * Largest model (weight bytes) measured to load CPU-only in wllama's 4 GiB wasm heap: 4.05 GB
- * loads, 4.45 GB fails (toolchain notes). Anything above it needs WebGPU offload.
- */
-export const CPU_HEAP_MODEL_LIMIT = 4_050_000_000;
+/** wllama 3.13's wasm heap: everything CPU-resident (weights, KV cache, buffers) shares 4 GiB. */
+export const WASM_HEAP_BYTES = 4 * 2 ** 30;
+/** Room kept for compute buffers and the runtime (a 4.05 GB model loads, 4.45 GB does not). */
+export const COMPUTE_RESERVE_BYTES = 128 * 2 ** 20;
+/** The largest CPU-resident total (weights + KV) that fits: the sdk's `checkFit` uses the same rule. */
+export const CPU_HEAP_MODEL_LIMIT = WASM_HEAP_BYTES - COMPUTE_RESERVE_BYTES;
 
 /** Context size the run modes are computed for. */
 export const DEFAULT_N_CTX = 4096;

@@ -1,0 +1,84 @@
+import { ModelTooLargeError } from '@the-edge-agent/llm-bridge';
+import {
+  ModelLoaderError,
+  parseModelIndex,
+  type ModelIndex,
+  type ParsedModelIndex,
+} from '@the-edge-agent/model-loader';
+import { checkFit, type FitResult } from './check-fit.js';
+import { pageUrl } from './config.js';
+import type { BrowserEnvironment } from './environment.js';
+
+/** A profile of a `models.json`, with its manifest URL resolved. */
+export type Profile = ParsedModelIndex['profiles'][number];
+
+/** A profile and the verdict of `checkFit` for it. */
+export interface ProfileFit {
+  profile: Profile;
+  fit: FitResult;
+}
+
+/** Where the bundled models are: `models/models.json` beside the page (its base URL). */
+export function bundledModelsUrl(): URL {
+  const base = (globalThis as { document?: { baseURI?: string } }).document?.baseURI ?? pageUrl();
+  if (!base)
+    throw new ModelLoaderError(
+      'INVALID_ARGUMENT',
+      'the bundled models are found relative to the page: outside a browser pass `profiles` or `manifestUrl`',
+    );
+  return new URL('models/models.json', base);
+}
+
+/** Fetches and validates a `models.json` (or validates an object, against the page URL). */
+export async function loadModelIndex(
+  source: string | URL | ModelIndex,
+  signal?: AbortSignal,
+): Promise<ParsedModelIndex> {
+  if (typeof source === 'object' && !(source instanceof URL)) {
+    const base = pageUrl();
+    if (!base)
+      throw new ModelLoaderError('INVALID_ARGUMENT', 'a models.json object needs a page URL');
+    return parseModelIndex(source, { url: base });
+  }
+  const url = new URL(String(source), pageUrl()).href;
+  const response = await fetch(url, signal ? { signal } : {});
+  if (!response.ok)
+    throw new ModelLoaderError('HTTP_ERROR', `models.json ${url}: HTTP ${response.status}`, {
+      url,
+      status: response.status,
+    });
+  return parseModelIndex(await response.text(), { url });
+}
+
+/**
+ * Every profile with its fit, in the index's order (best first). With `id`, only that profile:
+ * if it does not fit, `MODEL_TOO_LARGE` names the sizes and the limit, before any download.
+ */
+export function rankProfiles(
+  index: ParsedModelIndex,
+  env: BrowserEnvironment,
+  options: { id?: string; nCtx?: number } = {},
+): ProfileFit[] {
+  const all = index.profiles.map((profile) => ({
+    profile,
+    fit: checkFit(profile, env, options.nCtx ? { nCtx: options.nCtx } : {}),
+  }));
+  if (options.id === undefined) return all;
+  const chosen = all.find((p) => p.profile.id === options.id);
+  if (!chosen)
+    throw new ModelLoaderError(
+      'INVALID_ARGUMENT',
+      `no profile "${options.id}" in ${index.indexUrl}; it lists ${index.profiles.map((p) => p.id).join(', ')}`,
+    );
+  if (!chosen.fit.fits) throw tooLarge(chosen);
+  return [chosen];
+}
+
+/** The typed error for a profile that cannot run here. */
+export function tooLarge({ profile, fit }: ProfileFit): ModelTooLargeError {
+  return new ModelTooLargeError(
+    fit.heapNeededBytes,
+    fit.heapLimitBytes,
+    `Profile ${profile.id} (${(profile.totalBytes / 1e9).toFixed(2)} GB) cannot run in this browser: ${fit.reasons.join('; ')}.`,
+  );
+}
