@@ -5,6 +5,9 @@ export default tseslint.config(
   {
     ignores: [
       '**/dist/**',
+      '**/dist-bench/**',
+      '.tmp/**',
+      'release/**',
       '**/node_modules/**',
       '**/wasm/**',
       '**/target/**',

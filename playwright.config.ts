@@ -15,7 +15,7 @@ const serve = (port: number, extra = '') => ({
 
 export default defineConfig({
   testDir: '.',
-  testMatch: /(packages|apps)\/[^/]+\/e2e\/.*\.spec\.ts$/,
+  testMatch: /((packages|apps)\/[^/]+|scripts\/release)\/e2e\/.*\.spec\.ts$/,
   testIgnore: /node_modules/,
   fullyParallel: false,
   workers: 1,

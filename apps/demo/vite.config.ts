@@ -6,14 +6,21 @@ const isolationHeaders = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   base: './',
   build: {
     target: 'es2022',
     sourcemap: true,
-    // The demo, and a benchmark page (bench/) that also holds raw wllama for comparison.
-    rollupOptions: { input: { main: 'index.html', bench: 'bench/index.html' } },
+    // `--mode bench` builds the demo and the benchmark page (bench/, with raw wllama for
+    // comparison) into dist-bench/, so that the demo's dist/ (which the release ships) has no bench.
+    ...(mode === 'bench' ? { outDir: 'dist-bench' } : {}),
+    rollupOptions: {
+      input:
+        mode === 'bench'
+          ? { main: 'index.html', bench: 'bench/index.html' }
+          : { main: 'index.html' },
+    },
   },
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
-});
+}));

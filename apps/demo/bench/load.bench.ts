@@ -7,7 +7,7 @@ import { test } from '@playwright/test';
 // cache load of the same packed ~100 MiB model, plus time to first token of a workflow vs a
 // direct wllama call. Prints; asserts nothing.
 const REPS = 5;
-const models = fileURLToPath(new URL('../dist/bench-models/', import.meta.url));
+const models = fileURLToPath(new URL('../dist-bench/bench-models/', import.meta.url));
 
 test.beforeAll(() => {
   if (existsSync(`${models}bench-model/manifest.json`)) return;
@@ -26,9 +26,9 @@ test.beforeAll(() => {
 });
 
 test('load and first-token timings: sdk vs wllama', async ({ page }) => {
-  await page.goto('/apps/demo/dist/bench/index.html');
+  await page.goto('/apps/demo/dist-bench/bench/index.html');
   await page.waitForFunction(() => (window as any).benchReady === true);
-  const manifestUrl = '/apps/demo/dist/bench-models/bench-model/manifest.json';
+  const manifestUrl = '/apps/demo/dist-bench/bench-models/bench-model/manifest.json';
   const sdk = await page.evaluate(([url, reps]) => (window as any).bench.sdkLoads(url, reps), [
     manifestUrl,
     REPS,
@@ -36,7 +36,7 @@ test('load and first-token timings: sdk vs wllama', async ({ page }) => {
   const manifest = (await (await page.request.get(manifestUrl)).json()) as {
     chunks: Array<{ file: string }>;
   };
-  const first = `/apps/demo/dist/bench-models/bench-model/${manifest.chunks[0]!.file}`;
+  const first = `/apps/demo/dist-bench/bench-models/bench-model/${manifest.chunks[0]!.file}`;
   const raw = await page.evaluate(([url, reps]) => (window as any).bench.wllamaLoads(url, reps), [
     first,
     REPS,

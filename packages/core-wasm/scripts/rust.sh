@@ -24,15 +24,22 @@ cargo build --quiet --release --target wasm32-unknown-unknown
 rm -rf "$2" && mkdir -p "$2"
 echo "    wasm-bindgen --target web --typescript --omit-default-module-path"
 wasm-bindgen --target web --typescript --omit-default-module-path --out-dir "$2" --out-name $OUT_NAME target/wasm32-unknown-unknown/release/tea_core.wasm
+echo "    cargo metadata (third-party crate list)"
+cargo metadata --quiet --format-version 1 --filter-platform wasm32-unknown-unknown > "$2/cargo-metadata.json"
 echo "    wasm-opt -Oz"
 wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue "$2/${OUT_NAME}_bg.wasm" -o "$2/${OUT_NAME}_bg.wasm"
 SH
 }
 
+crates() {
+  node "$PKG_DIR/scripts/third-party-crates.mjs" "$OUT_DIR/cargo-metadata.json" "$OUT_DIR/THIRD_PARTY_CRATES.md"
+  rm -f "$OUT_DIR/cargo-metadata.json"
+}
+
 case "$mode" in
   native)
     case "$cmd" in
-      build) bash -c "$(build_steps "$PKG_DIR" "$OUT_DIR")" ;;
+      build) bash -c "$(build_steps "$PKG_DIR" "$OUT_DIR")" && crates ;;
       test) (cd "$PKG_DIR" && cargo test --quiet --lib) ;;
       *) die "usage: rust.sh build|test" ;;
     esac ;;
@@ -48,7 +55,7 @@ case "$mode" in
     case "$cmd" in
       build)
         run "$(build_steps /build/core-wasm /build/core-wasm-out)"
-        rm -rf "$OUT_DIR" && cp -r "$TEA_SID_ROOT/build/core-wasm-out" "$OUT_DIR" ;;
+        rm -rf "$OUT_DIR" && cp -r "$TEA_SID_ROOT/build/core-wasm-out" "$OUT_DIR" && crates ;;
       test) run "cd /build/core-wasm && cargo test --quiet --lib" ;;
       *) die "usage: rust.sh build|test" ;;
     esac ;;
