@@ -1,0 +1,152 @@
+// Step 2: tea-wasm-llm-{version}.tar.gz, for self-hosting with no other origin:
+//   index.html, assets/     the demo app (loads models/models.json beside it)
+//   example.html            the sdk README's plain-HTML page, with an import map into lib/
+//   lib/@the-edge-agent/*   the npm packages as published (ESM, .d.ts, core .wasm, wllama .wasm)
+//   lib/idb, lib/hash-wasm, lib/@wllama/wllama   their browser runtime dependencies (ESM files)
+//   models/                 expected beside: the release's model assets (see SERVING.md)
+//   LICENSE, NOTICE.md, licenses/, SERVING.md
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { PACKAGES, releaseVersion, ROOT, run, step } from './lib.mjs';
+import { noticeText, SERVE_JSON, serveText } from './texts.mjs';
+
+/** The files of a browser dependency the tarball needs (its ESM entry, license, package.json). */
+const RUNTIME_DEPS = [
+  { name: 'idb', from: 'model-cache', files: ['package.json', 'LICENSE', 'build'] },
+  { name: 'hash-wasm', from: 'model-loader', files: ['package.json', 'LICENSE', 'dist/index.esm.js'] },
+  // wllama's wasm is not needed here: llm-bridge ships its own copy and passes its URL.
+  { name: '@wllama/wllama', from: 'llm-bridge', files: ['package.json', 'LICENCE', 'esm/index.js'] },
+];
+
+function depDir(from, name) {
+  const require = createRequire(join(ROOT, 'packages', from, 'package.json'));
+  return dirname(realpathSync(require.resolve(`${name}/package.json`)));
+}
+
+function dirBytes(path) {
+  const s = statSync(path);
+  if (!s.isDirectory()) return s.size;
+  return readdirSync(path).reduce((n, f) => n + dirBytes(join(path, f)), 0);
+}
+
+/** Packs every npm package with `pnpm pack` (exactly what `npm publish` would upload). */
+function packPackages(out) {
+  const npmDir = join(out, 'npm');
+  rmSync(npmDir, { recursive: true, force: true });
+  mkdirSync(npmDir, { recursive: true });
+  const sizes = {};
+  for (const name of PACKAGES) {
+    run('pnpm', ['pack', '--pack-destination', npmDir], { cwd: join(ROOT, 'packages', name) });
+    const tgz = readdirSync(npmDir).find((f) => f.startsWith(`the-edge-agent-${name}-`));
+    if (!tgz) throw new Error(`pnpm pack wrote no tarball for ${name}`);
+    sizes[`@the-edge-agent/${name}`] = { file: tgz, packedBytes: statSync(join(npmDir, tgz)).size };
+  }
+  return { npmDir, sizes };
+}
+
+export async function assemble({ out }) {
+  const version = releaseVersion();
+  const name = `tea-wasm-llm-${version}`;
+  const stage = join(out, 'stage', name);
+  const assets = join(out, 'assets');
+  rmSync(join(out, 'stage'), { recursive: true, force: true });
+  mkdirSync(stage, { recursive: true });
+  mkdirSync(assets, { recursive: true });
+  for (const needed of [
+    'apps/demo/dist/index.html',
+    'packages/sdk/dist/index.js',
+    'packages/core-wasm/wasm/tea_core_bg.wasm',
+    'packages/llm-bridge/wasm/wllama.wasm',
+  ])
+    if (!existsSync(join(ROOT, needed)))
+      throw new Error(`${needed} is missing: build first (pnpm nx run-many -t build)`);
+
+  step(`Packing the npm packages (version ${version})`);
+  const { npmDir, sizes } = packPackages(out);
+  for (const [pkg, { file }] of Object.entries(sizes)) {
+    const tmp = join(out, 'stage', 'unpack');
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    run('tar', ['xzf', join(npmDir, file), '-C', tmp]);
+    const dest = join(stage, 'lib', pkg);
+    mkdirSync(dirname(dest), { recursive: true });
+    renameSync(join(tmp, 'package'), dest);
+    sizes[pkg].unpackedBytes = dirBytes(dest);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+
+  step('Copying the browser runtime dependencies');
+  const deps = {};
+  for (const dep of RUNTIME_DEPS) {
+    const from = depDir(dep.from, dep.name);
+    const pkg = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8'));
+    deps[dep.name] = { version: pkg.version, license: pkg.license };
+    for (const f of dep.files) cpSync(join(from, f), join(stage, 'lib', dep.name, f), { recursive: true });
+    console.log(`    ${dep.name}@${pkg.version} (${pkg.license})`);
+  }
+
+  step('Copying the demo app (without its development test model and benchmark)');
+  const demo = join(ROOT, 'apps/demo/dist');
+  for (const entry of readdirSync(demo))
+    if (!['models', 'bench', 'bench-models'].includes(entry))
+      cpSync(join(demo, entry), join(stage, entry), { recursive: true });
+  mkdirSync(join(stage, 'models'), { recursive: true });
+  writeFileSync(
+    join(stage, 'models', 'README.txt'),
+    'Put the release model assets here: models.json, *.manifest.json and *.gguf (see ../SERVING.md).\n',
+  );
+  const example = readFileSync(join(ROOT, 'packages/sdk/examples/plain-html.html'), 'utf8')
+    .replaceAll('./node_modules/', './lib/')
+    .replace(
+      "// The manifest `tea-model pack` wrote for your model, served from your origin.\n          manifestUrl: './models/my-model/manifest.json',",
+      '// The bundled profiles: models/models.json beside this page.\n          profiles: \'./models/models.json\',',
+    );
+  if (!example.includes("profiles: './models/models.json'"))
+    throw new Error('the plain-HTML example changed: update the release step that adapts it');
+  writeFileSync(join(stage, 'example.html'), example);
+
+  step('Licenses');
+  cpSync(join(ROOT, 'LICENSE'), join(stage, 'LICENSE'));
+  mkdirSync(join(stage, 'licenses'), { recursive: true });
+  for (const dep of RUNTIME_DEPS) {
+    const file = dep.files.find((f) => /^LICEN[CS]E/.test(f));
+    cpSync(join(stage, 'lib', dep.name, file), join(stage, 'licenses', `${dep.name.replace('/', '__')}.txt`));
+  }
+  cpSync(
+    join(ROOT, 'packages/core-wasm/wasm/THIRD_PARTY_CRATES.md'),
+    join(stage, 'licenses', 'rust-crates.md'),
+  );
+  writeFileSync(join(stage, 'NOTICE.md'), noticeText(version, deps));
+  writeFileSync(join(stage, 'SERVING.md'), serveText(version));
+  writeFileSync(join(stage, 'serve.json'), `${JSON.stringify(SERVE_JSON, null, 2)}\n`);
+
+  step('Writing the tarball');
+  const tarball = join(assets, `${name}.tar.gz`);
+  // Reproducible: sorted names, fixed times and owners, no gzip timestamp.
+  run('bash', [
+    '-c',
+    `tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "${join(out, 'stage')}" -cf - "${name}" | gzip -9n > "${tarball}"`,
+  ]);
+  const report = {
+    version,
+    tarball: { file: `${name}.tar.gz`, bytes: statSync(tarball).size, unpackedBytes: dirBytes(stage) },
+    packages: sizes,
+    coreWasmBytes: statSync(join(stage, 'lib/@the-edge-agent/core-wasm/wasm/tea_core_bg.wasm')).size,
+    wllamaWasmBytes: statSync(join(stage, 'lib/@the-edge-agent/llm-bridge/wasm/wllama.wasm')).size,
+  };
+  writeFileSync(join(out, 'sizes.json'), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`    ${report.tarball.file}: ${report.tarball.bytes} bytes`);
+  return report;
+}

@@ -1,0 +1,80 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { expect, type Page, test } from '@playwright/test';
+
+// The release dry run (every step of the tag-triggered workflow, with a generated test model),
+// then the extracted tarball with the model assets beside it, served with COOP/COEP: the demo
+// and the example page must work from it with no request leaving its folder.
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const version = (
+  JSON.parse(readFileSync(`${root}packages/sdk/package.json`, 'utf8')) as { version: string }
+).version;
+const SITE = `/.tmp/release/site/tea-wasm-llm-${version}/`;
+
+test.beforeAll(() => {
+  test.setTimeout(180_000);
+  execFileSync(process.execPath, [`${root}scripts/release/release.mjs`, 'dry-run'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+});
+
+function requestsOf(page: Page): string[] {
+  const urls: string[] = [];
+  page.on('request', (r) => void urls.push(r.url()));
+  return urls;
+}
+
+const outside = (urls: string[]) =>
+  urls.filter((u) => !u.startsWith('blob:') && !u.startsWith(`http://127.0.0.1:4173${SITE}`));
+
+test('the extracted release demo loads the bundled test model and runs simple chat, offline', async ({
+  page,
+}) => {
+  const urls = requestsOf(page);
+  await page.goto(`${SITE}index.html`);
+  await expect(page.locator('#profiles li[data-profile="tea-test-model"]')).toHaveAttribute(
+    'data-fits',
+    'true',
+  );
+  await page.click('#load');
+  await expect(page.locator('#progress-text')).toHaveAttribute('data-state', 'ready', {
+    timeout: 60_000,
+  });
+  await expect(page.locator('[data-field="profile"]')).toHaveText(/^tea-test-model \(cpu\)$/);
+  await page.selectOption('#example', { label: 'simple chat' });
+  await page.click('#run');
+  await expect(page.locator('#final')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  const state = JSON.parse((await page.textContent('#final')) ?? '{}') as {
+    answer?: { content: string };
+  };
+  expect(state.answer?.content.length).toBeGreaterThan(0);
+  expect(urls.filter((u) => u.endsWith('.gguf'))).toHaveLength(4);
+  expect(outside(urls)).toEqual([]);
+});
+
+test('the extracted example.html runs a workflow with the packages in lib/, offline', async ({
+  page,
+}) => {
+  const urls = requestsOf(page);
+  await page.goto(`${SITE}example.html`);
+  await expect(page.locator('#status')).toHaveAttribute('data-state', /done|error/, {
+    timeout: 60_000,
+  });
+  await expect(page.locator('#status')).toHaveText(/^Done: \d+ tokens$/);
+  expect(urls.some((u) => u.includes('/lib/@the-edge-agent/sdk/dist/index.js'))).toBe(true);
+  expect(outside(urls)).toEqual([]);
+});
+
+test('the release notes and sizes describe the artefacts of this run', () => {
+  const notes = readFileSync(`${root}.tmp/release/RELEASE_NOTES.md`, 'utf8');
+  const sizes = JSON.parse(readFileSync(`${root}.tmp/release/sizes.json`, 'utf8')) as {
+    tarball: { file: string };
+    packages: Record<string, unknown>;
+  };
+  expect(notes).toContain(`# tea-wasm-llm ${version}`);
+  expect(notes).toContain('| Test model (random weights) |');
+  expect(notes).toContain(sizes.tarball.file);
+  expect(Object.keys(sizes.packages)).toHaveLength(5);
+});

@@ -1,0 +1,107 @@
+// The texts that go into the tarball: NOTICE.md and SERVING.md.
+
+export function noticeText(version, deps) {
+  const dep = (name) => `${name} ${deps[name].version} (${deps[name].license})`;
+  return `# tea-wasm-llm ${version}: notices
+
+tea-wasm-llm is licensed under the Apache License 2.0 (LICENSE). It bundles:
+
+- ${dep('@wllama/wllama')}: llama.cpp in WebAssembly (lib/@wllama/wllama, and
+  lib/@the-edge-agent/llm-bridge/wasm/wllama.wasm). License: licenses/@wllama__wllama.txt.
+  wllama.wasm contains llama.cpp and ggml (MIT, Copyright (c) 2023-2024 The ggml authors,
+  https://github.com/ggml-org/llama.cpp).
+- ${dep('idb')}: IndexedDB with promises (lib/idb). License: licenses/idb.txt.
+- ${dep('hash-wasm')}: incremental SHA-256 (lib/hash-wasm). License: licenses/hash-wasm.txt.
+- The Rust crates compiled into lib/@the-edge-agent/core-wasm/wasm/tea_core_bg.wasm, each under
+  the license it declares: licenses/rust-crates.md.
+
+The demo app (index.html, assets/) is a bundle of the same packages and dependencies.
+Model files are not part of this archive: each model keeps its own license (Gemma models: the
+Gemma Terms of Use, https://ai.google.dev/gemma/terms).
+`;
+}
+
+export function serveText(version) {
+  const dir = `tea-wasm-llm-${version}`;
+  return `# Serving tea-wasm-llm ${version}
+
+Everything here is static. Served from one origin, the demo and the example page make no
+request to any other origin: the code, the wasm files and the models all come from this folder.
+
+## 1. Put the models beside the app
+
+Download the model assets of the same release into \`models/\`:
+
+\`\`\`sh
+tar xzf ${dir}.tar.gz
+gh release download v${version} -D ${dir}/models -p 'models.json' -p '*.manifest.json' -p '*.gguf'
+npx -p @the-edge-agent/model-loader tea-model verify ${dir}/models/<profile>.manifest.json   # optional
+\`\`\`
+
+\`models/models.json\` lists the profiles best first; the app picks the first one that fits the
+browser (WebGPU or CPU-only) before downloading anything. Each model is split into GGUF shards
+under 512 MiB, verified by SHA-256 and cached in IndexedDB on the first visit.
+
+## 2. Serve it with the cross-origin isolation headers
+
+Multi-threaded inference needs \`Cross-Origin-Opener-Policy: same-origin\` and
+\`Cross-Origin-Embedder-Policy: require-corp\`. Without them everything still works, single-threaded.
+\`.wasm\` must be served as \`application/wasm\`.
+
+\`npx serve\` reads the \`serve.json\` in this folder, which sets the headers:
+
+\`\`\`sh
+npx serve ${dir}
+\`\`\`
+
+nginx:
+
+\`\`\`nginx
+server {
+  listen 8080;
+  root /srv/${dir};
+  include mime.types;            # maps .wasm to application/wasm
+  add_header Cross-Origin-Opener-Policy same-origin always;
+  add_header Cross-Origin-Embedder-Policy require-corp always;
+}
+\`\`\`
+
+Caddy:
+
+\`\`\`caddy
+:8080 {
+  root * /srv/${dir}
+  file_server
+  header Cross-Origin-Opener-Policy same-origin
+  header Cross-Origin-Embedder-Policy require-corp
+}
+\`\`\`
+
+Then open \`/\` (the demo) or \`/example.html\` (a plain page using the packages in \`lib/\`
+through an import map).
+
+## Layout
+
+| path | what |
+| --- | --- |
+| \`index.html\`, \`assets/\` | the demo app |
+| \`example.html\` | a plain HTML page: \`initTeaLlm\` + a YAML workflow, no bundler |
+| \`lib/@the-edge-agent/*\` | the npm packages as published (ESM, \`.d.ts\`, core \`.wasm\`, wllama \`.wasm\`) |
+| \`lib/idb\`, \`lib/hash-wasm\`, \`lib/@wllama/wllama\` | their browser dependencies (ESM) |
+| \`models/\` | the model assets (you add them, step 1) |
+| \`LICENSE\`, \`NOTICE.md\`, \`licenses/\` | licenses of everything bundled |
+`;
+}
+
+/** serve.json for \`npx serve\`: the COOP/COEP headers. */
+export const SERVE_JSON = {
+  headers: [
+    {
+      source: '**/*',
+      headers: [
+        { key: 'Cross-Origin-Opener-Policy', value: 'same-origin' },
+        { key: 'Cross-Origin-Embedder-Policy', value: 'require-corp' },
+      ],
+    },
+  ],
+};
