@@ -7,7 +7,7 @@ export default tseslint.config(
       '**/dist/**',
       '**/dist-bench/**',
       '.tmp/**',
-      '/release/**',
+      'release/**',
       '**/node_modules/**',
       '**/wasm/**',
       '**/target/**',

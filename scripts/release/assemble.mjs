@@ -25,9 +25,17 @@ import { noticeText, SERVE_JSON, serveText } from './texts.mjs';
 /** The files of a browser dependency the tarball needs (its ESM entry, license, package.json). */
 const RUNTIME_DEPS = [
   { name: 'idb', from: 'model-cache', files: ['package.json', 'LICENSE', 'build'] },
-  { name: 'hash-wasm', from: 'model-loader', files: ['package.json', 'LICENSE', 'dist/index.esm.js'] },
+  {
+    name: 'hash-wasm',
+    from: 'model-loader',
+    files: ['package.json', 'LICENSE', 'dist/index.esm.js'],
+  },
   // wllama's wasm is not needed here: llm-bridge ships its own copy and passes its URL.
-  { name: '@wllama/wllama', from: 'llm-bridge', files: ['package.json', 'LICENCE', 'esm/index.js'] },
+  {
+    name: '@wllama/wllama',
+    from: 'llm-bridge',
+    files: ['package.json', 'LICENCE', 'esm/index.js'],
+  },
 ];
 
 function depDir(from, name) {
@@ -93,7 +101,8 @@ export async function assemble({ out }) {
     const from = depDir(dep.from, dep.name);
     const pkg = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8'));
     deps[dep.name] = { version: pkg.version, license: pkg.license };
-    for (const f of dep.files) cpSync(join(from, f), join(stage, 'lib', dep.name, f), { recursive: true });
+    for (const f of dep.files)
+      cpSync(join(from, f), join(stage, 'lib', dep.name, f), { recursive: true });
     console.log(`    ${dep.name}@${pkg.version} (${pkg.license})`);
   }
 
@@ -111,7 +120,7 @@ export async function assemble({ out }) {
     .replaceAll('./node_modules/', './lib/')
     .replace(
       "// The manifest `tea-model pack` wrote for your model, served from your origin.\n          manifestUrl: './models/my-model/manifest.json',",
-      '// The bundled profiles: models/models.json beside this page.\n          profiles: \'./models/models.json\',',
+      "// The bundled profiles: models/models.json beside this page.\n          profiles: './models/models.json',",
     );
   if (!example.includes("profiles: './models/models.json'"))
     throw new Error('the plain-HTML example changed: update the release step that adapts it');
@@ -122,7 +131,10 @@ export async function assemble({ out }) {
   mkdirSync(join(stage, 'licenses'), { recursive: true });
   for (const dep of RUNTIME_DEPS) {
     const file = dep.files.find((f) => /^LICEN[CS]E/.test(f));
-    cpSync(join(stage, 'lib', dep.name, file), join(stage, 'licenses', `${dep.name.replace('/', '__')}.txt`));
+    cpSync(
+      join(stage, 'lib', dep.name, file),
+      join(stage, 'licenses', `${dep.name.replace('/', '__')}.txt`),
+    );
   }
   cpSync(
     join(ROOT, 'packages/core-wasm/wasm/THIRD_PARTY_CRATES.md'),
@@ -141,9 +153,14 @@ export async function assemble({ out }) {
   ]);
   const report = {
     version,
-    tarball: { file: `${name}.tar.gz`, bytes: statSync(tarball).size, unpackedBytes: dirBytes(stage) },
+    tarball: {
+      file: `${name}.tar.gz`,
+      bytes: statSync(tarball).size,
+      unpackedBytes: dirBytes(stage),
+    },
     packages: sizes,
-    coreWasmBytes: statSync(join(stage, 'lib/@the-edge-agent/core-wasm/wasm/tea_core_bg.wasm')).size,
+    coreWasmBytes: statSync(join(stage, 'lib/@the-edge-agent/core-wasm/wasm/tea_core_bg.wasm'))
+      .size,
     wllamaWasmBytes: statSync(join(stage, 'lib/@the-edge-agent/llm-bridge/wasm/wllama.wasm')).size,
   };
   writeFileSync(join(out, 'sizes.json'), `${JSON.stringify(report, null, 2)}\n`);

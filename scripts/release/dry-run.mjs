@@ -53,5 +53,7 @@ export async function dryRun({ out }) {
   for (const f of readdirSync(join(out, 'assets')))
     if (f === 'models.json' || f.endsWith('.manifest.json') || f.endsWith('.gguf'))
       cpSync(join(out, 'assets', f), join(models, f));
-  console.log(`\nDry run done in ${((Date.now() - started) / 1000).toFixed(1)} s: serve ${join(site, name)}`);
+  console.log(
+    `\nDry run done in ${((Date.now() - started) / 1000).toFixed(1)} s: serve ${join(site, name)}`,
+  );
 }

@@ -4,7 +4,14 @@
 // `<id>-0000i-of-0000N.gguf` + `<id>.manifest.json`; then `models.json` over all of them.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  createWriteStream,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { run, sha256File, step, TEA_MODEL } from './lib.mjs';
 
@@ -66,16 +73,35 @@ export async function buildModels({ config, out, work }) {
     const packed = join(work, `pack-${profile.id}`);
     rmSync(packed, { recursive: true, force: true });
     run(process.execPath, [
-      TEA_MODEL, 'pack', source, '--out', packed,
-      '--max-chunk-size', cfg.maxChunkSize, '--id', profile.id, '--model-version', profile.version,
+      TEA_MODEL,
+      'pack',
+      source,
+      '--out',
+      packed,
+      '--max-chunk-size',
+      cfg.maxChunkSize,
+      '--id',
+      profile.id,
+      '--model-version',
+      profile.version,
     ]);
     // Flat, because release assets are: shards keep their unique names, the manifest gets one.
     for (const f of readdirSync(packed))
-      renameSync(join(packed, f), join(out, f === 'manifest.json' ? `${profile.id}.manifest.json` : f));
+      renameSync(
+        join(packed, f),
+        join(out, f === 'manifest.json' ? `${profile.id}.manifest.json` : f),
+      );
     manifests.push(join(out, `${profile.id}.manifest.json`));
     if (profile.label) labels.push('--label', `${profile.id}=${profile.label}`);
     if (!profile.file) rmSync(source, { force: true });
   }
   step('models.json');
-  run(process.execPath, [TEA_MODEL, 'index', ...manifests, '--out', join(out, 'models.json'), ...labels]);
+  run(process.execPath, [
+    TEA_MODEL,
+    'index',
+    ...manifests,
+    '--out',
+    join(out, 'models.json'),
+    ...labels,
+  ]);
 }

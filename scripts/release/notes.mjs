@@ -68,18 +68,33 @@ export function releaseNotes({ out, assets, sizes }) {
   const modelsFile = join(assets, 'models.json');
   if (existsSync(modelsFile)) {
     const { profiles } = JSON.parse(readFileSync(modelsFile, 'utf8'));
-    lines.push('## Model profiles', '', '| profile | size | shards | runs on |', '| --- | --- | --- | --- |');
+    lines.push(
+      '## Model profiles',
+      '',
+      '| profile | size | shards | runs on |',
+      '| --- | --- | --- | --- |',
+    );
     for (const p of profiles)
-      lines.push(`| ${p.label ?? p.id} | ${mb(p.totalBytes)} | ${p.chunks} | ${p.modes.join(', ')} |`);
+      lines.push(
+        `| ${p.label ?? p.id} | ${mb(p.totalBytes)} | ${p.chunks} | ${p.modes.join(', ')} |`,
+      );
     lines.push('');
   }
   if (sizes) {
     lines.push('## Sizes', '', '| artefact | size |', '| --- | --- |');
     lines.push(`| ${sizes.tarball.file} | ${mb(sizes.tarball.bytes)} |`);
-    for (const [name, s] of Object.entries(sizes.packages)) lines.push(`| ${name} (npm tarball) | ${mb(s.packedBytes)} |`);
-    lines.push(`| core engine .wasm | ${mb(sizes.coreWasmBytes)} |`, `| wllama .wasm | ${mb(sizes.wllamaWasmBytes)} |`, '');
+    for (const [name, s] of Object.entries(sizes.packages))
+      lines.push(`| ${name} (npm tarball) | ${mb(s.packedBytes)} |`);
+    lines.push(
+      `| core engine .wasm | ${mb(sizes.coreWasmBytes)} |`,
+      `| wllama .wasm | ${mb(sizes.wllamaWasmBytes)} |`,
+      '',
+    );
   }
-  lines.push('Install: `npm install @the-edge-agent/sdk`. Self-hosting: see SERVING.md in the tarball.', '');
+  lines.push(
+    'Install: `npm install @the-edge-agent/sdk`. Self-hosting: see SERVING.md in the tarball.',
+    '',
+  );
   writeFileSync(out, lines.join('\n'));
   console.log(`    wrote ${out}`);
 }

@@ -29,12 +29,15 @@ const { values, positionals } = parseArgs({
     config: { type: 'string', default: join(ROOT, 'scripts/release/models.config.json') },
   },
 });
-const out = resolve(values.out ?? (command === 'dry-run' ? join(ROOT, '.tmp/release') : join(ROOT, 'release')));
+const out = resolve(
+  values.out ?? (command === 'dry-run' ? join(ROOT, '.tmp/release') : join(ROOT, 'release')),
+);
 const assets = join(out, 'assets');
 
 const commands = {
   assemble: () => assemble({ out }),
-  models: () => buildModels({ config: resolve(values.config), out: assets, work: join(out, 'work') }),
+  models: () =>
+    buildModels({ config: resolve(values.config), out: assets, work: join(out, 'work') }),
   checksums: () => writeChecksums({ dir: assets }),
   verify: () => verifyAssets({ dir: assets }),
   notes: () =>
@@ -48,14 +51,18 @@ const commands = {
   'check-tag': () => {
     const tag = positionals[0] ?? '';
     if (tag !== `v${releaseVersion()}`)
-      throw new Error(`tag ${tag} does not match the packages' version v${releaseVersion()}: run changeset version first`);
+      throw new Error(
+        `tag ${tag} does not match the packages' version v${releaseVersion()}: run changeset version first`,
+      );
     console.log(`tag ${tag} matches the packages' version`);
   },
   'dry-run': () => dryRun({ out }),
 };
 
 if (!commands[command]) {
-  console.error(`usage: release.mjs ${Object.keys(commands).join('|')} [--out DIR] [--config FILE]`);
+  console.error(
+    `usage: release.mjs ${Object.keys(commands).join('|')} [--out DIR] [--config FILE]`,
+  );
   process.exit(2);
 }
 try {

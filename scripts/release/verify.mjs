@@ -17,6 +17,8 @@ export async function verifyAssets({ dir }) {
       throw new Error(`models.json profile ${p.id} does not match ${p.manifest}`);
   }
   if (profiles.length !== manifests.length)
-    throw new Error(`models.json lists ${profiles.length} profiles, the assets hold ${manifests.length} manifests`);
+    throw new Error(
+      `models.json lists ${profiles.length} profiles, the assets hold ${manifests.length} manifests`,
+    );
   console.log(`    ${profiles.length} profiles, every shard verified`);
 }
