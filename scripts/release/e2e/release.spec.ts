@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, type Page, test } from '@playwright/test';
 
@@ -77,4 +77,37 @@ test('the release notes and sizes describe the artefacts of this run', () => {
   expect(notes).toContain('| Test model (random weights) |');
   expect(notes).toContain(sizes.tarball.file);
   expect(Object.keys(sizes.packages)).toHaveLength(5);
+});
+
+test('a tag must match the packages, and an unpinned model profile is refused before any download', () => {
+  const cli = (...args: string[]) => {
+    try {
+      execFileSync(process.execPath, [`${root}scripts/release/release.mjs`, ...args], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
+      return { code: 0, stderr: '' };
+    } catch (e) {
+      const err = e as { status: number; stderr: string };
+      return { code: err.status, stderr: err.stderr };
+    }
+  };
+  expect(cli('check-tag', `v${version}`).code).toBe(0);
+  const wrong = cli('check-tag', 'v99.0.0');
+  expect(wrong.code).toBe(1);
+  expect(wrong.stderr).toContain(`does not match the packages' version v${version}`);
+  // The real profiles with their pins removed: the release stops before downloading anything.
+  const real = JSON.parse(readFileSync(`${root}scripts/release/models.config.json`, 'utf8')) as {
+    profiles: Array<{ sha256: string | null }>;
+  };
+  mkdirSync(`${root}.tmp`, { recursive: true });
+  const config = `${root}.tmp/models.unpinned.json`;
+  writeFileSync(
+    config,
+    JSON.stringify({ ...real, profiles: real.profiles.map((p) => ({ ...p, sha256: null })) }),
+  );
+  const unpinned = cli('models', '--config', config, '--out', `${root}.tmp/release-unpinned`);
+  expect(unpinned.code).toBe(1);
+  expect(unpinned.stderr).toContain('profile gemma-3n-E4B-it-Q4_K_M: no pinned sha256');
 });
