@@ -46,6 +46,19 @@ function pendingChangesets() {
     });
 }
 
+/** The size table (Markdown lines) of a run's artefacts: `sizes.json` and `models.json`. */
+export function sizeTable(sizes, modelsFile) {
+  const rows = [[sizes.tarball.file.replace(sizes.version, '{version}'), sizes.tarball.bytes]];
+  for (const [name, s] of Object.entries(sizes.packages))
+    rows.push([`${name} (npm tarball)`, s.packedBytes]);
+  rows.push(['core engine `tea_core_bg.wasm`', sizes.coreWasmBytes]);
+  rows.push(['wllama `wllama.wasm`', sizes.wllamaWasmBytes]);
+  if (existsSync(modelsFile))
+    for (const p of JSON.parse(readFileSync(modelsFile, 'utf8')).profiles)
+      rows.push([`model ${p.id} (${p.chunks} shards)`, p.totalBytes]);
+  return ['| artefact | size |', '| --- | --- |', ...rows.map(([a, b]) => `| ${a} | ${mb(b)} |`)];
+}
+
 export function releaseNotes({ out, assets, sizes }) {
   step('Release notes');
   const version = releaseVersion();
@@ -80,17 +93,7 @@ export function releaseNotes({ out, assets, sizes }) {
       );
     lines.push('');
   }
-  if (sizes) {
-    lines.push('## Sizes', '', '| artefact | size |', '| --- | --- |');
-    lines.push(`| ${sizes.tarball.file} | ${mb(sizes.tarball.bytes)} |`);
-    for (const [name, s] of Object.entries(sizes.packages))
-      lines.push(`| ${name} (npm tarball) | ${mb(s.packedBytes)} |`);
-    lines.push(
-      `| core engine .wasm | ${mb(sizes.coreWasmBytes)} |`,
-      `| wllama .wasm | ${mb(sizes.wllamaWasmBytes)} |`,
-      '',
-    );
-  }
+  if (sizes) lines.push('## Sizes', '', ...sizeTable(sizes, modelsFile), '');
   lines.push(
     'Install: `npm install @the-edge-agent/sdk`. Self-hosting: see SERVING.md in the tarball.',
     '',

@@ -8,6 +8,7 @@
 //   node scripts/release/release.mjs notes     [--out release]
 //   node scripts/release/release.mjs check-tag <tag>
 //   node scripts/release/release.mjs dry-run   [--out .tmp/release]
+//   node scripts/release/release.mjs size-table [--out .tmp/release]   (the README's table)
 // Assets land in <out>/assets (upload all of them); notes in <out>/RELEASE_NOTES.md.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -17,7 +18,7 @@ import { writeChecksums } from './checksums.mjs';
 import { dryRun } from './dry-run.mjs';
 import { releaseVersion, ROOT } from './lib.mjs';
 import { buildModels } from './models.mjs';
-import { releaseNotes } from './notes.mjs';
+import { releaseNotes, sizeTable } from './notes.mjs';
 import { verifyAssets } from './verify.mjs';
 
 const [command, ...rest] = process.argv.slice(2);
@@ -30,7 +31,10 @@ const { values, positionals } = parseArgs({
   },
 });
 const out = resolve(
-  values.out ?? (command === 'dry-run' ? join(ROOT, '.tmp/release') : join(ROOT, 'release')),
+  values.out ??
+    (['dry-run', 'size-table'].includes(command)
+      ? join(ROOT, '.tmp/release')
+      : join(ROOT, 'release')),
 );
 const assets = join(out, 'assets');
 
@@ -57,6 +61,13 @@ const commands = {
     console.log(`tag ${tag} matches the packages' version`);
   },
   'dry-run': () => dryRun({ out }),
+  'size-table': () =>
+    console.log(
+      sizeTable(
+        JSON.parse(readFileSync(join(out, 'sizes.json'), 'utf8')),
+        join(assets, 'models.json'),
+      ).join('\n'),
+    ),
 };
 
 if (!commands[command]) {

@@ -111,3 +111,35 @@ test('a tag must match the packages, and an unpinned model profile is refused be
   expect(unpinned.code).toBe(1);
   expect(unpinned.stderr).toContain('profile gemma-3n-E4B-it-Q4_K_M: no pinned sha256');
 });
+
+test("the README's size table matches this run's artefacts within 10 %", () => {
+  const bytes = (text: string) => {
+    const [, n, unit] = /([\d.]+) (KiB|MiB|GB)/.exec(text) ?? [];
+    return Number(n) * ({ KiB: 1024, MiB: 2 ** 20, GB: 1e9 }[unit as 'KiB'] ?? NaN);
+  };
+  const rows = (text: string) =>
+    new Map(
+      text
+        .split('\n')
+        .filter((l) => /^\| .* \| [\d.]+ (KiB|MiB|GB) +\|$/.test(l))
+        .map((l) => {
+          const [, name, size] = l.split('|').map((c) => c.trim());
+          return [name!, bytes(size!)] as const;
+        }),
+    );
+  const measured = rows(
+    execFileSync(process.execPath, [`${root}scripts/release/release.mjs`, 'size-table'], {
+      cwd: root,
+      encoding: 'utf8',
+    }),
+  );
+  const readme = rows(readFileSync(`${root}README.md`, 'utf8'));
+  expect([...readme.keys()].sort()).toEqual([...measured.keys()].sort());
+  for (const [name, size] of measured) {
+    const written = readme.get(name)!;
+    expect(
+      Math.abs(written - size) / size,
+      `${name}: README ${written}, measured ${size}`,
+    ).toBeLessThan(0.1);
+  }
+});
