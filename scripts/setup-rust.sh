@@ -12,14 +12,16 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-# Crates the engine uses, as Debian packages (the offline registry). Keep in step with
-# packages/core-wasm/Cargo.toml.
+# Crates the engine uses, as Debian packages (the offline registry; keep in step with
+# packages/core-wasm/Cargo.toml), and python3-gguf: llama.cpp's GGUF reader, which model-loader's
+# tests use as an independent check of the size accounting.
 SID_PACKAGES=(
   rustc cargo libstd-rust-dev-wasm32 wasm-bindgen lld binaryen ca-certificates
   librust-wasm-bindgen-dev librust-wasm-bindgen-futures-dev librust-js-sys-dev
   librust-serde-dev librust-serde-derive-dev librust-serde-json-dev librust-serde-yaml-dev
   librust-serde-wasm-bindgen-dev librust-minijinja-dev librust-console-error-panic-hook-dev
   librust-strsim-dev librust-indexmap-dev librust-futures-dev librust-marked-yaml-dev librust-yaml-rust2-dev
+  python3-gguf
 )
 SID_PACKAGES_ID="$(printf '%s\n' "${SID_PACKAGES[@]}" | sha256sum | cut -c1-16)"
 

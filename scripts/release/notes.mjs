@@ -47,8 +47,11 @@ function pendingChangesets() {
 }
 
 /** The size table (Markdown lines) of a run's artefacts: `sizes.json` and `models.json`. */
-export function sizeTable(sizes, modelsFile) {
-  const rows = [[sizes.tarball.file.replace(sizes.version, '{version}'), sizes.tarball.bytes]];
+export function sizeTable(sizes, modelsFile, { genericVersion = false } = {}) {
+  const tarball = genericVersion
+    ? sizes.tarball.file.replace(sizes.version, '{version}')
+    : sizes.tarball.file;
+  const rows = [[tarball, sizes.tarball.bytes]];
   for (const [name, s] of Object.entries(sizes.packages))
     rows.push([`${name} (npm tarball)`, s.packedBytes]);
   rows.push(['core engine `tea_core_bg.wasm`', sizes.coreWasmBytes]);

@@ -66,6 +66,7 @@ const commands = {
       sizeTable(
         JSON.parse(readFileSync(join(out, 'sizes.json'), 'utf8')),
         join(assets, 'models.json'),
+        { genericVersion: true },
       ).join('\n'),
     ),
 };

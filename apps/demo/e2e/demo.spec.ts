@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, type Page, test } from '@playwright/test';
+import { gemma3nHeader, writeSparseGguf } from '@the-edge-agent/test-fixtures';
 
 const ISOLATED = 'http://127.0.0.1:4173';
 const PLAIN = 'http://127.0.0.1:4174';
@@ -10,40 +11,54 @@ const fixtures = fileURLToPath(new URL('./.fixtures/', import.meta.url));
 
 // A second version of the demo's model (same id, version 2, other weights) for the
 // invalidation test, packed like the default one.
-test.beforeAll(() => {
-  // A models.json whose best profile (shaped like Gemma 3n E4B) needs WebGPU, then the tiny model.
+const teaModel = fileURLToPath(
+  new URL('../../../packages/model-loader/dist/cli/main.js', import.meta.url),
+);
+
+/**
+ * Profiles with the real Gemma 3n sizes: resource needs computed by `tea-model inspect` from
+ * sparse GGUFs in the real E4B / E2B tensor shapes (no weights). E4B's manifest does not exist
+ * (it must never be fetched); the E2B-sized profile loads the tiny model behind it.
+ */
+async function gemmaProfiles(): Promise<void> {
   mkdirSync(`${fixtures}profiles`, { recursive: true });
+  const profile = async (variant: 'E4B' | 'E2B', manifest: string) => {
+    const file = await writeSparseGguf(
+      `${fixtures}profiles/${variant}.gguf`,
+      gemma3nHeader(variant),
+    );
+    const info = JSON.parse(
+      execFileSync(process.execPath, [teaModel, 'inspect', file.path, '--json'], {
+        encoding: 'utf8',
+      }),
+    ) as { resources: object; modes: string[] };
+    rmSync(file.path);
+    return {
+      id: `gemma-3n-${variant}-shaped`,
+      version: '1',
+      manifest,
+      totalBytes: file.bytes,
+      chunks: Math.ceil(file.bytes / 2 ** 29),
+      architecture: 'gemma3n',
+      quantization: 'Q4_K_M',
+      modes: info.modes,
+      resources: info.resources,
+    };
+  };
   writeFileSync(
     `${fixtures}profiles/models.json`,
     JSON.stringify({
       modelsVersion: 1,
       profiles: [
-        {
-          id: 'big-webgpu-model',
-          version: '1',
-          manifest: 'big-webgpu-model.manifest.json',
-          totalBytes: 4_540_000_000,
-          chunks: 9,
-          modes: ['webgpu'],
-          resources: {
-            weightsBytes: 4_530_000_000,
-            cpuBytes: 2_370_000_000,
-            offloadableBytes: 2_160_000_000,
-            kvBytesPer1kTokens: 20_971_520,
-            largestTensorBytes: 1_930_000_000,
-          },
-        },
-        {
-          id: 'tiny-test-model',
-          version: '1',
-          manifest: '../../../dist/models/tiny-test-model/manifest.json',
-          totalBytes: 529_952,
-          chunks: 3,
-          modes: ['cpu', 'webgpu'],
-        },
+        await profile('E4B', 'gemma-3n-E4B-shaped.manifest.json'),
+        await profile('E2B', '../../../dist/models/tiny-test-model/manifest.json'),
       ],
     }),
   );
+}
+
+test.beforeAll(async () => {
+  await gemmaProfiles();
   if (existsSync(`${fixtures}tiny-test-model/manifest.json`)) return;
   const script = fileURLToPath(new URL('../scripts/make-test-model.mjs', import.meta.url));
   execFileSync(process.execPath, [script, '--out', fixtures, '--version', '2', '--seed', '9']);
@@ -194,30 +209,34 @@ test('loads local GGUF shards picked with the file input (no download, not cache
   ).toBeGreaterThan(0);
 });
 
-test('profiles: the preflight skips what cannot run here, and an explicit one fails before download', async ({
+test('profiles: in a CPU-only browser the E4B-sized profile is refused before any byte, the E2B-sized one loads', async ({
   page,
 }) => {
   const requests = offline(page);
   await page.goto(`${ISOLATED}${DEMO}`);
   await page.fill('#manifest-url', '/apps/demo/e2e/.fixtures/profiles/models.json');
   await page.dispatchEvent('#manifest-url', 'change');
-  const big = page.locator('#profiles li[data-profile="big-webgpu-model"]');
-  await expect(big).toHaveAttribute('data-fits', 'false');
-  // Headless Chromium has no WebGPU adapter with shader-f16 here.
-  await expect(big).toContainText('cannot run here: ');
-  await expect(page.locator('#profiles li[data-profile="tiny-test-model"]')).toHaveAttribute(
+  const e4b = page.locator('#profiles li[data-profile="gemma-3n-E4B-shaped"]');
+  await expect(e4b).toHaveAttribute('data-fits', 'false');
+  // Headless Chromium here has no WebGPU adapter with shader-f16.
+  await expect(e4b).toContainText('cannot run here: ');
+  await expect(e4b).toContainText('over the 4.29 GB wasm heap');
+  await expect(page.locator('#profiles li[data-profile="gemma-3n-E2B-shaped"]')).toHaveAttribute(
     'data-fits',
     'true',
   );
-  await page.selectOption('#profile', 'big-webgpu-model');
+  await page.selectOption('#profile', 'gemma-3n-E4B-shaped');
   await page.click('#load');
   await expect(page.locator('#progress-text')).toHaveAttribute('data-state', 'error');
-  await expect(page.locator('#progress-text')).toContainText('MODEL_TOO_LARGE');
-  await expect(page.locator('#progress-text')).toContainText('big-webgpu-model (4.54 GB)');
-  expect(requests.filter((u) => u.includes('big-webgpu-model'))).toEqual([]);
+  const error = page.locator('#progress-text');
+  await expect(error).toContainText('MODEL_TOO_LARGE');
+  await expect(error).toContainText('gemma-3n-E4B-shaped (4.92 GB) cannot run in this browser');
+  await expect(error).toContainText('the limit is 4.29 GB');
+  expect(requests.filter((u) => u.includes('E4B'))).toEqual([]);
   expect(requests.filter((u) => u.endsWith('.gguf'))).toEqual([]);
   await page.selectOption('#profile', '');
   await loadModel(page);
-  await expect(page.locator('[data-field="profile"]')).toHaveText('tiny-test-model (cpu)');
+  await expect(page.locator('[data-field="profile"]')).toHaveText('gemma-3n-E2B-shaped (cpu)');
   await expect(page.locator('[data-field="profile-reasons"]')).toContainText('cpu: ');
+  expect(requests.filter((u) => u.endsWith('.gguf'))).toHaveLength(3);
 });

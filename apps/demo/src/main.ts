@@ -214,6 +214,8 @@ async function main(): Promise<void> {
     event.preventDefault();
     void loadModel(formSource());
   });
+  // Enabled only now: a click before the handler exists would submit the form natively.
+  $<HTMLButtonElement>('load').disabled = false;
   $('model-files').addEventListener('change', () => {
     // gguf-split shards sort by their -0000i-of-0000N names.
     const files = [...($<HTMLInputElement>('model-files').files ?? [])].sort((a, b) =>

@@ -5,3 +5,12 @@ export type { LlamaShape, TensorSpec } from './llama-shape.js';
 export { buildVocab, TokenType } from './vocab.js';
 export type { Vocab } from './vocab.js';
 export { createNormal, createRng } from './prng.js';
+export {
+  GEMMA3N,
+  gemma3nHeader,
+  GGML_TYPE,
+  headerTensorBytes,
+  llamaHeader,
+  writeSparseGguf,
+} from './model-headers.js';
+export type { GgmlTypeName, HeaderTensor, ModelHeader } from './model-headers.js';

@@ -1,7 +1,19 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildVocab, TINY_SHAPE, writeTinyLlama } from '@the-edge-agent/test-fixtures';
+import {
+  buildVocab,
+  gemma3nHeader,
+  headerTensorBytes,
+  llamaHeader,
+  type ModelHeader,
+  TINY_SHAPE,
+  writeSparseGguf,
+  writeTinyLlama,
+} from '@the-edge-agent/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseModelIndex } from '../model-index.js';
 import { indexModels } from './index-models.js';
@@ -84,5 +96,104 @@ describe('tea-model index', () => {
     await expect(
       indexModels([join(a, 'manifest.json')], { out: join(a, 'x', 'models.json') }),
     ).rejects.toThrow(/not inside the folder/);
+  });
+});
+
+describe('needs of real model shapes (sparse header fixtures: real sizes, no weights)', () => {
+  const sum = (h: ModelHeader, pick: (name: string) => boolean = () => true) =>
+    h.tensors.filter((t) => pick(t.name)).reduce((n, t) => n + headerTensorBytes(t), 0);
+
+  it('Gemma 3n E4B Q4_K_M: ~4.5 GB, 2.3 GB of embeddings stay on the CPU, WebGPU only', async () => {
+    const header = gemma3nHeader('E4B');
+    const file = await writeSparseGguf(join(dir, 'e4b.gguf'), header);
+    const info = await inspect(file.path);
+    const r = info.resources;
+    // Offsets in the header (inspect) agree with the fixture's own per-type arithmetic.
+    expect(r.weightsBytes).toBeGreaterThanOrEqual(sum(header));
+    expect(r.weightsBytes - sum(header)).toBeLessThan(32 * header.tensors.length);
+    expect(r.cpuBytes).toBe(
+      sum(header, (n) => n === 'token_embd.weight' || n === 'per_layer_token_embd.weight'),
+    );
+    expect(r.weightsBytes / 1e9).toBeCloseTo(4.6, 0);
+    expect(r.cpuBytes / 2 ** 30).toBeCloseTo(2.2, 1); // ~420 MiB + ~1.8 GiB at q6_K
+    // 35 layers, 15 share KV: 20 layers x 2 KV heads x (256 + 256) x f16 per token.
+    expect(r.kvBytesPer1kTokens).toBe(1024 * 20 * 2 * 512 * 2);
+    expect(info.modes).toEqual(['webgpu']);
+    expect(info.architecture).toBe('gemma3n');
+    expect(info.quantization).toBe('Q4_K_M');
+  });
+
+  it('Gemma 3n E2B Q4_K_M: ~3.2 GB, runs CPU-only or with WebGPU', async () => {
+    const file = await writeSparseGguf(join(dir, 'e2b.gguf'), gemma3nHeader('E2B'));
+    const info = await inspect(file.path);
+    expect(info.resources.weightsBytes / 1e9).toBeGreaterThan(3.0);
+    expect(info.resources.weightsBytes / 1e9).toBeLessThan(3.4);
+    expect(info.modes).toEqual(['cpu', 'webgpu']);
+  });
+
+  it('a llama 7B F16 header gives the textbook numbers', async () => {
+    const header = llamaHeader({
+      embd: 4096,
+      heads: 32,
+      kvHeads: 32,
+      layers: 32,
+      ffn: 11008,
+      vocab: 32000,
+      type: 'F16',
+    });
+    const info = await inspect((await writeSparseGguf(join(dir, 'llama7b.gguf'), header)).path);
+    expect(info.resources.cpuBytes).toBe(32000 * 4096 * 2);
+    expect(info.resources.weightsBytes).toBe(sum(header)); // every F16 tensor is 32-byte aligned
+    expect(info.resources.kvBytesPer1kTokens).toBe(1024 * 32 * 32 * 256 * 2); // 512 MiB per 1k
+    expect(info.resources.largestTensorBytes).toBe(32000 * 4096 * 2);
+    expect(info.modes).toEqual(['webgpu']); // 13.5 GB: never CPU-only
+  });
+});
+
+// llama.cpp's own GGUF reader (gguf-py, Debian's python3-gguf in the offline toolchain's
+// userland) as an independent accounting of the same fixture, where this machine has it.
+const sid =
+  process.env['TEA_SID_ROOT'] ??
+  join(
+    process.env['TEA_CACHE_DIR'] ??
+      join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'tea-wasm-llm'),
+    'sid-root',
+  );
+const hasGgufPy =
+  process.getuid?.() === 0 && existsSync(join(sid, 'usr/lib/python3/dist-packages/gguf'));
+
+describe.runIf(hasGgufPy)("against llama.cpp's gguf-py", () => {
+  it('counts the same weight and CPU-side bytes for the E4B fixture', async () => {
+    const path = join(sid, 'tmp', `tea-e4b-${process.pid}.gguf`);
+    await writeSparseGguf(path, gemma3nHeader('E4B'));
+    try {
+      const py = execFileSync(
+        'chroot',
+        [
+          sid,
+          '/usr/bin/env',
+          '-i',
+          'PATH=/usr/bin:/bin',
+          'python3',
+          '-c',
+          `import json; from gguf import GGUFReader
+r = GGUFReader('/tmp/tea-e4b-${process.pid}.gguf')
+print(json.dumps({t.name: int(t.n_bytes) for t in r.tensors}))`,
+        ],
+        { encoding: 'utf8', maxBuffer: 1 << 24 },
+      );
+      const bytes = JSON.parse(py) as Record<string, number>;
+      const info = await inspect(path);
+      const total = Object.values(bytes).reduce((a, b) => a + b, 0);
+      expect(info.resources.cpuBytes).toBe(
+        bytes['token_embd.weight']! + bytes['per_layer_token_embd.weight']!,
+      );
+      // Ours counts the alignment padding after each tensor too (at most 31 bytes each).
+      expect(info.resources.weightsBytes - total).toBeGreaterThanOrEqual(0);
+      expect(info.resources.weightsBytes - total).toBeLessThan(32 * Object.keys(bytes).length);
+      expect(Math.max(...Object.values(bytes))).toBe(info.resources.largestTensorBytes);
+    } finally {
+      await rm(path, { force: true });
+    }
   });
 });

@@ -1,0 +1,236 @@
+import { open } from 'node:fs/promises';
+import { GGUFValueType, type GGUFTypedMetadata, serializeGgufMetadata } from '@huggingface/gguf';
+
+/** The ggml tensor types the header fixtures use, with their GGUF type ids. */
+export const GGML_TYPE = { F32: 0, F16: 1, Q8_0: 8, Q4_K: 12, Q6_K: 14 } as const;
+export type GgmlTypeName = keyof typeof GGML_TYPE;
+
+/** One tensor of a header fixture: GGUF name, dims in ggml order (row length first), type. */
+export interface HeaderTensor {
+  name: string;
+  dims: number[];
+  type: GgmlTypeName;
+}
+
+/** A model described by its header only: metadata and tensors, no weights. */
+export interface ModelHeader {
+  metadata: Record<string, { value: unknown; type: GGUFValueType; subType?: GGUFValueType }>;
+  tensors: HeaderTensor[];
+}
+
+const ALIGNMENT = 32;
+const pad = (n: number) => (ALIGNMENT - (n % ALIGNMENT)) % ALIGNMENT;
+
+/** Bytes of a tensor's data in its type: ggml stores quantized rows in fixed-size blocks. */
+export function headerTensorBytes(t: HeaderTensor): number {
+  const n = t.dims.reduce((a, b) => a * b, 1);
+  switch (t.type) {
+    case 'F32':
+      return n * 4;
+    case 'F16':
+      return n * 2;
+    case 'Q8_0': // 32 weights: an f16 scale + 32 int8
+      return (n / 32) * (2 + 32);
+    case 'Q4_K': // 256 weights: f16 d + f16 dmin + 12 bytes of scales + 128 bytes of nibbles
+      return (n / 256) * (2 + 2 + 12 + 128);
+    case 'Q6_K': // 256 weights: 128 low nibbles + 64 high bits + 16 int8 scales + f16 d
+      return (n / 256) * (128 + 64 + 16 + 2);
+  }
+}
+
+const u32 = (value: number) => ({ value, type: GGUFValueType.UINT32 });
+const f32 = (value: number) => ({ value, type: GGUFValueType.FLOAT32 });
+const str = (value: string) => ({ value, type: GGUFValueType.STRING });
+
+/**
+ * llama.cpp's Q4_K_M choice for the big matrices: Q6_K for `attn_v` / `ffn_down` in the first
+ * and last eighth of the layers and every third one between, Q4_K elsewhere.
+ */
+function q4km(kind: 'v_or_down' | 'other', layer: number, layers: number): GgmlTypeName {
+  if (kind === 'other') return 'Q4_K';
+  const moreBits =
+    layer < layers / 8 || layer >= (7 * layers) / 8 || (layer - Math.floor(layers / 8)) % 3 === 2;
+  return moreBits ? 'Q6_K' : 'Q4_K';
+}
+
+/** Published hyperparameters of Gemma 3n (Hugging Face configs of google/gemma-3n-E2B/E4B-it). */
+export const GEMMA3N = {
+  E2B: { layers: 30, ffn: 8192, sharedKvLayers: 10 },
+  E4B: { layers: 35, ffn: 16384, sharedKvLayers: 15 },
+} as const;
+
+/**
+ * The header of a Gemma 3n Q4_K_M GGUF in its real tensor shapes (embedding 2048, 8 heads of
+ * 256, 2 KV heads, vocab 262144, 256-wide per-layer embeddings, 4 AltUp streams, LAuReL rank 64).
+ * `layers` reduces the layer count for smaller fixtures.
+ */
+export function gemma3nHeader(
+  variant: keyof typeof GEMMA3N,
+  options: { layers?: number } = {},
+): ModelHeader {
+  const base = GEMMA3N[variant];
+  const layers = options.layers ?? base.layers;
+  const embd = 2048;
+  const heads = 8;
+  const kvHeads = 2;
+  const headDim = 256;
+  const vocab = 262144;
+  const perLayer = 256;
+  const altup = 4;
+  const laurel = 64;
+  const tensors: HeaderTensor[] = [
+    { name: 'token_embd.weight', dims: [embd, vocab], type: 'Q6_K' },
+    { name: 'per_layer_token_embd.weight', dims: [perLayer * layers, vocab], type: 'Q6_K' },
+    { name: 'per_layer_model_proj.weight', dims: [embd, perLayer * layers], type: 'F16' },
+    { name: 'per_layer_proj_norm.weight', dims: [perLayer], type: 'F32' },
+    { name: 'altup_proj.weight', dims: [embd, embd, altup - 1], type: 'F16' },
+    { name: 'altup_unembd_proj.weight', dims: [embd, embd, altup - 1], type: 'F16' },
+    { name: 'output_norm.weight', dims: [embd], type: 'F32' },
+  ];
+  for (let i = 0; i < layers; i++) {
+    const p = `blk.${i}.`;
+    const big = (name: string, dims: number[], kind: 'v_or_down' | 'other' = 'other') =>
+      tensors.push({ name: `${p}${name}.weight`, dims, type: q4km(kind, i, layers) });
+    const small = (name: string, dims: number[]) =>
+      tensors.push({ name: `${p}${name}.weight`, dims, type: 'F32' });
+    small('attn_norm', [embd]);
+    big('attn_q', [embd, heads * headDim]);
+    big('attn_k', [embd, kvHeads * headDim]);
+    big('attn_v', [embd, kvHeads * headDim], 'v_or_down');
+    big('attn_output', [heads * headDim, embd]);
+    small('attn_q_norm', [headDim]);
+    small('attn_k_norm', [headDim]);
+    small('post_attention_norm', [embd]);
+    small('ffn_norm', [embd]);
+    big('ffn_gate', [embd, base.ffn]);
+    big('ffn_up', [embd, base.ffn]);
+    big('ffn_down', [base.ffn, embd], 'v_or_down');
+    small('post_ffw_norm', [embd]);
+    small('altup_correct_coef', [altup, altup]);
+    small('altup_correct_scale', [embd]);
+    small('altup_predict_coef', [altup, altup * altup]);
+    small('altup_router', [embd, altup]);
+    small('altup_router_norm', [embd]);
+    small('laurel_l', [embd, laurel]);
+    small('laurel_r', [laurel, embd]);
+    small('laurel_post_norm', [embd]);
+    tensors.push({ name: `${p}inp_gate.weight`, dims: [embd, perLayer], type: 'F16' });
+    tensors.push({ name: `${p}proj.weight`, dims: [perLayer, embd], type: 'F16' });
+    small('post_norm', [embd]);
+  }
+  return {
+    metadata: {
+      'general.architecture': str('gemma3n'),
+      'general.name': str(`gemma-3n-${variant}-it shape fixture`),
+      'general.file_type': u32(15), // MOSTLY_Q4_K_M
+      'gemma3n.block_count': u32(layers),
+      'gemma3n.context_length': u32(32768),
+      'gemma3n.embedding_length': u32(embd),
+      'gemma3n.feed_forward_length': u32(base.ffn),
+      'gemma3n.attention.head_count': u32(heads),
+      'gemma3n.attention.head_count_kv': u32(kvHeads),
+      'gemma3n.attention.key_length': u32(headDim),
+      'gemma3n.attention.value_length': u32(headDim),
+      'gemma3n.attention.shared_kv_layers': u32(
+        Math.round((base.sharedKvLayers * layers) / base.layers),
+      ),
+      'gemma3n.attention.sliding_window': u32(512),
+      'gemma3n.attention.layer_norm_rms_epsilon': f32(1e-6),
+      'gemma3n.embedding_length_per_layer_input': u32(perLayer),
+      'gemma3n.altup.num_inputs': u32(altup),
+    },
+    tensors,
+  };
+}
+
+/** A llama-architecture header of any size (e.g. 7B: embd 4096, 32 layers, ffn 11008). */
+export function llamaHeader(shape: {
+  embd: number;
+  heads: number;
+  kvHeads: number;
+  layers: number;
+  ffn: number;
+  vocab: number;
+  type: GgmlTypeName;
+}): ModelHeader {
+  const { embd, heads, kvHeads, layers, ffn, vocab, type } = shape;
+  const headDim = embd / heads;
+  const tensors: HeaderTensor[] = [
+    { name: 'token_embd.weight', dims: [embd, vocab], type },
+    { name: 'output_norm.weight', dims: [embd], type: 'F32' },
+    { name: 'output.weight', dims: [embd, vocab], type },
+  ];
+  for (let i = 0; i < layers; i++) {
+    const p = `blk.${i}.`;
+    tensors.push(
+      { name: `${p}attn_norm.weight`, dims: [embd], type: 'F32' },
+      { name: `${p}attn_q.weight`, dims: [embd, embd], type },
+      { name: `${p}attn_k.weight`, dims: [embd, kvHeads * headDim], type },
+      { name: `${p}attn_v.weight`, dims: [embd, kvHeads * headDim], type },
+      { name: `${p}attn_output.weight`, dims: [embd, embd], type },
+      { name: `${p}ffn_norm.weight`, dims: [embd], type: 'F32' },
+      { name: `${p}ffn_gate.weight`, dims: [embd, ffn], type },
+      { name: `${p}ffn_up.weight`, dims: [embd, ffn], type },
+      { name: `${p}ffn_down.weight`, dims: [ffn, embd], type },
+    );
+  }
+  return {
+    metadata: {
+      'general.architecture': str('llama'),
+      'general.name': str('llama shape fixture'),
+      'llama.block_count': u32(layers),
+      'llama.context_length': u32(4096),
+      'llama.embedding_length': u32(embd),
+      'llama.feed_forward_length': u32(ffn),
+      'llama.attention.head_count': u32(heads),
+      'llama.attention.head_count_kv': u32(kvHeads),
+      'llama.attention.layer_norm_rms_epsilon': f32(1e-5),
+    },
+    tensors,
+  };
+}
+
+/**
+ * Writes a GGUF whose header describes `header` and whose data section is a hole: the file has
+ * the full size the header claims (4.6 GB for E4B) but, sparse, takes almost no disk. Readers of
+ * the header (and of sizes) see the real model; nothing can run it.
+ */
+export async function writeSparseGguf(
+  path: string,
+  header: ModelHeader,
+): Promise<{ path: string; bytes: number; headerBytes: number; dataBytes: number }> {
+  const kv = serializeGgufMetadata(
+    {
+      version: { value: 3, type: GGUFValueType.UINT32 },
+      tensor_count: { value: BigInt(header.tensors.length), type: GGUFValueType.UINT64 },
+      kv_count: { value: 0n, type: GGUFValueType.UINT64 },
+      ...header.metadata,
+    } as unknown as GGUFTypedMetadata,
+    { alignment: 1 },
+  );
+  const infos: Buffer[] = [];
+  let offset = 0;
+  for (const t of header.tensors) {
+    const name = Buffer.from(t.name, 'utf8');
+    const info = Buffer.alloc(8 + name.length + 4 + 8 * t.dims.length + 4 + 8);
+    let o = info.writeBigUInt64LE(BigInt(name.length), 0);
+    o += name.copy(info, o);
+    o = info.writeUInt32LE(t.dims.length, o);
+    for (const d of t.dims) o = info.writeBigUInt64LE(BigInt(d), o);
+    o = info.writeUInt32LE(GGML_TYPE[t.type], o);
+    info.writeBigUInt64LE(BigInt(offset), o);
+    infos.push(info);
+    const bytes = headerTensorBytes(t);
+    offset += bytes + pad(bytes);
+  }
+  const head = Buffer.concat([Buffer.from(kv), ...infos]);
+  const headerBytes = head.length + pad(head.length);
+  const file = await open(path, 'w');
+  try {
+    await file.write(head, 0, head.length, 0);
+    await file.truncate(headerBytes + offset);
+  } finally {
+    await file.close();
+  }
+  return { path, bytes: headerBytes + offset, headerBytes, dataBytes: offset };
+}
