@@ -3,7 +3,7 @@ import { ModelTooLargeError, WLLAMA_HEAP_LIMIT_BYTES } from '@the-edge-agent/llm
 import { describe, expect, it } from 'vitest';
 import { checkFit } from './check-fit.js';
 import type { BrowserEnvironment } from './environment.js';
-import { rankProfiles } from './profiles.js';
+import { rankProfiles, tryInOrder } from './profiles.js';
 
 // Figures of the shape-faithful Gemma 3n models in the toolchain notes (q6_K embeddings).
 const E4B: ModelProfile = {
@@ -116,5 +116,53 @@ describe('rankProfiles', () => {
     expect(e.requiredBytes).toBeGreaterThan(4.5e9);
     expect(e.message).toMatch(/gemma-3n-E4B-it-Q4_K_M \(4\.54 GB\) cannot run in this browser/);
     expect(() => rankProfiles(index, cpuOnly, { id: 'nope' })).toThrow(/no profile "nope"/);
+  });
+});
+
+describe('tryInOrder (the runtime guard)', () => {
+  const index = parseModelIndex(
+    { modelsVersion: 1, profiles: [E4B, E2B] },
+    { url: 'https://example.com/models/models.json' },
+  );
+  const both = rankProfiles(index, { ...cpuOnly, webgpu: gpu });
+  const oom = () =>
+    new ModelTooLargeError(4.9e9, WLLAMA_HEAP_LIMIT_BYTES, 'wllama ran out of memory');
+
+  it('falls back to the next profile when a load runs out of memory, and says so', async () => {
+    const events: unknown[] = [];
+    const tried: string[] = [];
+    const loaded = await tryInOrder(
+      both,
+      async ({ profile }) => {
+        tried.push(profile.id);
+        if (profile.id === E4B.id) throw oom();
+        return profile.id;
+      },
+      { fallback: true, onProgress: (p) => events.push(p) },
+    );
+    expect(loaded).toBe(E2B.id);
+    expect(tried).toEqual([E4B.id, E2B.id]);
+    expect(events).toMatchObject([
+      { phase: 'profile', id: E4B.id, mode: 'webgpu' },
+      { phase: 'profile', id: E2B.id, fallbackFrom: E4B.id },
+    ]);
+  });
+
+  it('does not fall back when not allowed, nor on other errors', async () => {
+    await expect(
+      tryInOrder(both, async () => Promise.reject(oom()), { fallback: false }),
+    ).rejects.toMatchObject({ code: 'MODEL_TOO_LARGE' });
+    const tried: string[] = [];
+    await expect(
+      tryInOrder(
+        both,
+        async ({ profile }) => {
+          tried.push(profile.id);
+          throw Object.assign(new Error('HTTP 404'), { code: 'HTTP_ERROR' });
+        },
+        { fallback: true },
+      ),
+    ).rejects.toMatchObject({ code: 'HTTP_ERROR' });
+    expect(tried).toEqual([E4B.id]);
   });
 });

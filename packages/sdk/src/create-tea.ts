@@ -23,7 +23,13 @@ import type { ParsedManifest } from '@the-edge-agent/model-loader';
 import { acquireModel, cacheFor } from './acquire-model.js';
 import type { TeaLlmConfig } from './config.js';
 import { probeEnvironment } from './environment.js';
-import { bundledModelsUrl, loadModelIndex, rankProfiles, tooLarge } from './profiles.js';
+import {
+  bundledModelsUrl,
+  loadModelIndex,
+  rankProfiles,
+  tooLarge,
+  tryInOrder,
+} from './profiles.js';
 import { RunLock } from './run-lock.js';
 
 /** What a handle reports about itself. */
@@ -202,30 +208,19 @@ async function fromProfiles(config: TeaLlmConfig): Promise<Tea> {
     );
     throw tooLarge(closest);
   }
-  const fallback = config.fallback ?? config.profile === undefined;
-  let previous: string | undefined;
-  for (const [i, { profile, fit }] of fitting.entries()) {
-    config.onProgress?.({
-      phase: 'profile',
-      id: profile.id,
-      mode: fit.mode,
-      reasons: fit.reasons,
-      ...(previous ? { fallbackFrom: previous } : {}),
-    });
-    const webgpu = config.webgpu ?? (fit.mode === 'webgpu' ? 'auto' : 'off');
-    try {
-      return await fromManifest({ ...config, manifestUrl: profile.manifestUrl }, webgpu, {
-        id: profile.id,
-        mode: fit.mode,
-        reasons: fit.reasons,
-      });
-    } catch (error) {
-      const outOfMemory = (error as { code?: string }).code === 'MODEL_TOO_LARGE';
-      if (!outOfMemory || !fallback || i === fitting.length - 1) throw error;
-      previous = profile.id;
-    }
-  }
-  throw new Error('unreachable');
+  return tryInOrder(
+    fitting,
+    ({ profile, fit }) =>
+      fromManifest(
+        { ...config, manifestUrl: profile.manifestUrl },
+        config.webgpu ?? (fit.mode === 'webgpu' ? 'auto' : 'off'),
+        { id: profile.id, mode: fit.mode, reasons: fit.reasons },
+      ),
+    {
+      fallback: config.fallback ?? config.profile === undefined,
+      ...(config.onProgress ? { onProgress: config.onProgress } : {}),
+    },
+  );
 }
 
 /**

@@ -6,7 +6,7 @@ import {
   type ParsedModelIndex,
 } from '@the-edge-agent/model-loader';
 import { checkFit, type FitResult } from './check-fit.js';
-import { pageUrl } from './config.js';
+import { pageUrl, type TeaProgress } from './config.js';
 import type { BrowserEnvironment } from './environment.js';
 
 /** A profile of a `models.json`, with its manifest URL resolved. */
@@ -81,4 +81,36 @@ export function tooLarge({ profile, fit }: ProfileFit): ModelTooLargeError {
     fit.heapLimitBytes,
     `Profile ${profile.id} (${(profile.totalBytes / 1e9).toFixed(2)} GB) cannot run in this browser: ${fit.reasons.join('; ')}.`,
   );
+}
+
+/**
+ * Loads the first of `fitting` (best first); when a load fails for lack of memory
+ * (`MODEL_TOO_LARGE`, wllama's out-of-memory symptoms mapped by the bridge, which has freed its
+ * worker) and `fallback` allows it, the next one. Any other error ends it. Each attempt is
+ * reported as a `profile` progress event.
+ */
+export async function tryInOrder<T>(
+  fitting: ProfileFit[],
+  load: (candidate: ProfileFit) => Promise<T>,
+  options: { fallback: boolean; onProgress?: (p: TeaProgress) => void },
+): Promise<T> {
+  let previous: string | undefined;
+  for (const [i, candidate] of fitting.entries()) {
+    const { profile, fit } = candidate;
+    options.onProgress?.({
+      phase: 'profile',
+      id: profile.id,
+      mode: fit.mode,
+      reasons: fit.reasons,
+      ...(previous ? { fallbackFrom: previous } : {}),
+    });
+    try {
+      return await load(candidate);
+    } catch (error) {
+      const outOfMemory = (error as { code?: string }).code === 'MODEL_TOO_LARGE';
+      if (!outOfMemory || !options.fallback || i === fitting.length - 1) throw error;
+      previous = profile.id;
+    }
+  }
+  throw new ModelLoaderError('INVALID_ARGUMENT', 'no model profile to try');
 }
