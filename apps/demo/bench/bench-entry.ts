@@ -97,5 +97,101 @@ async function wllamaLoads(firstShardUrl: string, reps: number) {
   return { cached: median(cached), directTtft: median(ttft) };
 }
 
-(window as unknown as { bench: unknown }).bench = { sdkLoads, wllamaLoads };
+/** Tokens per second between the first and the last streamed token (prompt excluded). */
+function decodeClock() {
+  let first = 0;
+  let last = 0;
+  let n = 0;
+  return {
+    tick: () => {
+      last = performance.now();
+      if (n++ === 0) first = last;
+    },
+    rate: () => (n - 1) / ((last - first) / 1000),
+  };
+}
+
+const PROMPT = 'the cat';
+
+/** The sdk, from its IndexedDB cache: load time and decode speed. */
+async function sdkDecode(manifestUrl: string, threads: number, tokens: number) {
+  const t = performance.now();
+  const tea = await createTea({ manifestUrl, threads, nCtx: 512, webgpu: 'off' });
+  const load = performance.now() - t;
+  const c = decodeClock();
+  await tea.complete(PROMPT, { max_tokens: tokens, temperature: 0, onToken: c.tick });
+  await tea.dispose();
+  return { load, tps: c.rate() };
+}
+
+/** Raw wllama, from its own cache: load time and decode speed. */
+async function wllamaDecode(firstShardUrl: string, threads: number, tokens: number) {
+  const w = new Wllama({ default: wllamaWasm }, { suppressNativeLog: true });
+  const t = performance.now();
+  await w.loadModelFromUrl(
+    { url: firstShardUrl },
+    {
+      n_ctx: 512,
+      n_threads: threads,
+      n_gpu_layers: 0,
+      embeddings: true,
+      pooling_type: 'mean',
+      useCache: true,
+    },
+  );
+  const load = performance.now() - t;
+  const c = decodeClock();
+  await w.createCompletion({
+    prompt: PROMPT,
+    max_tokens: tokens,
+    temperature: 0,
+    stream: true,
+    onData: c.tick,
+  });
+  await w.exit();
+  return { load, tps: c.rate() };
+}
+
+/** Fills both caches (sdk: IndexedDB; wllama: its OPFS cache) so that the rounds time loads from them. */
+async function primeCaches(manifestUrl: string, firstShardUrl: string) {
+  await clearModelCache();
+  await (await createTea({ manifestUrl, threads: 1, nCtx: 512, webgpu: 'off' })).dispose();
+  const w = new Wllama({ default: wllamaWasm }, { suppressNativeLog: true });
+  await w.cacheManager.clear();
+  await w.loadModelFromUrl({ url: firstShardUrl }, { n_ctx: 512, useCache: true, n_threads: 1 });
+  await w.exit();
+}
+
+/** Rounds alternating which side goes first; medians of load time and decode speed. */
+async function decodeRounds(
+  manifestUrl: string,
+  firstShardUrl: string,
+  threads: number,
+  rounds: number,
+  tokens: number,
+) {
+  const sdk: Array<{ load: number; tps: number }> = [];
+  const raw: Array<{ load: number; tps: number }> = [];
+  for (let i = 0; i < rounds; i++) {
+    if (i % 2 === 0) {
+      sdk.push(await sdkDecode(manifestUrl, threads, tokens));
+      raw.push(await wllamaDecode(firstShardUrl, threads, tokens));
+    } else {
+      raw.push(await wllamaDecode(firstShardUrl, threads, tokens));
+      sdk.push(await sdkDecode(manifestUrl, threads, tokens));
+    }
+  }
+  const m = (xs: Array<{ load: number; tps: number }>) => ({
+    load: median(xs.map((x) => x.load)),
+    tps: median(xs.map((x) => x.tps)),
+  });
+  return { sdk: m(sdk), raw: m(raw) };
+}
+
+(window as unknown as { bench: unknown }).bench = {
+  sdkLoads,
+  wllamaLoads,
+  primeCaches,
+  decodeRounds,
+};
 (window as unknown as { benchReady: boolean }).benchReady = true;

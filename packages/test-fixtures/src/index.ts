@@ -8,9 +8,12 @@ export { createNormal, createRng } from './prng.js';
 export {
   GEMMA3N,
   gemma3nHeader,
-  GGML_TYPE,
   headerTensorBytes,
   llamaHeader,
   writeSparseGguf,
 } from './model-headers.js';
-export type { GgmlTypeName, HeaderTensor, ModelHeader } from './model-headers.js';
+export type { HeaderTensor, ModelHeader } from './model-headers.js';
+export { GGML_TYPE, f16Bits, writeGguf } from './gguf-writer.js';
+export type { DataTensor, GgmlTypeName, TensorFill } from './gguf-writer.js';
+export { writeGemma3n } from './write-gemma3n.js';
+export type { Gemma3nOptions } from './write-gemma3n.js';

@@ -1,9 +1,6 @@
 import { open } from 'node:fs/promises';
-import { GGUFValueType, type GGUFTypedMetadata, serializeGgufMetadata } from '@huggingface/gguf';
-
-/** The ggml tensor types the header fixtures use, with their GGUF type ids. */
-export const GGML_TYPE = { F32: 0, F16: 1, Q8_0: 8, Q4_K: 12, Q6_K: 14 } as const;
-export type GgmlTypeName = keyof typeof GGML_TYPE;
+import { GGUFValueType } from '@huggingface/gguf';
+import { type GgmlTypeName, ggufHeader, padTo, tensorInfo } from './gguf-writer.js';
 
 /** One tensor of a header fixture: GGUF name, dims in ggml order (row length first), type. */
 export interface HeaderTensor {
@@ -17,9 +14,6 @@ export interface ModelHeader {
   metadata: Record<string, { value: unknown; type: GGUFValueType; subType?: GGUFValueType }>;
   tensors: HeaderTensor[];
 }
-
-const ALIGNMENT = 32;
-const pad = (n: number) => (ALIGNMENT - (n % ALIGNMENT)) % ALIGNMENT;
 
 /** Bytes of a tensor's data in its type: ggml stores quantized rows in fixed-size blocks. */
 export function headerTensorBytes(t: HeaderTensor): number {
@@ -62,11 +56,11 @@ export const GEMMA3N = {
 /**
  * The header of a Gemma 3n Q4_K_M GGUF in its real tensor shapes (embedding 2048, 8 heads of
  * 256, 2 KV heads, vocab 262144, 256-wide per-layer embeddings, 4 AltUp streams, LAuReL rank 64).
- * `layers` reduces the layer count for smaller fixtures.
+ * `layers` and `vocab` reduce the layer count and vocabulary for smaller fixtures.
  */
 export function gemma3nHeader(
   variant: keyof typeof GEMMA3N,
-  options: { layers?: number } = {},
+  options: { layers?: number; vocab?: number } = {},
 ): ModelHeader {
   const base = GEMMA3N[variant];
   const layers = options.layers ?? base.layers;
@@ -74,7 +68,7 @@ export function gemma3nHeader(
   const heads = 8;
   const kvHeads = 2;
   const headDim = 256;
-  const vocab = 262144;
+  const vocab = options.vocab ?? 262144;
   const perLayer = 256;
   const altup = 4;
   const laurel = 64;
@@ -199,32 +193,15 @@ export async function writeSparseGguf(
   path: string,
   header: ModelHeader,
 ): Promise<{ path: string; bytes: number; headerBytes: number; dataBytes: number }> {
-  const kv = serializeGgufMetadata(
-    {
-      version: { value: 3, type: GGUFValueType.UINT32 },
-      tensor_count: { value: BigInt(header.tensors.length), type: GGUFValueType.UINT64 },
-      kv_count: { value: 0n, type: GGUFValueType.UINT64 },
-      ...header.metadata,
-    } as unknown as GGUFTypedMetadata,
-    { alignment: 1 },
-  );
-  const infos: Buffer[] = [];
   let offset = 0;
-  for (const t of header.tensors) {
-    const name = Buffer.from(t.name, 'utf8');
-    const info = Buffer.alloc(8 + name.length + 4 + 8 * t.dims.length + 4 + 8);
-    let o = info.writeBigUInt64LE(BigInt(name.length), 0);
-    o += name.copy(info, o);
-    o = info.writeUInt32LE(t.dims.length, o);
-    for (const d of t.dims) o = info.writeBigUInt64LE(BigInt(d), o);
-    o = info.writeUInt32LE(GGML_TYPE[t.type], o);
-    info.writeBigUInt64LE(BigInt(offset), o);
-    infos.push(info);
+  const infos = header.tensors.map((t) => {
+    const info = tensorInfo(t.name, t.dims, t.type, offset);
     const bytes = headerTensorBytes(t);
-    offset += bytes + pad(bytes);
-  }
-  const head = Buffer.concat([Buffer.from(kv), ...infos]);
-  const headerBytes = head.length + pad(head.length);
+    offset += bytes + padTo(bytes);
+    return info;
+  });
+  const head = ggufHeader(header.metadata, infos);
+  const headerBytes = head.length + padTo(head.length);
   const file = await open(path, 'w');
   try {
     await file.write(head, 0, head.length, 0);
