@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test } from '@playwright/test';
+import { chromium, test } from '@playwright/test';
 import { writeGemma3n } from '@the-edge-agent/test-fixtures';
+import { chromiumLaunchOptions } from '../../../tools/chromium.js';
 
 // An E2B-shaped Gemma 3n (the real widths: embedding 2048, FFN 8192, 8 heads of 256, 2 KV heads,
 // AltUp, LAuReL, per-layer embeddings; random F16 weights, the small test vocabulary and
@@ -12,7 +15,8 @@ import { writeGemma3n } from '@the-edge-agent/test-fixtures';
 const LAYERS = Number(process.env['GEMMA_LAYERS'] ?? 8);
 const ROUNDS = 3;
 const TOKENS = 32;
-const id = `gemma3n-e2b-shaped-${LAYERS}l`;
+const CHUNK = process.env['GEMMA_CHUNK'] ?? '512M';
+const id = `gemma3n-e2b-shaped-${LAYERS}l-${CHUNK}`;
 const models = fileURLToPath(new URL('../dist-bench/bench-models/', import.meta.url));
 const teaModel = fileURLToPath(
   new URL('../../../packages/model-loader/dist/cli/main.js', import.meta.url),
@@ -31,7 +35,7 @@ test.beforeAll(async () => {
     '--out',
     `${models}${id}`,
     '--max-chunk-size',
-    '512M',
+    CHUNK,
     '--id',
     id,
   ]);
@@ -39,9 +43,18 @@ test.beforeAll(async () => {
 });
 
 test('E2B-shaped Gemma 3n: load and decode, sdk vs raw wllama, 1 and 2 threads', async ({
-  page,
+  baseURL,
 }) => {
   test.setTimeout(900_000);
+  // A persistent profile, as a user's browser has: Chromium keeps large Blobs and IndexedDB on
+  // disk there. The default (incognito-like) context holds them in memory and fails to read
+  // them back past ~2 GB in all (here: the downloaded shards plus their IndexedDB copies).
+  const profile = mkdtempSync(join(tmpdir(), 'tea-bench-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    ...chromiumLaunchOptions(['--disable-gpu']),
+    ...(baseURL ? { baseURL } : {}),
+  });
+  const page = await context.newPage();
   await page.goto('/apps/demo/dist-bench/bench/index.html');
   await page.waitForFunction(() => (window as any).benchReady === true);
   const base = `/apps/demo/dist-bench/bench-models/${id}/`;
@@ -66,4 +79,6 @@ test('E2B-shaped Gemma 3n: load and decode, sdk vs raw wllama, 1 and 2 threads',
       `  ${threads} thread(s): load ${r.sdk.load.toFixed(0)} vs ${r.raw.load.toFixed(0)} ms (sdk/raw ${(r.sdk.load / r.raw.load).toFixed(2)}), decode ${r.sdk.tps.toFixed(2)} vs ${r.raw.tps.toFixed(2)} tok/s (sdk/raw ${(r.sdk.tps / r.raw.tps).toFixed(3)})`,
     );
   }
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
 });

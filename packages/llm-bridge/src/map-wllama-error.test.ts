@@ -40,6 +40,19 @@ describe('mapWllamaError', () => {
     expect(mapped.message).toMatch(/not within file bounds/);
   });
 
+  it('explains a Blob the browser could not read back (private windows keep it in memory)', () => {
+    // What Chromium throws when a 1 GB model's Blobs no longer fit its in-memory blob storage.
+    const notReadable = Object.assign(
+      new Error(
+        'The requested file could not be read, typically due to permission problems that have occurred after a reference to a file was acquired.',
+      ),
+      { name: 'NotReadableError' },
+    );
+    const mapped = mapWllamaError(notReadable, { phase: 'load', what: 'loading the model' });
+    expect(mapped.code).toBe('LOAD_FAILED');
+    expect(mapped.message).toMatch(/Private \(incognito\) windows keep downloaded data/);
+  });
+
   it('maps out-of-memory text during load to MODEL_TOO_LARGE', () => {
     const mapped = mapWllamaError(new Error('Aborted(OOM)'), {
       phase: 'load',

@@ -44,6 +44,15 @@ export function mapWllamaError(error: unknown, ctx: FailureContext): LlmBridgeEr
         { cause: error },
       );
     }
+    if (name === 'NotReadableError' || /could not be read/.test(message)) {
+      return new LlmBridgeError(
+        'LOAD_FAILED',
+        `loading the model failed: the browser could not read the model's data back (${message}). ` +
+          'Private (incognito) windows keep downloaded data and IndexedDB in memory, about 2 GB in ' +
+          'all in Chromium: use a normal window, or a smaller model.',
+        { cause: error },
+      );
+    }
     return new LlmBridgeError(
       'LOAD_FAILED',
       `loading the model failed: ${ctx.nativeError ?? message}`,

@@ -1,6 +1,6 @@
-import { BlobBuilder } from './blob-builder.js';
 import { ModelLoaderError } from './errors.js';
 import { createSha256 } from './sha256.js';
+import { Segments, streamToBlob } from './stream-to-blob.js';
 
 /** How one chunk is fetched. */
 export interface FetchChunkOptions {
@@ -48,7 +48,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
  * mismatch discards the data and retries, then fails with `CHUNK_HASH_MISMATCH`.
  */
 export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
-  const data = new BlobBuilder();
+  const data = new Segments();
   let hasher = await createSha256();
   let lastError: ModelLoaderError | undefined;
   const discard = async () => {
@@ -97,26 +97,21 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
         url: o.url,
       });
     const reader = response.body.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (data.size + value.byteLength > o.bytes) break; // longer than the manifest says
-        hasher.update(value);
-        data.append(value);
-        o.onBytes(value.byteLength);
-      }
-    } catch (cause) {
+    const drained = await streamToBlob(reader, o.bytes - data.size, (piece) => {
+      hasher.update(piece);
+      o.onBytes(piece.byteLength);
+    });
+    reader.releaseLock();
+    data.add(drained.blob);
+    if (drained.error !== undefined) {
       if (o.signal?.aborted) throw aborted(o.index, o.url, o.signal);
       // Keep what arrived; the next attempt asks for the rest with a Range request.
       lastError = new ModelLoaderError(
         'NETWORK_ERROR',
-        `chunk ${o.index}: connection lost after ${data.size} bytes: ${(cause as Error).message}`,
-        { chunkIndex: o.index, url: o.url, cause },
+        `chunk ${o.index}: connection lost after ${data.size} bytes: ${(drained.error as Error).message}`,
+        { chunkIndex: o.index, url: o.url, cause: drained.error },
       );
       continue;
-    } finally {
-      reader.releaseLock();
     }
     const actual = data.size === o.bytes ? hasher.digest('hex') : `${data.size} bytes`;
     if (actual === o.sha256) return data.toBlob();
