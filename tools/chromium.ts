@@ -36,3 +36,26 @@ export function chromiumLaunchOptions(extraArgs: string[] = []) {
   const executablePath = chromiumExecutable();
   return { ...(executablePath ? { executablePath } : {}), args: [...CHROMIUM_ARGS, ...extraArgs] };
 }
+
+/**
+ * A Chromium context with a real (temporary) profile, as a user's browser has: large Blobs and
+ * IndexedDB go to disk there, while the default incognito-like context keeps them in memory
+ * (about 2 GB in all). `close()` also removes the profile.
+ */
+export async function persistentContext(baseURL: string | undefined) {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const profile = mkdtempSync(join(tmpdir(), 'tea-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    ...chromiumLaunchOptions(['--disable-gpu']),
+    ...(baseURL ? { baseURL } : {}),
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,11 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, test } from '@playwright/test';
+import { test } from '@playwright/test';
 import { writeGemma3n } from '@the-edge-agent/test-fixtures';
-import { chromiumLaunchOptions } from '../../../tools/chromium.js';
+import { persistentContext } from '../../../tools/chromium.js';
 
 // An E2B-shaped Gemma 3n (the real widths: embedding 2048, FFN 8192, 8 heads of 256, 2 KV heads,
 // AltUp, LAuReL, per-layer embeddings; random F16 weights, the small test vocabulary and
@@ -49,11 +47,7 @@ test('E2B-shaped Gemma 3n: load and decode, sdk vs raw wllama, 1 and 2 threads',
   // A persistent profile, as a user's browser has: Chromium keeps large Blobs and IndexedDB on
   // disk there. The default (incognito-like) context holds them in memory and fails to read
   // them back past ~2 GB in all (here: the downloaded shards plus their IndexedDB copies).
-  const profile = mkdtempSync(join(tmpdir(), 'tea-bench-profile-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    ...chromiumLaunchOptions(['--disable-gpu']),
-    ...(baseURL ? { baseURL } : {}),
-  });
+  const { context, close } = await persistentContext(baseURL);
   const page = await context.newPage();
   await page.goto('/apps/demo/dist-bench/bench/index.html');
   await page.waitForFunction(() => (window as any).benchReady === true);
@@ -79,6 +73,5 @@ test('E2B-shaped Gemma 3n: load and decode, sdk vs raw wllama, 1 and 2 threads',
       `  ${threads} thread(s): load ${r.sdk.load.toFixed(0)} vs ${r.raw.load.toFixed(0)} ms (sdk/raw ${(r.sdk.load / r.raw.load).toFixed(2)}), decode ${r.sdk.tps.toFixed(2)} vs ${r.raw.tps.toFixed(2)} tok/s (sdk/raw ${(r.sdk.tps / r.raw.tps).toFixed(3)})`,
     );
   }
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
+  await close();
 });

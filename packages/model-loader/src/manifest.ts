@@ -1,4 +1,5 @@
 import { ModelLoaderError } from './errors.js';
+import { readVersionedJson } from './json-document.js';
 
 /** The largest chunk a manifest may list: GitHub release assets must stay under 2 GiB. */
 export const MAX_CHUNK_BYTES = 2 * 1024 ** 3;
@@ -75,23 +76,7 @@ function baseUrl(url: string | URL | undefined): string {
  *   `ORIGIN_NOT_ALLOWED` for a chunk on another origin that is not allowed.
  */
 export function parseManifest(json: unknown, options: ParseManifestOptions = {}): ParsedManifest {
-  let m: Record<string, unknown>;
-  try {
-    m = (typeof json === 'string' ? JSON.parse(json) : json) as Record<string, unknown>;
-  } catch (cause) {
-    throw new ModelLoaderError(
-      'MANIFEST_INVALID',
-      `manifest is not valid JSON: ${(cause as Error).message}`,
-      { cause },
-    );
-  }
-  if (!m || typeof m !== 'object' || Array.isArray(m))
-    throw invalid('(root)', 'must be a JSON object');
-  if (m['manifestVersion'] !== 1)
-    throw invalid(
-      'manifestVersion',
-      `must be 1 (this loader reads manifest v1), got ${JSON.stringify(m['manifestVersion'])}`,
-    );
+  const m = readVersionedJson(json, 'manifest', 'MANIFEST_INVALID', 'manifestVersion');
   const model = m['model'] as Record<string, unknown> | undefined;
   if (!model || typeof model !== 'object')
     throw invalid('model', 'must be an object with `id` and `version`');

@@ -1,4 +1,5 @@
 import { ModelLoaderError } from './errors.js';
+import { readVersionedJson } from './json-document.js';
 
 /** Where a profile can run: CPU-only in wllama's wasm heap, or with WebGPU offload. */
 export type RunMode = 'cpu' | 'webgpu';
@@ -105,23 +106,7 @@ function checkProfile(p: unknown, i: number, base: string): ModelProfile & { man
  * @throws {ModelLoaderError} `MODELS_INDEX_INVALID` naming the field and why.
  */
 export function parseModelIndex(json: unknown, options: { url: string | URL }): ParsedModelIndex {
-  let m: Record<string, unknown>;
-  try {
-    m = (typeof json === 'string' ? JSON.parse(json) : json) as Record<string, unknown>;
-  } catch (cause) {
-    throw new ModelLoaderError(
-      'MODELS_INDEX_INVALID',
-      `models.json is not valid JSON: ${(cause as Error).message}`,
-      { cause },
-    );
-  }
-  if (!m || typeof m !== 'object' || Array.isArray(m))
-    throw invalid('(root)', 'must be a JSON object');
-  if (m['modelsVersion'] !== 1)
-    throw invalid(
-      'modelsVersion',
-      `must be 1 (this loader reads models.json v1), got ${JSON.stringify(m['modelsVersion'])}`,
-    );
+  const m = readVersionedJson(json, 'models.json', 'MODELS_INDEX_INVALID', 'modelsVersion');
   const profiles = m['profiles'];
   if (!Array.isArray(profiles) || profiles.length === 0)
     throw invalid('profiles', 'must be a non-empty list');

@@ -1,10 +1,9 @@
 import { createHash, randomFillSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, expect, test } from '@playwright/test';
-import { chromiumLaunchOptions } from '../../../tools/chromium.js';
+import { expect, test } from '@playwright/test';
+import { persistentContext } from '../../../tools/chromium.js';
 
 // A 768 MB model in three 256 MB chunks, downloaded (three at once), verified and stored in
 // IndexedDB by model-loader + model-cache, in a persistent profile as a user's browser has.
@@ -69,11 +68,7 @@ test('a 768 MB model downloads three chunks at once into IndexedDB and reads bac
   baseURL,
 }) => {
   test.setTimeout(180_000);
-  const profile = mkdtempSync(join(tmpdir(), 'tea-profile-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    ...chromiumLaunchOptions(['--disable-gpu']),
-    ...(baseURL ? { baseURL } : {}),
-  });
+  const { context, close } = await persistentContext(baseURL);
   try {
     const page = await context.newPage();
     await page.goto('/packages/sdk/e2e/.large/index.html');
@@ -90,7 +85,6 @@ test('a 768 MB model downloads three chunks at once into IndexedDB and reads bac
       hashes: manifest.chunks.map((c) => c.sha256),
     });
   } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
+    await close();
   }
 });
