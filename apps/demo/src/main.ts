@@ -199,7 +199,7 @@ async function main(): Promise<void> {
   $<HTMLInputElement>('manifest-url').value = manifest ?? '';
   $('model-hint').textContent = manifest
     ? 'Model from the ?manifest= parameter.'
-    : 'Empty: the bundled profiles (models/models.json beside this page); the first that fits this browser is used. The development build bundles a tiny random-weight test model: it loads in a second and its output is gibberish by design.';
+    : 'Empty: the bundled profiles (models/models.json beside this page); the first that fits this browser is used. (A development build of this repository bundles a tiny random-weight test model: it loads in a second and its output is gibberish by design.)';
   const profilesSource = () => {
     const url = $<HTMLInputElement>('manifest-url').value.trim();
     return url.endsWith('models.json') ? url : undefined;
