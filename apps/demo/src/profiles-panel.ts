@@ -5,11 +5,16 @@ import {
   rankProfiles,
   type ProfileFit,
 } from '@the-edge-agent/sdk';
-import { errorLine, formatBytes } from './format.js';
+import { errorLine } from './format.js';
 
 /** One line per profile: what it is and whether this browser can run it, and why. */
 export function profileLine({ profile, fit }: ProfileFit): string {
-  const what = `${profile.label ?? profile.id} · ${formatBytes(profile.totalBytes)} in ${profile.chunks} chunks`;
+  // Decimal units, as the preflight's reasons use.
+  const size =
+    profile.totalBytes >= 1e9
+      ? `${(profile.totalBytes / 1e9).toFixed(2)} GB`
+      : `${(profile.totalBytes / 1e6).toFixed(1)} MB`;
+  const what = `${profile.label ?? profile.id} · ${size} in ${profile.chunks} chunks`;
   return fit.fits
     ? `${what} · runs here (${fit.mode === 'webgpu' ? 'WebGPU offload' : 'CPU only'})`
     : `${what} · cannot run here: ${fit.reasons.join('; ')}`;
