@@ -52,9 +52,7 @@ test.describe('llm-bridge requests', () => {
   }) => {
     await openHarness(page);
     const r = await page.evaluate(async (url) => {
-      const { bridgeModule } = window.harness;
-      const bridge = bridgeModule.createBridge({ threads: 1, nCtx: 256, webgpu: 'off' });
-      await bridge.load([await (await fetch(url)).blob()]);
+      const bridge = await window.harness.loadedBridge(url);
       const req = { prompt: 'a dog', max_tokens: 12, temperature: 0 };
       const plain = await bridge.complete(req);
       const pieces: string[] = [];
@@ -66,7 +64,7 @@ test.describe('llm-bridge requests', () => {
         temperature: 0,
         onToken: (t: string) => chatPieces.push(t),
       });
-      const viaHandler = await bridgeModule.bridgeHandler(bridge)({
+      const viaHandler = await window.harness.bridgeModule.bridgeHandler(bridge)({
         kind: 'call',
         prompt: 'hello',
         max_tokens: 8,
@@ -107,9 +105,7 @@ test.describe('llm-bridge requests', () => {
   test('stop sequences end generation with finish_reason "stop"', async ({ page }) => {
     await openHarness(page);
     const r = await page.evaluate(async (url) => {
-      const { bridgeModule } = window.harness;
-      const bridge = bridgeModule.createBridge({ threads: 1, nCtx: 256, webgpu: 'off' });
-      await bridge.load([await (await fetch(url)).blob()]);
+      const bridge = await window.harness.loadedBridge(url);
       const free = await bridge.complete({ prompt: 'the cat', max_tokens: 16, temperature: 0 });
       // Stop at the third word of the unconstrained output.
       const words = free.content.trim().split(/\s+/);
@@ -171,9 +167,7 @@ test.describe('llm-bridge requests', () => {
   }) => {
     await openHarness(page);
     const r = await page.evaluate(async (url) => {
-      const { bridgeModule } = window.harness;
-      const bridge = bridgeModule.createBridge({ threads: 1, nCtx: 256, webgpu: 'off' });
-      await bridge.load([await (await fetch(url)).blob()]);
+      const bridge = await window.harness.loadedBridge(url);
       const a = { prompt: 'the cat', max_tokens: 10, temperature: 0 };
       const b = { prompt: 'a dog', max_tokens: 10, temperature: 0 };
       const seqA = await bridge.complete(a);
@@ -190,12 +184,10 @@ test.describe('llm-bridge requests', () => {
   test('embeddings have the model dimension', async ({ page }) => {
     await openHarness(page);
     const r = await page.evaluate(async (url) => {
-      const { bridgeModule } = window.harness;
-      const bridge = bridgeModule.createBridge({ threads: 1, nCtx: 256, webgpu: 'off' });
-      await bridge.load([await (await fetch(url)).blob()]);
+      const bridge = await window.harness.loadedBridge(url);
       const one = await bridge.embed('hello');
       const many = await bridge.embed(['hello', 'a dog']);
-      const viaHandler = await bridgeModule.bridgeHandler(bridge)({
+      const viaHandler = await window.harness.bridgeModule.bridgeHandler(bridge)({
         kind: 'embed',
         input: 'hello',
       });

@@ -6,6 +6,8 @@ import type * as BridgeModule from '../src/index.js';
 export interface Harness {
   bridgeModule: typeof BridgeModule;
   Wllama: typeof Wllama;
+  /** A bridge with one thread, a 256-token context and no WebGPU, the model at `url` loaded. */
+  loadedBridge(url: string): Promise<BridgeModule.LlmBridge>;
 }
 
 declare global {
