@@ -1,6 +1,12 @@
 import { openModelCache, type ModelCache } from '@the-edge-agent/model-cache';
-import { loadModel, parseManifest, type ParsedManifest } from '@the-edge-agent/model-loader';
+import {
+  loadModel,
+  ModelLoaderError,
+  parseManifest,
+  type ParsedManifest,
+} from '@the-edge-agent/model-loader';
 import { pageUrl, type TeaLlmConfig } from './config.js';
+import { fetchDocument } from './fetch-document.js';
 
 /** The model's Blobs and where they came from. */
 export interface AcquiredModel {
@@ -16,20 +22,10 @@ export async function resolveManifest(config: TeaLlmConfig): Promise<ParsedManif
     const base = config.manifestBaseUrl ?? pageUrl();
     return parseManifest(config.manifest, { ...(base ? { url: base } : {}), ...allowed });
   }
-  if (config.manifestUrl === undefined) {
-    const { ModelLoaderError } = await import('@the-edge-agent/model-loader');
+  if (config.manifestUrl === undefined)
     throw new ModelLoaderError('INVALID_ARGUMENT', 'no manifest: pass manifestUrl or manifest');
-  }
-  const url = new URL(String(config.manifestUrl), pageUrl()).href;
-  const response = await fetch(url, config.signal ? { signal: config.signal } : {});
-  if (!response.ok) {
-    const { ModelLoaderError } = await import('@the-edge-agent/model-loader');
-    throw new ModelLoaderError('HTTP_ERROR', `manifest ${url}: HTTP ${response.status}`, {
-      url,
-      status: response.status,
-    });
-  }
-  return parseManifest(await response.text(), { url, ...allowed });
+  const { url, text } = await fetchDocument(config.manifestUrl, 'manifest', config.signal);
+  return parseManifest(text, { url, ...allowed });
 }
 
 /**

@@ -7,6 +7,7 @@ import {
 } from '@the-edge-agent/model-loader';
 import { checkFit, type FitResult } from './check-fit.js';
 import { pageUrl, type TeaProgress } from './config.js';
+import { fetchDocument } from './fetch-document.js';
 import type { BrowserEnvironment } from './environment.js';
 
 /** A profile of a `models.json`, with its manifest URL resolved. */
@@ -40,14 +41,8 @@ export async function loadModelIndex(
       throw new ModelLoaderError('INVALID_ARGUMENT', 'a models.json object needs a page URL');
     return parseModelIndex(source, { url: base });
   }
-  const url = new URL(String(source), pageUrl()).href;
-  const response = await fetch(url, signal ? { signal } : {});
-  if (!response.ok)
-    throw new ModelLoaderError('HTTP_ERROR', `models.json ${url}: HTTP ${response.status}`, {
-      url,
-      status: response.status,
-    });
-  return parseModelIndex(await response.text(), { url });
+  const { url, text } = await fetchDocument(source, 'models.json', signal);
+  return parseModelIndex(text, { url });
 }
 
 /**
