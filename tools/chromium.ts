@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 
 /**
@@ -43,9 +45,6 @@ export function chromiumLaunchOptions(extraArgs: string[] = []) {
  * (about 2 GB in all). `close()` also removes the profile.
  */
 export async function persistentContext(baseURL: string | undefined) {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
   const profile = mkdtempSync(join(tmpdir(), 'tea-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
     ...chromiumLaunchOptions(['--disable-gpu']),
