@@ -157,22 +157,17 @@ function newBridge(config: TeaLlmConfig, webgpu: WebGpuMode | undefined): LlmBri
   });
 }
 
-/** Loads Blobs or a URL into a new bridge; frees the bridge's worker if the load fails. */
+/** Loads Blobs or a URL into a new bridge (a failed load frees the bridge's worker itself). */
 async function loadBridge(
   config: TeaLlmConfig,
   source: Blob[] | string[],
   webgpu: WebGpuMode | undefined,
 ): Promise<LlmBridge> {
   const bridge = newBridge(config, webgpu);
-  try {
-    await bridge.load(source, {
-      ...(config.signal ? { signal: config.signal } : {}),
-      onProgress: (p) => config.onProgress?.({ phase: 'load', ...p }),
-    });
-  } catch (error) {
-    await bridge.unload().catch(() => undefined);
-    throw error;
-  }
+  await bridge.load(source, {
+    ...(config.signal ? { signal: config.signal } : {}),
+    onProgress: (p) => config.onProgress?.({ phase: 'load', ...p }),
+  });
   return bridge;
 }
 
