@@ -10,6 +10,7 @@ export default tseslint.config(
       'release/**',
       '**/node_modules/**',
       '**/wasm/**',
+      '**/vendor/**',
       '**/target/**',
       '**/.nx/**',
       'test-results/**',

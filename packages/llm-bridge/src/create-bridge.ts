@@ -4,8 +4,9 @@ import { BridgeAbortError, LlmBridgeError } from './errors.js';
 import { runChat, runComplete } from './generate.js';
 import { mapWllamaError } from './map-wllama-error.js';
 import { raceAbort } from './race-abort.js';
-import { assertFitsWasmHeap } from './memory-limit.js';
+import { assertFitsWasmHeap, type ModelNeeds, WLLAMA_COMPAT_HEAP_LIMIT_BYTES } from './fit-rule.js';
 import { type BridgeLogger, isCpuDevice, NativeLogTap, quietLogger } from './native-log.js';
+import { probeWasmHeapLimit } from './probe-heap.js';
 import { SerialQueue } from './serial-queue.js';
 import type {
   BridgeInfo,
@@ -56,6 +57,11 @@ export interface LoadOptions {
   onProgress?: (progress: LoadProgress) => void;
   /** Aborting stops the load and frees wllama's worker. */
   signal?: AbortSignal;
+  /**
+   * The model's figures from its GGUF header (model-loader's `ModelResources`): with them the
+   * heap check before loading counts the KV cache and compute buffers, not only the file size.
+   */
+  needs?: ModelNeeds;
 }
 
 const LOAD_REFUSED =
@@ -98,7 +104,13 @@ export class LlmBridge {
     const totalBytes = blobs ? blobs.reduce((sum, b) => sum + b.size, 0) : 0;
     const threading = detectThreading(this.options.threads ?? 'auto');
     const gpu = await this.decideGpu();
-    if (blobs) assertFitsWasmHeap(totalBytes, gpu);
+    const compat = !!this.options.compat && !('Suspending' in WebAssembly);
+    const probe = probeWasmHeapLimit();
+    const limitBytes =
+      compat || !probe.memory64 ? WLLAMA_COMPAT_HEAP_LIMIT_BYTES : probe.limitBytes;
+    const nCtx = this.options.nCtx ?? 2048;
+    if (opts.needs) assertFitsWasmHeap(opts.needs, { gpuOffload: gpu, limitBytes, nCtx });
+    else if (blobs) assertFitsWasmHeap(totalBytes, { gpuOffload: gpu, limitBytes, nCtx });
     const embeddings = this.options.embeddings ?? true;
     const wllama = new Wllama(
       { default: String(this.options.wasmUrl ?? defaultWasmUrl()) },
@@ -109,7 +121,7 @@ export class LlmBridge {
     this.tap.take();
     this.tap.takeWeightDevices();
     const params = {
-      n_ctx: this.options.nCtx ?? 2048,
+      n_ctx: nCtx,
       n_threads: threading.threads,
       n_gpu_layers: gpu ? 99999 : 0,
       embeddings,
@@ -148,8 +160,10 @@ export class LlmBridge {
       throw mapWllamaError(error, {
         phase: 'load',
         what: 'loading the model',
-        modelBytes: totalBytes,
+        modelBytes: totalBytes || urlBytes,
+        limitBytes,
         ...(nativeError ? { nativeError } : {}),
+        ...this.tap.takeAllocationFailure(),
       });
     }
     const modelBytes = blobs ? totalBytes : urlBytes;
@@ -172,9 +186,10 @@ export class LlmBridge {
       wllama: {
         version: WLLAMA_VERSION,
         libllama: Wllama.getLibllamaVersion(),
-        build: this.options.compat && !('Suspending' in WebAssembly) ? 'compat' : 'default',
+        build: compat ? 'compat' : 'default',
       },
       modelBytes,
+      heapLimitBytes: limitBytes,
     };
     return this.details;
   }

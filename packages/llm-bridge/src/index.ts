@@ -15,7 +15,17 @@ export type {
 } from './types.js';
 export { BridgeAbortError, LlmBridgeError, ModelTooLargeError } from './errors.js';
 export type { LlmBridgeErrorCode } from './errors.js';
-export { assertFitsWasmHeap, HEAP_RESERVE_BYTES, WLLAMA_HEAP_LIMIT_BYTES } from './memory-limit.js';
+export {
+  assertFitsWasmHeap,
+  checkModelFit,
+  estimateHeap,
+  HEAP_RESERVE_BYTES,
+  WLLAMA_COMPAT_HEAP_LIMIT_BYTES,
+  WLLAMA_HEAP_LIMIT_BYTES,
+} from './fit-rule.js';
+export type { FitEnvironment, FitMode, HeapEstimate, ModeFit, ModelNeeds } from './fit-rule.js';
+export { probeWasmHeapLimit } from './probe-heap.js';
+export type { HeapProbe, MemoryFactory } from './probe-heap.js';
 export { DEFAULT_MAX_TOKENS } from './generate.js';
 export type { BridgeLogger } from './native-log.js';
 export type { WebGpuMode } from './webgpu.js';

@@ -24,9 +24,29 @@ describe('mapWllamaError', () => {
       phase: 'load',
       what: 'loading the model',
       modelBytes: 4.45e9,
+      limitBytes: 4 * 2 ** 30,
     });
-    expect(mapped).toMatchObject({ code: 'MODEL_TOO_LARGE', requiredBytes: 4.45e9 });
+    expect(mapped).toMatchObject({
+      code: 'MODEL_TOO_LARGE',
+      requiredBytes: 4.45e9,
+      limitBytes: 4 * 2 ** 30,
+    });
     expect(mapped.message).toMatch(/4\.45 GB/);
+  });
+
+  it("reads llama.cpp's failed allocation from the log into MODEL_TOO_LARGE (stock build, E4B)", () => {
+    // What the stock 4 GiB build does with the 4.84 GB E4B Q4_K_M fixture.
+    const mapped = mapWllamaError(new RangeError('Invalid typed array length: 1163217991'), {
+      phase: 'load',
+      what: 'loading the model',
+      modelBytes: 4_842_802_656,
+      limitBytes: 4 * 2 ** 30,
+      nativeError: 'ggml_aligned_malloc: insufficient memory (attempted to allocate 4612.01 MB)',
+      allocationBytes: Math.round(4612.01 * 2 ** 20),
+    });
+    expect(mapped).toMatchObject({ code: 'MODEL_TOO_LARGE', limitBytes: 4 * 2 ** 30 });
+    expect(mapped.message).toMatch(/4\.84 GB .* needed, the limit is 4\.29 GB/);
+    expect(mapped.message).toMatch(/could not allocate 4\.84 GB/);
   });
 
   it('reports the native exception text for a small model that fails to load', () => {

@@ -1,5 +1,5 @@
-import { BridgeAbortError, LlmBridgeError, ModelTooLargeError } from './errors.js';
-import { WLLAMA_HEAP_LIMIT_BYTES } from './memory-limit.js';
+import { BridgeAbortError, formatGB, LlmBridgeError, ModelTooLargeError } from './errors.js';
+import { WLLAMA_HEAP_LIMIT_BYTES } from './fit-rule.js';
 
 /** What the bridge was doing when wllama failed, for the message and the code. */
 export interface FailureContext {
@@ -10,13 +10,17 @@ export interface FailureContext {
   modelBytes?: number;
   /** The last error line wllama's native code logged (C++ exceptions only reach the log). */
   nativeError?: string;
+  /** The wasm heap ceiling of this load (default: the 16 GiB build's). */
+  limitBytes?: number;
+  /** The allocation llama.cpp's log says failed (`insufficient memory ... 4612.01 MB`). */
+  allocationBytes?: number;
 }
 
 // wllama reports a C++ exception in its worker as this RangeError (the result length it reads
 // back is garbage); the exception text itself only reaches the native log.
 const NATIVE_EXCEPTION = /Invalid typed array length/;
 const OUT_OF_MEMORY =
-  /out of memory|bad_alloc|Cannot enlarge memory|Aborted\(OOM\)|failed to allocate/i;
+  /out of memory|insufficient memory|bad_alloc|Cannot enlarge memory|Aborted\(OOM\)|failed to allocate/i;
 
 /** Turns anything wllama throws into an `LlmBridgeError` with a stable code. */
 export function mapWllamaError(error: unknown, ctx: FailureContext): LlmBridgeError {
@@ -35,12 +39,21 @@ export function mapWllamaError(error: unknown, ctx: FailureContext): LlmBridgeEr
   const native = ctx.nativeError ? ` (wllama: ${ctx.nativeError})` : '';
   const oom = OUT_OF_MEMORY.test(message) || OUT_OF_MEMORY.test(ctx.nativeError ?? '');
   if (ctx.phase === 'load') {
-    const bigEnough = (ctx.modelBytes ?? 0) > WLLAMA_HEAP_LIMIT_BYTES / 2;
-    if (oom || (NATIVE_EXCEPTION.test(message) && bigEnough && !ctx.nativeError)) {
+    const limit = ctx.limitBytes ?? WLLAMA_HEAP_LIMIT_BYTES;
+    const bigEnough = (ctx.modelBytes ?? 0) > limit / 2;
+    if (
+      oom ||
+      ctx.allocationBytes !== undefined ||
+      (NATIVE_EXCEPTION.test(message) && bigEnough && !ctx.nativeError)
+    ) {
+      const alloc =
+        ctx.allocationBytes !== undefined
+          ? ` llama.cpp could not allocate ${formatGB(ctx.allocationBytes)} for the weights.`
+          : '';
       return new ModelTooLargeError(
-        ctx.modelBytes ?? 0,
-        WLLAMA_HEAP_LIMIT_BYTES,
-        `wllama ran out of wasm memory while loading${native}.`,
+        Math.max(ctx.modelBytes ?? 0, ctx.allocationBytes ?? 0),
+        limit,
+        `wllama ran out of wasm memory while loading${native}.${alloc} Use a smaller model or quantization.`,
         { cause: error },
       );
     }

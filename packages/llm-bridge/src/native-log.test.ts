@@ -22,6 +22,15 @@ describe('NativeLogTap', () => {
     expect(tap.takeWeightDevices()).toEqual([]);
   });
 
+  it('remembers the size of the allocation llama.cpp failed, once', () => {
+    const tap = new NativeLogTap(quietLoggerForTests());
+    tap.logger.error('ggml_aligned_malloc: insufficient memory (attempted to allocate 4612.01 MB)');
+    expect(tap.takeAllocationFailure()).toEqual({ allocationBytes: Math.round(4612.01 * 2 ** 20) });
+    expect(tap.takeAllocationFailure()).toEqual({});
+    tap.logger.error('alloc_tensor_range: failed to allocate CPU buffer of size 4836000000');
+    expect(tap.takeAllocationFailure()).toEqual({ allocationBytes: 4836000000 });
+  });
+
   it('passes every line on to the wrapped logger', () => {
     const seen: string[] = [];
     const sink = (...args: unknown[]) => void seen.push(args.join(' '));
@@ -42,3 +51,8 @@ describe('isCpuDevice', () => {
     expect(isCpuDevice(name)).toBe(cpu);
   });
 });
+
+function quietLoggerForTests() {
+  const none = () => undefined;
+  return { debug: none, log: none, warn: none, error: none };
+}

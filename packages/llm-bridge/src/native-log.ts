@@ -8,6 +8,10 @@ export interface BridgeLogger {
 
 const ERROR_LINE = /error|exception|failed|not found|abort|out of memory|bad_alloc/i;
 const MODEL_BUFFER = /load_tensors:\s+(\S+) model buffer size/;
+// ggml's allocation failures: `ggml_aligned_malloc: insufficient memory (attempted to allocate
+// 4612.01 MB)` and `... failed to allocate CPU buffer of size 4836000000`.
+const ALLOC_MB = /insufficient memory \(attempted to allocate ([\d.]+) MB\)/;
+const ALLOC_BYTES = /failed to allocate \S+ buffer of size (\d+)/;
 const silent = () => undefined;
 
 /** Whether a llama.cpp backend name is a CPU one (`CPU`, `CPU_Mapped`, `CPU_REPACK`, ...). */
@@ -31,6 +35,7 @@ export const quietLogger: BridgeLogger = {
 export class NativeLogTap {
   private last: string | undefined;
   private devices = new Set<string>();
+  private allocationBytes: number | undefined;
   readonly logger: BridgeLogger;
 
   constructor(inner: BridgeLogger) {
@@ -39,6 +44,10 @@ export class NativeLogTap {
       (...args: unknown[]) => {
         const line = args.map(String).join(' ');
         if (level === 'error' || ERROR_LINE.test(line)) this.last = line.trim().slice(0, 300);
+        const mb = ALLOC_MB.exec(line);
+        const bytes = ALLOC_BYTES.exec(line);
+        if (mb?.[1]) this.allocationBytes = Math.round(Number(mb[1]) * 2 ** 20);
+        else if (bytes?.[1]) this.allocationBytes = Number(bytes[1]);
         const buffer = MODEL_BUFFER.exec(line);
         if (buffer?.[1]) this.devices.add(buffer[1]);
         inner[level](...args);
@@ -54,6 +63,16 @@ export class NativeLogTap {
     const devices = [...this.devices];
     this.devices.clear();
     return devices;
+  }
+
+  /**
+   * The size of the allocation llama.cpp failed since the previous call (from its log), as
+   * `{ allocationBytes }`, or `{}`; then forgets it.
+   */
+  takeAllocationFailure(): { allocationBytes?: number } {
+    const allocationBytes = this.allocationBytes;
+    this.allocationBytes = undefined;
+    return allocationBytes === undefined ? {} : { allocationBytes };
   }
 
   /** The last error-looking line since the previous call, then forgets it. */

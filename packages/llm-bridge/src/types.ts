@@ -78,4 +78,9 @@ export interface BridgeInfo {
   wllama: { version: string; libllama: string; build: 'default' | 'compat' };
   /** Total bytes of the GGUF shards loaded. */
   modelBytes: number;
+  /**
+   * The wasm heap ceiling this load had: 16 GiB for this package's wllama build where the browser
+   * can reserve it, less where it cannot, 4 GiB for the compat build.
+   */
+  heapLimitBytes: number;
 }

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { WLLAMA_VERSION } from './wllama-version.js';
 
 describe('WLLAMA_VERSION', () => {
-  it('is the exact @wllama/wllama version the package depends on', () => {
+  it('is the exact @wllama/wllama version the package bundles (pinned in devDependencies)', () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-    expect(pkg.dependencies['@wllama/wllama']).toBe(WLLAMA_VERSION);
+    expect(pkg.devDependencies['@wllama/wllama']).toBe(WLLAMA_VERSION);
   });
 });

@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { applyTextChanges, JS_CHANGES, MAX_PAGES, WLLAMA_PIN } from './build-wllama.mjs';
+
+const require = createRequire(import.meta.url);
+const wllamaRoot = dirname(require.resolve('@wllama/wllama/package.json'));
+const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+
+describe('build-wllama', () => {
+  it('is pinned to the installed wllama, byte for byte', () => {
+    const pkg = JSON.parse(readFileSync(join(wllamaRoot, 'package.json'), 'utf8'));
+    expect(pkg.version).toBe(WLLAMA_PIN.version);
+    expect(sha256(readFileSync(join(wllamaRoot, WLLAMA_PIN.js.path)))).toBe(WLLAMA_PIN.js.sha256);
+    expect(sha256(readFileSync(join(wllamaRoot, WLLAMA_PIN.wasm.path)))).toBe(
+      WLLAMA_PIN.wasm.sha256,
+    );
+  });
+
+  it('refuses a change whose text is missing or occurs twice', () => {
+    const change = { why: 'test', find: 'maxBytes = 4096', replace: 'maxBytes = 16384' };
+    expect(() => applyTextChanges('nothing here', [change])).toThrow(/found it 0 times/);
+    expect(() => applyTextChanges('maxBytes = 4096; maxBytes = 4096', [change])).toThrow(
+      /found it 2 times/,
+    );
+    expect(applyTextChanges('let maxBytes = 4096;', [change])).toBe('let maxBytes = 16384;');
+  });
+
+  it('changes exactly the four places in wllama 3.13, each once', () => {
+    const stock = readFileSync(join(wllamaRoot, WLLAMA_PIN.js.path), 'utf8');
+    const patched = applyTextChanges(stock, JS_CHANGES);
+    expect(patched).toContain(`var getHeapMax=()=>${MAX_PAGES * 65536};`);
+    expect(patched).toContain('let maxBytes = (isCompat ? 4096 : 16384) * 1024 * 1024;');
+    expect(patched.length - stock.length).toBe(
+      JS_CHANGES.reduce((n, c) => n + c.replace.length - c.find.length, 0),
+    );
+  });
+
+  it('records input and output hashes beside the shipped wasm', () => {
+    const record = JSON.parse(
+      readFileSync(new URL('../wasm/wllama-build.json', import.meta.url), 'utf8'),
+    );
+    expect(record.inputs.map((i: { sha256: string }) => i.sha256)).toEqual([
+      WLLAMA_PIN.js.sha256,
+      WLLAMA_PIN.wasm.sha256,
+    ]);
+    const wasm = readFileSync(new URL('../wasm/wllama.wasm', import.meta.url));
+    expect(record.outputs[0]).toMatchObject({ file: 'wasm/wllama.wasm', sha256: sha256(wasm) });
+    expect(record.memory64MaxBytes).toBe(16 * 2 ** 30);
+  });
+
+  it('ships the patched code in the bundle, not an import of the stock package', () => {
+    const dist = readFileSync(new URL('../dist/index.js', import.meta.url), 'utf8');
+    expect(dist).not.toMatch(/from ['"]@wllama\/wllama['"]/);
+    expect(dist).toContain('(isCompat ? 4096 : 16384) * 1024 * 1024');
+    expect(dist).not.toContain('var getHeapMax=()=>4294967296;');
+  });
+});
