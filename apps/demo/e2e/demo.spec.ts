@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, type Page, test } from '@playwright/test';
-import { gemma3nHeader, writeSparseGguf } from '@the-edge-agent/test-fixtures';
+import { gemma3nHeader, llamaHeader, writeSparseGguf } from '@the-edge-agent/test-fixtures';
 
 const ISOLATED = 'http://127.0.0.1:4173';
 const PLAIN = 'http://127.0.0.1:4174';
@@ -16,16 +16,26 @@ const teaModel = fileURLToPath(
 );
 
 /**
- * Profiles with the real Gemma 3n sizes: resource needs computed by `tea-model inspect` from
- * sparse GGUFs in the real E4B / E2B tensor shapes (no weights). E4B's manifest does not exist
- * (it must never be fetched); the E2B-sized profile loads the tiny model behind it.
+ * Profiles with real sizes: resource needs computed by `tea-model inspect` from sparse GGUFs in
+ * real tensor shapes (no weights): a llama 13B in F16 (26 GB: over any wasm heap), Gemma 3n E4B
+ * and E2B. The 13B and E4B manifests do not exist (they must never be fetched); the E2B-sized
+ * profile loads the tiny model behind it.
  */
 async function gemmaProfiles(): Promise<void> {
   mkdirSync(`${fixtures}profiles`, { recursive: true });
-  const profile = async (variant: 'E4B' | 'E2B', manifest: string) => {
+  const llama13b = llamaHeader({
+    embd: 5120,
+    heads: 40,
+    kvHeads: 40,
+    layers: 40,
+    ffn: 13824,
+    vocab: 32000,
+    type: 'F16',
+  });
+  const profile = async (variant: 'E4B' | 'E2B' | 'llama-13B-F16', manifest: string) => {
     const file = await writeSparseGguf(
       `${fixtures}profiles/${variant}.gguf`,
-      gemma3nHeader(variant),
+      variant === 'llama-13B-F16' ? llama13b : gemma3nHeader(variant),
     );
     const info = JSON.parse(
       execFileSync(process.execPath, [teaModel, 'inspect', file.path, '--json'], {
@@ -33,14 +43,15 @@ async function gemmaProfiles(): Promise<void> {
       }),
     ) as { resources: object; modes: string[] };
     rmSync(file.path);
+    const gemma = variant !== 'llama-13B-F16';
     return {
-      id: `gemma-3n-${variant}-shaped`,
+      id: gemma ? `gemma-3n-${variant}-shaped` : `${variant}-shaped`,
       version: '1',
       manifest,
       totalBytes: file.bytes,
       chunks: Math.ceil(file.bytes / 2 ** 29),
-      architecture: 'gemma3n',
-      quantization: 'Q4_K_M',
+      architecture: gemma ? 'gemma3n' : 'llama',
+      quantization: gemma ? 'Q4_K_M' : 'F16',
       modes: info.modes,
       resources: info.resources,
     };
@@ -50,6 +61,7 @@ async function gemmaProfiles(): Promise<void> {
     JSON.stringify({
       modelsVersion: 1,
       profiles: [
+        await profile('llama-13B-F16', 'llama-13B-F16-shaped.manifest.json'),
         await profile('E4B', 'gemma-3n-E4B-shaped.manifest.json'),
         await profile('E2B', '../../../dist/models/tiny-test-model/manifest.json'),
       ],
@@ -209,32 +221,33 @@ test('loads local GGUF shards picked with the file input (no download, not cache
   ).toBeGreaterThan(0);
 });
 
-test('profiles: in a CPU-only browser the E4B-sized profile is refused before any byte, the E2B-sized one loads', async ({
+test('profiles: in a CPU-only browser E4B and E2B fit the 16 GiB heap, a 26 GB model is refused before any byte', async ({
   page,
 }) => {
   const requests = offline(page);
   await page.goto(`${ISOLATED}${DEMO}`);
   await page.fill('#manifest-url', '/apps/demo/e2e/.fixtures/profiles/models.json');
   await page.dispatchEvent('#manifest-url', 'change');
-  const e4b = page.locator('#profiles li[data-profile="gemma-3n-E4B-shaped"]');
-  await expect(e4b).toHaveAttribute('data-fits', 'false');
+  const big = page.locator('#profiles li[data-profile="llama-13B-F16-shaped"]');
+  await expect(big).toHaveAttribute('data-fits', 'false');
   // Headless Chromium here has no WebGPU adapter with shader-f16.
-  await expect(e4b).toContainText('cannot run here: ');
-  await expect(e4b).toContainText('over the 4.29 GB wasm heap');
-  await expect(page.locator('#profiles li[data-profile="gemma-3n-E2B-shaped"]')).toHaveAttribute(
-    'data-fits',
-    'true',
-  );
-  await page.selectOption('#profile', 'gemma-3n-E4B-shaped');
+  await expect(big).toContainText('cannot run here: ');
+  await expect(big).toContainText('over the 17.18 GB wasm heap this browser can reserve');
+  for (const fits of ['gemma-3n-E4B-shaped', 'gemma-3n-E2B-shaped'])
+    await expect(page.locator(`#profiles li[data-profile="${fits}"]`)).toHaveAttribute(
+      'data-fits',
+      'true',
+    );
+  await page.selectOption('#profile', 'llama-13B-F16-shaped');
   await page.click('#load');
   await expect(page.locator('#progress-text')).toHaveAttribute('data-state', 'error');
   const error = page.locator('#progress-text');
   await expect(error).toContainText('MODEL_TOO_LARGE');
-  await expect(error).toContainText('gemma-3n-E4B-shaped (4.92 GB) cannot run in this browser');
-  await expect(error).toContainText('the limit is 4.29 GB');
-  expect(requests.filter((u) => u.includes('E4B'))).toEqual([]);
+  await expect(error).toContainText('llama-13B-F16-shaped (26.03 GB) cannot run in this browser');
+  await expect(error).toContainText('the limit is 17.18 GB');
+  expect(requests.filter((u) => u.includes('13B'))).toEqual([]);
   expect(requests.filter((u) => u.endsWith('.gguf'))).toEqual([]);
-  await page.selectOption('#profile', '');
+  await page.selectOption('#profile', 'gemma-3n-E2B-shaped');
   await loadModel(page);
   await expect(page.locator('[data-field="profile"]')).toHaveText('gemma-3n-E2B-shaped (cpu)');
   await expect(page.locator('[data-field="profile-reasons"]')).toContainText('cpu: ');

@@ -15,8 +15,9 @@ export function profileLine({ profile, fit }: ProfileFit): string {
       ? `${(profile.totalBytes / 1e9).toFixed(2)} GB`
       : `${(profile.totalBytes / 1e6).toFixed(1)} MB`;
   const what = `${profile.label ?? profile.id} · ${size} in ${profile.chunks} chunks`;
+  const warned = fit.warnings.length ? ` · note: ${fit.warnings.join('; ')}` : '';
   return fit.fits
-    ? `${what} · runs here (${fit.mode === 'webgpu' ? 'WebGPU offload' : 'CPU only'})`
+    ? `${what} · runs here (${fit.mode === 'webgpu' ? 'WebGPU offload' : 'CPU only'})${warned}`
     : `${what} · cannot run here: ${fit.reasons.join('; ')}`;
 }
 

@@ -16,6 +16,11 @@ export interface ModelResources {
   kvBytesPer1kTokens: number;
   /** The largest single tensor (a GPU buffer must hold it). */
   largestTensorBytes: number;
+  /** Vocabulary size, embedding and FFN widths, attention heads: they size the compute buffers. */
+  vocabSize?: number;
+  embeddingLength?: number;
+  feedForwardLength?: number;
+  headCount?: number;
 }
 
 /** One model profile of a `models.json`. */
@@ -64,6 +69,12 @@ const RESOURCE_FIELDS = [
   'kvBytesPer1kTokens',
   'largestTensorBytes',
 ] as const;
+const OPTIONAL_RESOURCE_FIELDS = [
+  'vocabSize',
+  'embeddingLength',
+  'feedForwardLength',
+  'headCount',
+] as const;
 
 function checkProfile(p: unknown, i: number, base: string): ModelProfile & { manifestUrl: string } {
   const at = (k: string) => `profiles[${i}].${k}`;
@@ -93,6 +104,11 @@ function checkProfile(p: unknown, i: number, base: string): ModelProfile & { man
     for (const k of RESOURCE_FIELDS)
       if (!isCount((res as Record<string, unknown>)[k]))
         throw invalid(at(`resources.${k}`), 'must be a non-negative integer');
+    for (const k of OPTIONAL_RESOURCE_FIELDS) {
+      const v = (res as Record<string, unknown>)[k];
+      if (v !== undefined && !isPositiveInt(v))
+        throw invalid(at(`resources.${k}`), 'must be a positive integer when present');
+    }
   }
   return {
     ...(r as unknown as ModelProfile),

@@ -15,6 +15,7 @@ import {
   type CompleteRequest,
   type CompletionResult,
   type LlmBridge,
+  type ModelNeeds,
   type LlmHandler,
   type WebGpuMode,
 } from '@the-edge-agent/llm-bridge';
@@ -162,10 +163,12 @@ async function loadBridge(
   config: TeaLlmConfig,
   source: Blob[] | string[],
   webgpu: WebGpuMode | undefined,
+  needs?: ModelNeeds,
 ): Promise<LlmBridge> {
   const bridge = newBridge(config, webgpu);
   await bridge.load(source, {
     ...(config.signal ? { signal: config.signal } : {}),
+    ...(needs ? { needs } : {}),
     onProgress: (p) => config.onProgress?.({ phase: 'load', ...p }),
   });
   return bridge;
@@ -179,7 +182,9 @@ async function fromManifest(
 ): Promise<Tea> {
   const cache = cacheFor(config);
   const model = await acquireModel(config, cache);
-  const bridge = await loadBridge(config, model.blobs, webgpu);
+  // The manifest's header figures let the bridge count KV cache and buffers before loading.
+  const needs = model.manifest.model['resources'] as ModelNeeds | undefined;
+  const bridge = await loadBridge(config, model.blobs, webgpu, needs);
   config.onProgress?.({ phase: 'ready', fromCache: model.fromCache });
   return new Tea(bridge, cache, {
     manifest: summary(model.manifest),

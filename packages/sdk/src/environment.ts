@@ -1,10 +1,14 @@
-import { WLLAMA_HEAP_LIMIT_BYTES } from '@the-edge-agent/llm-bridge';
+import { probeWasmHeapLimit } from '@the-edge-agent/llm-bridge';
 
 /** What the browser reports that decides which model it can run. */
 export interface BrowserEnvironment {
-  /** Ceiling of the wasm heap of the wllama build in use (everything CPU-resident shares it). */
+  /**
+   * The wasm heap wllama can get here (everything CPU-resident shares it): 16 GiB for the
+   * bundled wllama build where the browser reserves it, less where it cannot, 4 GiB without
+   * memory64 (`probeWasmHeapLimit()` of llm-bridge).
+   */
   wasmHeapLimitBytes: number;
-  /** Whether the engine supports wasm memory64 (a future wllama build could use a larger heap). */
+  /** Whether the engine supports wasm memory64 (wllama's default build needs it). */
   memory64: boolean;
   /** Whether JS Promise Integration is there (WebAssembly.Suspending). */
   jspi: boolean;
@@ -69,9 +73,10 @@ export async function probeEnvironment(): Promise<BrowserEnvironment> {
   } catch {
     memory64 = false;
   }
+  const heap = probeWasmHeapLimit();
   return {
-    wasmHeapLimitBytes: WLLAMA_HEAP_LIMIT_BYTES,
-    memory64,
+    wasmHeapLimitBytes: heap.limitBytes,
+    memory64: memory64 && heap.memory64,
     jspi: 'Suspending' in WebAssembly,
     webgpu: await webgpuAdapter(),
     ...(typeof nav?.deviceMemory === 'number' ? { deviceMemoryGiB: nav.deviceMemory } : {}),

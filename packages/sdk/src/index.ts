@@ -4,7 +4,7 @@ export type { GenerateOptions, TeaInfo } from './create-tea.js';
 export type { TeaLlmConfig, TeaProgress } from './config.js';
 export { bundledModelsUrl, loadModelIndex, rankProfiles } from './profiles.js';
 export type { Profile, ProfileFit } from './profiles.js';
-export { checkFit, COMPUTE_RESERVE_BYTES } from './check-fit.js';
+export { checkFit } from './check-fit.js';
 export type { FitResult } from './check-fit.js';
 export { probeEnvironment } from './environment.js';
 export type { BrowserEnvironment } from './environment.js';

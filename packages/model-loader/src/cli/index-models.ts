@@ -48,7 +48,7 @@ export async function indexModels(manifests: string[], options: IndexOptions): P
         ? { architecture: m.model['architecture'] }
         : {}),
       ...(m.model.quantization ? { quantization: m.model.quantization } : {}),
-      modes: runModes(resources, m.totalBytes),
+      modes: await runModes(resources),
       ...(resources ? { resources } : {}),
     });
   }

@@ -72,7 +72,7 @@ export async function inspect(path: string, nCtx = DEFAULT_N_CTX): Promise<Inspe
         }
       : {}),
     resources,
-    modes: runModes(resources, resources.weightsBytes, nCtx),
+    modes: await runModes(resources, nCtx),
     nCtx,
   };
 }

@@ -19,7 +19,7 @@ import { parseModelIndex } from '../model-index.js';
 import { indexModels } from './index-models.js';
 import { inspect } from './inspect.js';
 import { pack } from './pack.js';
-import { CPU_HEAP_MODEL_LIMIT, runModes } from './resources.js';
+import { loadFitRule, runModes } from './resources.js';
 
 let dir: string;
 let source: string;
@@ -59,17 +59,19 @@ describe('resource needs from the GGUF header', () => {
     expect(manifest.model['resources']).toEqual(whole.resources);
   });
 
-  it('puts a model over the CPU heap ceiling on WebGPU only', () => {
+  it("puts a model over the 16 GiB heap on WebGPU only, by llm-bridge's fit rule", async () => {
     const big = {
-      weightsBytes: 4_540_000_000,
+      weightsBytes: 18_000_000_000,
       cpuBytes: 2_300_000_000,
-      offloadableBytes: 2_240_000_000,
+      offloadableBytes: 15_700_000_000,
       kvBytesPer1kTokens: 20_000_000,
       largestTensorBytes: 1_900_000_000,
     };
-    expect(runModes(big, big.weightsBytes)).toEqual(['webgpu']);
-    expect(runModes(undefined, CPU_HEAP_MODEL_LIMIT + 1)).toEqual(['webgpu']);
-    expect(runModes(undefined, 3_000_000_000)).toEqual(['cpu', 'webgpu']);
+    expect(await runModes(big)).toEqual(['webgpu']);
+    expect(await runModes({ ...big, weightsBytes: 4_840_000_000 })).toEqual(['cpu', 'webgpu']);
+    // The rule is llm-bridge's, loaded by the CLI; without it (or figures) both modes are listed.
+    expect(await loadFitRule()).toMatchObject({ WLLAMA_HEAP_LIMIT_BYTES: 16 * 2 ** 30 });
+    expect(await runModes(undefined)).toEqual(['cpu', 'webgpu']);
   });
 });
 
@@ -103,7 +105,7 @@ describe('needs of real model shapes (sparse header fixtures: real sizes, no wei
   const sum = (h: ModelHeader, pick: (name: string) => boolean = () => true) =>
     h.tensors.filter((t) => pick(t.name)).reduce((n, t) => n + headerTensorBytes(t), 0);
 
-  it('Gemma 3n E4B Q4_K_M: ~4.5 GB, 2.3 GB of embeddings stay on the CPU, WebGPU only', async () => {
+  it('Gemma 3n E4B Q4_K_M: ~4.5 GB, 2.3 GB of embeddings stay on the CPU, CPU or WebGPU', async () => {
     const header = gemma3nHeader('E4B');
     const file = await writeSparseGguf(join(dir, 'e4b.gguf'), header);
     const info = await inspect(file.path);
@@ -118,7 +120,8 @@ describe('needs of real model shapes (sparse header fixtures: real sizes, no wei
     expect(r.cpuBytes / 2 ** 30).toBeCloseTo(2.2, 1); // ~420 MiB + ~1.8 GiB at q6_K
     // 35 layers, 15 share KV: 20 layers x 2 KV heads x (256 + 256) x f16 per token.
     expect(r.kvBytesPer1kTokens).toBe(1024 * 20 * 2 * 512 * 2);
-    expect(info.modes).toEqual(['webgpu']);
+    expect(info.modes).toEqual(['cpu', 'webgpu']); // in the 16 GiB heap of llm-bridge's wllama
+    expect(r).toMatchObject({ embeddingLength: 2048, feedForwardLength: 16384, headCount: 8 });
     expect(info.architecture).toBe('gemma3n');
     expect(info.quantization).toBe('Q4_K_M');
   });
@@ -146,7 +149,10 @@ describe('needs of real model shapes (sparse header fixtures: real sizes, no wei
     expect(info.resources.weightsBytes).toBe(sum(header)); // every F16 tensor is 32-byte aligned
     expect(info.resources.kvBytesPer1kTokens).toBe(1024 * 32 * 32 * 256 * 2); // 512 MiB per 1k
     expect(info.resources.largestTensorBytes).toBe(32000 * 4096 * 2);
-    expect(info.modes).toEqual(['webgpu']); // 13.5 GB: never CPU-only
+    expect(info.resources).toMatchObject({ embeddingLength: 4096, feedForwardLength: 11008 });
+    // 13.5 GB of weights + 2 GiB of KV cache at 4k tokens + buffers: within 16 GiB.
+    expect(info.modes).toEqual(['cpu', 'webgpu']);
+    expect((await inspect(info.file, 8192)).modes).toEqual(['webgpu']);
   });
 });
 

@@ -1,13 +1,6 @@
 import type { ModelResources, RunMode } from '../model-index.js';
 import type { GgufHeader } from './gguf-header.js';
 
-/** wllama 3.13's wasm heap: everything CPU-resident (weights, KV cache, buffers) shares 4 GiB. */
-export const WASM_HEAP_BYTES = 4 * 2 ** 30;
-/** Room kept for compute buffers and the runtime (a 4.05 GB model loads, 4.45 GB does not). */
-export const COMPUTE_RESERVE_BYTES = 128 * 2 ** 20;
-/** The largest CPU-resident total (weights + KV) that fits: the sdk's `checkFit` uses the same rule. */
-export const CPU_HEAP_MODEL_LIMIT = WASM_HEAP_BYTES - COMPUTE_RESERVE_BYTES;
-
 /** Context size the run modes are computed for. */
 export const DEFAULT_N_CTX = 4096;
 
@@ -30,6 +23,13 @@ function kvHeads(meta: Meta, arch: string, layers: number): number[] {
     meta[`${arch}.attention.head_count_kv`]?.value ?? meta[`${arch}.attention.head_count`]?.value;
   if (Array.isArray(v)) return v.map(Number);
   return Array.from({ length: layers }, () => Number(v ?? 0));
+}
+
+/** A width only when it is a positive integer (a per-layer array gives its largest entry). */
+function width(meta: Meta, key: string): number | undefined {
+  const v = meta[key]?.value;
+  const n = Array.isArray(v) ? Math.max(...v.map(Number)) : num(meta, key);
+  return n !== undefined && Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }
 
 /**
@@ -59,25 +59,73 @@ export function computeResources(headers: GgufHeader[]): ModelResources {
   const perLayer = kvHeads(meta, arch, layers).slice(0, Math.max(0, layers - shared));
   const kvHeadsTotal = perLayer.reduce((a, b) => a + b, 0);
   const kvBytesPer1kTokens = Math.round(1024 * kvHeadsTotal * (keyLen + valueLen) * 2);
+  const tokens = meta['tokenizer.ggml.tokens']?.value;
+  const vocabSize = Array.isArray(tokens) ? tokens.length : width(meta, `${arch}.vocab_size`);
+  const embeddingLength = width(meta, `${arch}.embedding_length`);
+  const feedForwardLength = width(meta, `${arch}.feed_forward_length`);
+  const headCount = width(meta, `${arch}.attention.head_count`);
   return {
     weightsBytes,
     cpuBytes,
     offloadableBytes: weightsBytes - cpuBytes,
     kvBytesPer1kTokens,
     largestTensorBytes,
+    ...(vocabSize && vocabSize > 0 ? { vocabSize } : {}),
+    ...(embeddingLength ? { embeddingLength } : {}),
+    ...(feedForwardLength ? { feedForwardLength } : {}),
+    ...(headCount ? { headCount } : {}),
   };
 }
 
-/** Where a model with these needs can run, at `nCtx` tokens of context. */
-export function runModes(
+/** The fit rule's entry points the CLI uses (llm-bridge's, loaded only when installed). */
+interface FitRule {
+  checkModelFit(
+    needs: ModelResources,
+    env: {
+      wasmHeapLimitBytes: number;
+      webgpu: { maxBufferSize: number; shaderF16: boolean } | null;
+    },
+    options: { nCtx?: number },
+  ): { cpu: { fits: boolean }; webgpu: { fits: boolean } };
+  WLLAMA_HEAP_LIMIT_BYTES: number;
+}
+
+/**
+ * llm-bridge owns the fit rule (it owns wllama and its heap). The library side of this package
+ * never imports it; the CLI loads it when it is installed (an optional peer dependency).
+ */
+export async function loadFitRule(): Promise<FitRule | undefined> {
+  try {
+    const name = '@the-edge-agent/llm-bridge';
+    return (await import(/* @vite-ignore */ name)) as FitRule;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where a model with these needs can run at `nCtx` tokens of context, best first, by
+ * llm-bridge's fit rule in the best browser (the full heap of its wllama build, a GPU with
+ * shader-f16 and big buffers); the sdk's `checkFit` then judges the real browser. Without the
+ * rule (llm-bridge not installed), or without resource figures, both modes are listed.
+ */
+export async function runModes(
   resources: ModelResources | undefined,
-  totalBytes: number,
   nCtx = DEFAULT_N_CTX,
-): RunMode[] {
-  if (!resources) return totalBytes <= CPU_HEAP_MODEL_LIMIT ? ['cpu', 'webgpu'] : ['webgpu'];
-  const kv = (resources.kvBytesPer1kTokens * nCtx) / 1024;
+  rule?: FitRule,
+): Promise<RunMode[]> {
+  const fit = rule ?? (await loadFitRule());
+  if (!resources || !fit) return ['cpu', 'webgpu'];
+  const verdict = fit.checkModelFit(
+    resources,
+    {
+      wasmHeapLimitBytes: fit.WLLAMA_HEAP_LIMIT_BYTES,
+      webgpu: { maxBufferSize: Number.MAX_SAFE_INTEGER, shaderF16: true },
+    },
+    { nCtx },
+  );
   const modes: RunMode[] = [];
-  if (resources.weightsBytes + kv <= CPU_HEAP_MODEL_LIMIT) modes.push('cpu');
-  if (resources.cpuBytes <= CPU_HEAP_MODEL_LIMIT) modes.push('webgpu');
+  if (verdict.cpu.fits) modes.push('cpu');
+  if (verdict.webgpu.fits) modes.push('webgpu');
   return modes;
 }
