@@ -2,7 +2,8 @@
 //   index.html, assets/     the demo app (loads models/models.json beside it)
 //   example.html            the sdk README's plain-HTML page, with an import map into lib/
 //   lib/@the-edge-agent/*   the npm packages as published (ESM, .d.ts, core .wasm, wllama .wasm)
-//   lib/idb, lib/hash-wasm, lib/@wllama/wllama   their browser runtime dependencies (ESM files)
+//   lib/idb, lib/hash-wasm   their browser runtime dependencies (ESM files; wllama is bundled
+//                            into llm-bridge, in its 16 GiB build)
 //   models/                 expected beside: the release's model assets (see SERVING.md)
 //   LICENSE, NOTICE.md, licenses/, SERVING.md
 import {
@@ -30,11 +31,13 @@ const RUNTIME_DEPS = [
     from: 'model-loader',
     files: ['package.json', 'LICENSE', 'dist/index.esm.js'],
   },
-  // wllama's wasm is not needed here: llm-bridge ships its own copy and passes its URL.
+];
+/** Bundled into an npm package rather than copied beside it: only its license is copied. */
+const BUNDLED_DEPS = [
   {
     name: '@wllama/wllama',
     from: 'llm-bridge',
-    files: ['package.json', 'LICENCE', 'esm/index.js'],
+    license: 'lib/@the-edge-agent/llm-bridge/wasm/LICENSE-wllama.txt',
   },
 ];
 
@@ -105,6 +108,11 @@ export async function assemble({ out }) {
       cpSync(join(from, f), join(stage, 'lib', dep.name, f), { recursive: true });
     console.log(`    ${dep.name}@${pkg.version} (${pkg.license})`);
   }
+  for (const dep of BUNDLED_DEPS) {
+    const pkg = JSON.parse(readFileSync(join(depDir(dep.from, dep.name), 'package.json'), 'utf8'));
+    deps[dep.name] = { version: pkg.version, license: pkg.license };
+    console.log(`    ${dep.name}@${pkg.version} (${pkg.license}), bundled in ${dep.from}`);
+  }
 
   step('Copying the demo app (without its development test model and benchmark)');
   const demo = join(ROOT, 'apps/demo/dist');
@@ -136,6 +144,8 @@ export async function assemble({ out }) {
       join(stage, 'licenses', `${dep.name.replace('/', '__')}.txt`),
     );
   }
+  for (const dep of BUNDLED_DEPS)
+    cpSync(join(stage, dep.license), join(stage, 'licenses', `${dep.name.replace('/', '__')}.txt`));
   cpSync(
     join(ROOT, 'packages/core-wasm/wasm/THIRD_PARTY_CRATES.md'),
     join(stage, 'licenses', 'rust-crates.md'),

@@ -6,8 +6,10 @@ export function noticeText(version, deps) {
 
 tea-wasm-llm is licensed under the Apache License 2.0 (LICENSE). It bundles:
 
-- ${dep('@wllama/wllama')}: llama.cpp in WebAssembly (lib/@wllama/wllama, and
-  lib/@the-edge-agent/llm-bridge/wasm/wllama.wasm). License: licenses/@wllama__wllama.txt.
+- ${dep('@wllama/wllama')}: llama.cpp in WebAssembly, bundled into
+  lib/@the-edge-agent/llm-bridge (dist/index.js and wasm/wllama.wasm) with its memory64
+  maximum raised from 4 GiB to 16 GiB; what was changed is recorded in
+  lib/@the-edge-agent/llm-bridge/wasm/wllama-build.json. License: licenses/@wllama__wllama.txt.
   wllama.wasm contains llama.cpp and ggml (MIT, Copyright (c) 2023-2024 The ggml authors,
   https://github.com/ggml-org/llama.cpp).
 - ${dep('idb')}: IndexedDB with promises (lib/idb). License: licenses/idb.txt.
@@ -87,7 +89,7 @@ through an import map).
 | \`index.html\`, \`assets/\` | the demo app |
 | \`example.html\` | a plain HTML page: \`initTeaLlm\` + a YAML workflow, no bundler |
 | \`lib/@the-edge-agent/*\` | the npm packages as published (ESM, \`.d.ts\`, core \`.wasm\`, wllama \`.wasm\`) |
-| \`lib/idb\`, \`lib/hash-wasm\`, \`lib/@wllama/wllama\` | their browser dependencies (ESM) |
+| \`lib/idb\`, \`lib/hash-wasm\` | their browser dependencies (ESM; wllama is bundled into llm-bridge) |
 | \`models/\` | the model assets (you add them, step 1) |
 | \`LICENSE\`, \`NOTICE.md\`, \`licenses/\` | licenses of everything bundled |
 `;

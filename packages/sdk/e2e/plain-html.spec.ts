@@ -19,7 +19,6 @@ function packageDir(from: string, name: string): string {
 test.beforeAll(() => {
   rmSync(site, { recursive: true, force: true });
   mkdirSync(join(site, 'node_modules/@the-edge-agent'), { recursive: true });
-  mkdirSync(join(site, 'node_modules/@wllama'), { recursive: true });
   mkdirSync(join(site, 'models'), { recursive: true });
   copyFileSync(example, join(site, 'index.html'));
   const packages = join(here, '../..');
@@ -28,7 +27,6 @@ test.beforeAll(() => {
   }
   const link = (from: string, name: string) =>
     symlinkSync(packageDir(join(packages, from), name), join(site, 'node_modules', name));
-  link('llm-bridge', '@wllama/wllama');
   link('model-cache', 'idb');
   link('model-loader', 'hash-wasm');
   symlinkSync(
