@@ -37,14 +37,18 @@ const f32 = (value: number) => ({ value, type: GGUFValueType.FLOAT32 });
 const str = (value: string) => ({ value, type: GGUFValueType.STRING });
 
 /**
- * llama.cpp's Q4_K_M choice for the big matrices: Q6_K for `attn_v` / `ffn_down` in the first
- * and last eighth of the layers and every third one between, Q4_K elsewhere.
+ * llama-quantize's Q4_K_M choice for the quantized matrices (learned from llama.cpp 0.7.0's
+ * `llama-quantize` on F16 Gemma 3n files, see model-headers.test.ts): Q6_K for `attn_v` and
+ * `ffn_down` in layers i < n/8, i >= 7n/8 (integer division) and every third layer between
+ * ((i - n/8) % 3 == 2), Q4_K elsewhere. E4B (35 layers): 0-3, 6, 9, ..., 27, 30-34.
  */
+export function q4kmMoreBits(layer: number, layers: number): boolean {
+  const eighth = Math.floor(layers / 8);
+  return layer < eighth || layer >= Math.floor((7 * layers) / 8) || (layer - eighth) % 3 === 2;
+}
+
 function q4km(kind: 'v_or_down' | 'other', layer: number, layers: number): GgmlTypeName {
-  if (kind === 'other') return 'Q4_K';
-  const moreBits =
-    layer < layers / 8 || layer >= (7 * layers) / 8 || (layer - Math.floor(layers / 8)) % 3 === 2;
-  return moreBits ? 'Q6_K' : 'Q4_K';
+  return kind === 'v_or_down' && q4kmMoreBits(layer, layers) ? 'Q6_K' : 'Q4_K';
 }
 
 /** Published hyperparameters of Gemma 3n (Hugging Face configs of google/gemma-3n-E2B/E4B-it). */
@@ -57,6 +61,12 @@ export const GEMMA3N = {
  * The header of a Gemma 3n Q4_K_M GGUF in its real tensor shapes (embedding 2048, 8 heads of
  * 256, 2 KV heads, vocab 262144, 256-wide per-layer embeddings, 4 AltUp streams, LAuReL rank 64).
  * `layers` and `vocab` reduce the layer count and vocabulary for smaller fixtures.
+ *
+ * Types are what `llama-quantize … Q4_K_M` makes of llama.cpp's F16 conversion: the tied
+ * `token_embd` and `per_layer_token_embd` become Q6_K (tied embeddings are quantized as the
+ * output layer), the matrices Q4_K or Q6_K (`q4kmMoreBits`), `inp_gate` and `proj` Q4_K; it
+ * never quantizes `altup*`, `laurel*` or `per_layer_model_proj`, so those keep the converter's
+ * F16 (and F32 for the AltUp coefficients and every norm).
  */
 export function gemma3nHeader(
   variant: keyof typeof GEMMA3N,
@@ -85,8 +95,8 @@ export function gemma3nHeader(
     const p = `blk.${i}.`;
     const big = (name: string, dims: number[], kind: 'v_or_down' | 'other' = 'other') =>
       tensors.push({ name: `${p}${name}.weight`, dims, type: q4km(kind, i, layers) });
-    const small = (name: string, dims: number[]) =>
-      tensors.push({ name: `${p}${name}.weight`, dims, type: 'F32' });
+    const small = (name: string, dims: number[], type: GgmlTypeName = 'F32') =>
+      tensors.push({ name: `${p}${name}.weight`, dims, type });
     small('attn_norm', [embd]);
     big('attn_q', [embd, heads * headDim]);
     big('attn_k', [embd, kvHeads * headDim]);
@@ -103,13 +113,13 @@ export function gemma3nHeader(
     small('altup_correct_coef', [altup, altup]);
     small('altup_correct_scale', [embd]);
     small('altup_predict_coef', [altup, altup * altup]);
-    small('altup_router', [embd, altup]);
+    small('altup_router', [embd, altup], 'F16');
     small('altup_router_norm', [embd]);
-    small('laurel_l', [embd, laurel]);
-    small('laurel_r', [laurel, embd]);
+    small('laurel_l', [embd, laurel], 'F16');
+    small('laurel_r', [laurel, embd], 'F16');
     small('laurel_post_norm', [embd]);
-    tensors.push({ name: `${p}inp_gate.weight`, dims: [embd, perLayer], type: 'F16' });
-    tensors.push({ name: `${p}proj.weight`, dims: [perLayer, embd], type: 'F16' });
+    big('inp_gate', [embd, perLayer]);
+    big('proj', [perLayer, embd]);
     small('post_norm', [embd]);
   }
   return {
@@ -135,6 +145,18 @@ export function gemma3nHeader(
     },
     tensors,
   };
+}
+
+/**
+ * Tensors in the order `llama-quantize` writes them: llama.cpp's loader keys its tensors by
+ * (layer, name), so the non-layer tensors come first by name, then each `blk.N` by name.
+ */
+export function quantizedOrder<T extends { name: string }>(tensors: T[]): T[] {
+  const layer = (name: string) => Number(/^blk\.(\d+)\./.exec(name)?.[1] ?? -1);
+  return [...tensors].sort((a, b) => {
+    const byLayer = layer(a.name) - layer(b.name);
+    return byLayer || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  });
 }
 
 /** A llama-architecture header of any size (e.g. 7B: embd 4096, 32 layers, ffn 11008). */
