@@ -41,7 +41,14 @@ export function buildVocab(wordCount = 60): Vocab {
 }
 
 /** Gemma's special token ids (pad/eos/bos/unk and the chat turn markers), as in Gemma 3 / 3n. */
-export const GEMMA_SPECIAL = { pad: 0, eos: 1, bos: 2, unk: 3, startOfTurn: 105, endOfTurn: 106 };
+export const GEMMA_SPECIAL = {
+  pad: 0,
+  eos: 1,
+  bos: 2,
+  unk: 3,
+  startOfTurn: 105,
+  endOfTurn: 106,
+} as const;
 
 const ALNUM = [...LETTERS, ...LETTERS.map((l) => l.toUpperCase()), ...'0123456789'];
 
