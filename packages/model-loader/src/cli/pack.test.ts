@@ -111,13 +111,27 @@ describe('pack (gguf-split)', () => {
     }
   });
 
-  it('refuses a limit smaller than one tensor, and a file that is not GGUF', async () => {
-    await expect(
-      pack(source, { out: join(dir, 'x'), maxChunkBytes: 10 * 1024 }),
-    ).rejects.toMatchObject({
-      code: 'INVALID_ARGUMENT',
-      message: expect.stringContaining('token_embd.weight'),
-    });
+  it('gives a tensor larger than the target size a shard of its own, never splitting it', async () => {
+    // Gemma 3n E4B's per_layer_token_embd (1.93 GB) against the release's 512 MiB target.
+    const out = join(dir, 'oversize');
+    const manifest = await pack(source, { out, maxChunkBytes: 10 * 1024 });
+    const src = await tensorData(source);
+    const seen = new Map<string, string>();
+    let oversize = 0;
+    for (const chunk of manifest.chunks) {
+      const { data } = await tensorData(join(out, chunk.file));
+      if (chunk.bytes > 10 * 1024) {
+        oversize++;
+        expect(data.size).toBe(1); // alone in its shard
+      }
+      for (const [name, hash] of data) seen.set(name, hash);
+    }
+    expect(oversize).toBeGreaterThan(0);
+    expect(seen).toEqual(src.data);
+    expect((await verify(join(out, 'manifest.json'))).every((r) => r.ok)).toBe(true);
+  });
+
+  it('refuses a file that is not GGUF', async () => {
     const notGguf = join(dir, 'not.gguf');
     await writeFile(notGguf, 'hello world, not a model');
     await expect(pack(notGguf, { out: join(dir, 'y') })).rejects.toMatchObject({

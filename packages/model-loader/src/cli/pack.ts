@@ -80,10 +80,13 @@ function planShards(h: GgufHeader, max: number): SourceTensor[][] {
   const base = (i: number) => shardHeader(h, [], i, 99).length + h.alignment;
   for (const t of h.tensors) {
     const add = infoBytes(t) + paddedSpan(t, h.alignment);
-    if (base(shards.length) + add > max) {
+    // A tensor is never split (llama.cpp's gguf-split does the same): one larger than the target
+    // size gets a shard of its own, which must still be under the hard chunk limit. Gemma 3n's
+    // per_layer_token_embd is 1.93 GB in E4B Q4_K_M.
+    if (base(shards.length) + add >= MAX_CHUNK_BYTES) {
       throw new ModelLoaderError(
         'INVALID_ARGUMENT',
-        `tensor ${t.name} alone needs ${add} bytes, more than --max-chunk-size ${max}`,
+        `tensor ${t.name} alone needs ${add} bytes: a shard must stay under ${MAX_CHUNK_BYTES} bytes, and a tensor cannot be split`,
       );
     }
     if (current.length > 0 && base(shards.length) + size + add > max) {
