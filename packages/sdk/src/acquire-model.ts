@@ -36,8 +36,11 @@ export async function resolveManifest(config: TeaLlmConfig): Promise<ParsedManif
 export async function acquireModel(
   config: TeaLlmConfig,
   cache: ModelCache | undefined,
+  /** Runs on the manifest before any chunk is read or downloaded (e.g. the fit check). */
+  preflight?: (manifest: ParsedManifest) => void,
 ): Promise<AcquiredModel> {
   const manifest = await resolveManifest(config);
+  preflight?.(manifest);
   const started = Date.now();
   const download = () =>
     loadModel(manifest, {

@@ -17,6 +17,8 @@ import {
   type LlmBridge,
   type ModelNeeds,
   type LlmHandler,
+  assertFitsWasmHeap,
+  probeWasmHeapLimit,
   type WebGpuMode,
 } from '@the-edge-agent/llm-bridge';
 import type { ModelCache } from '@the-edge-agent/model-cache';
@@ -181,9 +183,21 @@ async function fromManifest(
   profile?: TeaInfo['profile'],
 ): Promise<Tea> {
   const cache = cacheFor(config);
-  const model = await acquireModel(config, cache);
-  // The manifest's header figures let the bridge count KV cache and buffers before loading.
-  const needs = model.manifest.model['resources'] as ModelNeeds | undefined;
+  // The manifest's header figures: the fit rule runs on them before any byte is downloaded, and
+  // the bridge runs it again with them before loading.
+  const needsOf = (m: ParsedManifest) => m.model['resources'] as ModelNeeds | undefined;
+  const model = await acquireModel(config, cache, (manifest) => {
+    const figures = needsOf(manifest);
+    if (!figures) return;
+    const gpu =
+      webgpu !== 'off' && !!(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu;
+    assertFitsWasmHeap(figures, {
+      gpuOffload: gpu,
+      limitBytes: probeWasmHeapLimit().limitBytes,
+      nCtx: config.nCtx ?? 2048,
+    });
+  });
+  const needs = needsOf(model.manifest);
   const bridge = await loadBridge(config, model.blobs, webgpu, needs);
   config.onProgress?.({ phase: 'ready', fromCache: model.fromCache });
   return new Tea(bridge, cache, {
