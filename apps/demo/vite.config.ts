@@ -6,8 +6,17 @@ const isolationHeaders = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+// The bench page compares the sdk with raw wllama in both builds: the stock one from npm and the
+// 16 GiB one llm-bridge builds and bundles (scripts/build-wllama.mjs writes these files).
+const bridge = new URL('../../packages/llm-bridge/', import.meta.url).pathname;
+const benchAliases = [
+  { find: /^wllama-16g$/, replacement: `${bridge}vendor/wllama.js` },
+  { find: /^wllama-16g-wasm\?url$/, replacement: `${bridge}wasm/wllama.wasm?url` },
+];
+
 export default defineConfig(({ mode }) => ({
   base: './',
+  resolve: { alias: mode === 'bench' ? benchAliases : [] },
   build: {
     target: 'es2022',
     sourcemap: true,

@@ -1,0 +1,158 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from '@playwright/test';
+import { writeGemma3nQ4KM } from '@the-edge-agent/test-fixtures';
+import { persistentContext } from '../../../tools/chromium.js';
+
+// The reference model without a GPU. Shape-faithful Gemma 3n Q4_K_M fixtures (real widths and
+// 262,144-token vocabulary, random weights): E4B cut to 13 layers (~2 GB), E2B (~3.3 GB) and
+// E4B (~4.8 GB). For each: load seconds per GB from the IndexedDB cache, the first load right
+// after the download and repeated loads, through the sdk and raw wllama in both builds (stock
+// 4 GiB, llm-bridge's 16 GiB) where each can load, rounds alternating the order. For E4B: decode
+// tokens/s of the sdk vs raw 16 GiB wllama (same Blobs, same page, alternating rounds) and vs
+// native llama.cpp (`llama-bench` from Debian's llama.cpp-tools in the setup's sid userland) on
+// the same file. Prints; asserts nothing. REF_ROUNDS, REF_TOKENS, REF_ONLY=E4B to narrow.
+const ROUNDS = Number(process.env['REF_ROUNDS'] ?? 3);
+const TOKENS = Number(process.env['REF_TOKENS'] ?? 16);
+const MODELS = [
+  { id: 'gemma3n-e4b-13l', variant: 'E4B', layers: 13 },
+  { id: 'gemma3n-e2b', variant: 'E2B', layers: undefined },
+  { id: 'gemma3n-e4b', variant: 'E4B', layers: undefined },
+] as const;
+const only = process.env['REF_ONLY'];
+const chosen = MODELS.filter((m) => !only || only.split(',').includes(m.id));
+// Outside dist-bench/, which every bench build empties: the models survive between runs.
+const models = fileURLToPath(new URL('../.large/reference-models/', import.meta.url));
+const teaModel = fileURLToPath(
+  new URL('../../../packages/model-loader/dist/cli/main.js', import.meta.url),
+);
+// Native llama.cpp lives in the offline toolchain's Debian userland (scripts/setup-rust.sh).
+const sid =
+  process.env['TEA_SID_ROOT'] ??
+  join(process.env['TEA_CACHE_DIR'] ?? join(homedir(), '.cache', 'tea-wasm-llm'), 'sid-root');
+const nativeBench = existsSync(join(sid, 'usr/bin/llama-bench'));
+const nativeDir = join(sid, 'tmp', 'tea-reference-bench');
+const sourceOf = (id: string) => join(nativeBench ? nativeDir : models, `${id}.gguf`);
+
+test.beforeAll(async () => {
+  test.setTimeout(1_800_000);
+  mkdirSync(models, { recursive: true });
+  mkdirSync(nativeDir, { recursive: true });
+  for (const m of chosen) {
+    if (existsSync(`${models}${m.id}/manifest.json`) && existsSync(sourceOf(m.id))) continue;
+    const r = await writeGemma3nQ4KM(sourceOf(m.id), {
+      variant: m.variant,
+      seed: 11,
+      ...(m.layers ? { layers: m.layers } : {}),
+    });
+    console.log(
+      `[reference bench] wrote ${m.id}: ${(r.bytes / 1e9).toFixed(2)} GB in ${r.seconds.toFixed(0)} s`,
+    );
+    execFileSync(
+      process.execPath,
+      // 512 MiB shards, as the release packs them.
+      [
+        teaModel,
+        'pack',
+        sourceOf(m.id),
+        '--out',
+        `${models}${m.id}`,
+        '--id',
+        m.id,
+        '--max-chunk-size',
+        '512M',
+      ],
+      { stdio: 'ignore' },
+    );
+  }
+});
+
+test.afterAll(() => {
+  if (process.env['REF_KEEP']) return;
+  rmSync(models, { recursive: true, force: true });
+  rmSync(nativeDir, { recursive: true, force: true });
+});
+
+const f = (n: number, d = 2) => n.toFixed(d);
+const spread = (s: { median: number; min: number; max: number }, scale = 1) =>
+  `${f(s.median * scale)} (${f(s.min * scale)}-${f(s.max * scale)})`;
+const ratio = (s: { median: number; min: number; max: number }) =>
+  `${f(s.median, 3)} (${f(s.min, 3)}-${f(s.max, 3)})`;
+
+/** Native decode tok/s of the same file (`llama-bench -p 0 -n TOKENS`), or undefined. */
+function native(id: string, threads: number): number | undefined {
+  if (!nativeBench) return undefined;
+  const out = execFileSync(
+    'chroot',
+    [
+      sid,
+      'llama-bench',
+      '-m',
+      `/tmp/tea-reference-bench/${id}.gguf`,
+      '-p',
+      '0',
+      '-n',
+      String(TOKENS),
+      '-t',
+      String(threads),
+      '-r',
+      String(ROUNDS),
+      '-o',
+      'json',
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  const runs = JSON.parse(out) as Array<{ avg_ts: number }>;
+  return runs[0]?.avg_ts;
+}
+
+test('reference model (Gemma 3n Q4_K_M shapes): load s/GB at ~2, 3.3 and 4.8 GB; E4B decode sdk vs raw vs native', async ({
+  baseURL,
+}) => {
+  test.setTimeout(3_600_000);
+  const { context, close } = await persistentContext(baseURL);
+  try {
+    const page = await context.newPage();
+    await page.goto('/apps/demo/dist-bench/bench/index.html');
+    await page.waitForFunction(() => (window as any).referenceBench !== undefined);
+    console.log(`[reference bench] ${ROUNDS} rounds; medians with (min-max)`);
+    for (const m of chosen) {
+      const url = `/apps/demo/.large/reference-models/${m.id}/manifest.json`;
+      const r = (await page.evaluate(
+        ([u, rounds]) =>
+          (window as any).referenceBench.loadRounds(u, 1, rounds, ['sdk', 'raw16', 'stock']),
+        [url, ROUNDS] as const,
+      )) as any;
+      const gb = r.bytes / 1e9;
+      console.log(
+        `  ${m.id} (${f(gb)} GB): download+first load ${f(r.downloadAndLoadMs / 1000, 1)} s; first load from cache ${f(r.firstLoadMs / 1000 / gb)} s/GB`,
+      );
+      for (const side of ['sdk', 'raw16', 'stock'])
+        console.log(
+          r.loads[side]
+            ? `    ${side.padEnd(5)} repeated loads: ${spread(r.loads[side], 1 / 1000 / gb)} s/GB`
+            : `    ${side.padEnd(5)} cannot load: ${r.errors[side]}`,
+        );
+      if (m.id !== 'gemma3n-e4b') continue;
+      for (const threads of [1, 2]) {
+        const d = (await page.evaluate(
+          ([u, t, rounds, tokens]) =>
+            (window as any).referenceBench.decodeRounds(u, t, rounds, tokens),
+          [url, threads, ROUNDS, TOKENS] as const,
+        )) as any;
+        const n = native(m.id, threads);
+        console.log(
+          `    decode at ${threads} thread(s) (multi-thread ${d.info.multiThread}): sdk ${spread(d.sdk)} tok/s, raw 16 GiB wllama ${spread(d.raw16)}, sdk/raw ${ratio(d.ratios)}` +
+            (n
+              ? `; native llama-bench ${f(n)} tok/s: sdk/native ${f(d.sdk.median / n)}, raw/native ${f(d.raw16.median / n)}`
+              : '; native llama-bench not installed'),
+        );
+      }
+    }
+  } finally {
+    await close();
+  }
+});
