@@ -3,6 +3,7 @@
 import { Wllama } from '@wllama/wllama';
 import wllamaWasm from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { clearModelCache, createTea } from '@the-edge-agent/sdk';
+import { decodeClock, summary } from './clock.js';
 
 const SIMPLE_CHAT = `
 name: ttft
@@ -20,7 +21,7 @@ edges:
     to: __end__
 `;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => summary(xs).median;
 
 async function sdkLoads(manifestUrl: string, reps: number) {
   const cold: number[] = [];
@@ -95,20 +96,6 @@ async function wllamaLoads(firstShardUrl: string, reps: number) {
   }
   await wllama().cacheManager.clear();
   return { cached: median(cached), directTtft: median(ttft) };
-}
-
-/** Tokens per second between the first and the last streamed token (prompt excluded). */
-function decodeClock() {
-  let first = 0;
-  let last = 0;
-  let n = 0;
-  return {
-    tick: () => {
-      last = performance.now();
-      if (n++ === 0) first = last;
-    },
-    rate: () => (n - 1) / ((last - first) / 1000),
-  };
 }
 
 const PROMPT = 'the cat';

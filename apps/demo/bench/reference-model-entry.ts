@@ -6,15 +6,11 @@ import stockWasm from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { createTea, type ModelManifest } from '@the-edge-agent/sdk';
 import { Wllama as Wllama16 } from 'wllama-16g';
 import wasm16 from 'wllama-16g-wasm?url';
+import { decodeClock, summary } from './clock.js';
 
 type Side = 'sdk' | 'raw16' | 'stock';
 
 const now = () => performance.now();
-
-function summary(xs: number[]) {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]!, n: s.length };
-}
 
 /**
  * Raw wllama of either build, with its native log read for errors: wllama can resolve
@@ -112,20 +108,6 @@ async function loadRounds(manifestUrl: string, threads: number, rounds: number, 
       sides.filter((s) => times[s].length).map((s) => [s, summary(times[s])]),
     ),
     errors,
-  };
-}
-
-/** Tokens per second between the first and the last streamed token (prompt excluded). */
-function decodeClock() {
-  let first = 0;
-  let last = 0;
-  let n = 0;
-  return {
-    tick: () => {
-      last = now();
-      if (n++ === 0) first = last;
-    },
-    rate: () => (n - 1) / ((last - first) / 1000),
   };
 }
 

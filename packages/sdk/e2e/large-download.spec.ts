@@ -3,6 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
+import { sdkPage } from './sdk-page.js';
 import { persistentContext } from '../../../tools/chromium.js';
 
 // A 768 MB model in three 256 MB chunks, downloaded (three at once), verified and stored in
@@ -36,12 +37,7 @@ test.beforeAll(() => {
   // The packages through an import map, as the plain-HTML example uses them.
   writeFileSync(
     join(dir, 'index.html'),
-    `<!doctype html><script type="importmap">{"imports":{
-      "@the-edge-agent/model-loader":"/packages/model-loader/dist/index.js",
-      "@the-edge-agent/model-cache":"/packages/model-cache/dist/index.js",
-      "idb":"/packages/model-cache/node_modules/idb/build/index.js",
-      "hash-wasm":"/packages/model-loader/node_modules/hash-wasm/dist/index.esm.js"}}</script>
-    <script type="module">
+    sdkPage(`
       import { loadModel, parseManifest, sha256OfBlob } from '@the-edge-agent/model-loader';
       import { openModelCache } from '@the-edge-agent/model-cache';
       window.run = async () => {
@@ -58,7 +54,7 @@ test.beforeAll(() => {
         };
       };
       window.ready = true;
-    </script>`,
+    `),
   );
 });
 

@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
+import { sdkPage } from './sdk-page.js';
 
 // The fit rule runs before any byte on the manifestUrl path too: a manifest whose header figures
 // (model.resources, written by `tea-model pack`) cannot fit the wasm heap this browser reserves
@@ -40,15 +41,7 @@ test.beforeAll(() => {
   );
   writeFileSync(
     join(dir, 'index.html'),
-    `<!doctype html><script type="importmap">{"imports":{
-      "@the-edge-agent/sdk":"/packages/sdk/dist/index.js",
-      "@the-edge-agent/core-wasm":"/packages/core-wasm/dist/index.js",
-      "@the-edge-agent/model-loader":"/packages/model-loader/dist/index.js",
-      "@the-edge-agent/model-cache":"/packages/model-cache/dist/index.js",
-      "@the-edge-agent/llm-bridge":"/packages/llm-bridge/dist/index.js",
-      "idb":"/packages/model-cache/node_modules/idb/build/index.js",
-      "hash-wasm":"/packages/model-loader/node_modules/hash-wasm/dist/index.esm.js"}}</script>
-    <script type="module">
+    sdkPage(`
       import { createTea } from '@the-edge-agent/sdk';
       window.run = async () => {
         try {
@@ -59,7 +52,7 @@ test.beforeAll(() => {
         }
       };
       window.ready = true;
-    </script>`,
+    `),
   );
 });
 

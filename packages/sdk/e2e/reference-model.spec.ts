@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:f
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
+import { sdkPage } from './sdk-page.js';
+import type { LlmCallResult, TeaInfo } from '@the-edge-agent/sdk';
 import { writeGemma3nQ4KM } from '@the-edge-agent/test-fixtures';
 import { persistentContext } from '../../../tools/chromium.js';
 
@@ -33,6 +35,15 @@ edges:
   - from: answer
     to: __end__
 `;
+
+/** What the page's `run` returns. */
+interface RunResult {
+  info: TeaInfo;
+  answer: LlmCallResult;
+  tokens: string[];
+  phases: string[];
+  loadSeconds: number;
+}
 
 test.describe.configure({ mode: 'serial' });
 
@@ -71,15 +82,7 @@ test.beforeAll(async () => {
   // The sdk through an import map, as the plain-HTML example uses it.
   writeFileSync(
     join(dir, 'index.html'),
-    `<!doctype html><script type="importmap">{"imports":{
-      "@the-edge-agent/sdk":"/packages/sdk/dist/index.js",
-      "@the-edge-agent/core-wasm":"/packages/core-wasm/dist/index.js",
-      "@the-edge-agent/model-loader":"/packages/model-loader/dist/index.js",
-      "@the-edge-agent/model-cache":"/packages/model-cache/dist/index.js",
-      "@the-edge-agent/llm-bridge":"/packages/llm-bridge/dist/index.js",
-      "idb":"/packages/model-cache/node_modules/idb/build/index.js",
-      "hash-wasm":"/packages/model-loader/node_modules/hash-wasm/dist/index.esm.js"}}</script>
-    <script type="module">
+    sdkPage(`
       import { createTea } from '@the-edge-agent/sdk';
       window.run = async (variant, threads, yaml) => {
         const phases = new Set();
@@ -102,7 +105,7 @@ test.beforeAll(async () => {
         }
       };
       window.ready = true;
-    </script>`,
+    `),
   );
 });
 
@@ -125,7 +128,7 @@ for (const variant of VARIANTS) {
       const run = (threads: number) =>
         page.evaluate(
           ([v, t, yaml]) =>
-            (window as unknown as { run(...a: unknown[]): Promise<Record<string, any>> }).run(
+            (window as unknown as { run(...a: unknown[]): Promise<RunResult> }).run(
               v,
               t,
               yaml,
@@ -148,9 +151,9 @@ for (const variant of VARIANTS) {
         expect(result.info.model.heapLimitBytes).toBe(16 * 2 ** 30);
         expect(result.answer.usage.completion_tokens).toBeGreaterThan(0);
         expect(result.tokens.join('')).toBe(result.answer.content);
-        console.log(
+        process.stdout.write(
           `${variant} at ${threads} thread(s): ready in ${result.loadSeconds.toFixed(1)} s, ` +
-            `"${result.answer.content}" (${result.answer.usage.completion_tokens} tokens)`,
+            `"${result.answer.content}" (${result.answer.usage.completion_tokens} tokens)\n`,
         );
       }
       expect(first.info.fromCache).toBe(false);
