@@ -128,11 +128,7 @@ for (const variant of VARIANTS) {
       const run = (threads: number) =>
         page.evaluate(
           ([v, t, yaml]) =>
-            (window as unknown as { run(...a: unknown[]): Promise<RunResult> }).run(
-              v,
-              t,
-              yaml,
-            ),
+            (window as unknown as { run(...a: unknown[]): Promise<RunResult> }).run(v, t, yaml),
           [variant, threads, WORKFLOW] as const,
         );
       const first = await run(1);
