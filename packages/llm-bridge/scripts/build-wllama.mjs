@@ -84,10 +84,15 @@ export function applyTextChanges(text, changes) {
   return out;
 }
 
-function build() {
+/**
+ * Builds from the installed @wllama/wllama (or `from`, a folder laid out like it) into this
+ * package (or `to`). Throws on any mismatch.
+ * @param {{ from?: string, to?: string }} [where]
+ */
+export function build(where = {}) {
   const require = createRequire(import.meta.url);
-  const pkgJson = require.resolve('@wllama/wllama/package.json');
-  const root = dirname(pkgJson);
+  const root = where.from ?? dirname(require.resolve('@wllama/wllama/package.json'));
+  const pkgJson = join(root, 'package.json');
   const { version } = JSON.parse(readFileSync(pkgJson, 'utf8'));
   if (version !== WLLAMA_PIN.version)
     throw new Error(
@@ -117,7 +122,7 @@ function build() {
   if (!memory?.memory64 || !memory.shared || memory.maxPages !== MAX_PAGES)
     throw new Error(`wllama patch: output memory import is wrong: ${JSON.stringify(memory)}`);
 
-  const here = new URL('..', import.meta.url).pathname;
+  const here = where.to ?? new URL('..', import.meta.url).pathname;
   mkdirSync(join(here, 'wasm'), { recursive: true });
   mkdirSync(join(here, 'vendor'), { recursive: true });
   writeFileSync(join(here, 'wasm/wllama.wasm'), outWasm);

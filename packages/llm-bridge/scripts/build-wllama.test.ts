@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyTextChanges, JS_CHANGES, MAX_PAGES, WLLAMA_PIN } from './build-wllama.mjs';
+import { applyTextChanges, build, JS_CHANGES, MAX_PAGES, WLLAMA_PIN } from './build-wllama.mjs';
 
 const require = createRequire(import.meta.url);
 const wllamaRoot = dirname(require.resolve('@wllama/wllama/package.json'));
@@ -56,5 +57,25 @@ describe('build-wllama', () => {
     expect(dist).not.toMatch(/from ['"]@wllama\/wllama['"]/);
     expect(dist).toContain('(isCompat ? 4096 : 16384) * 1024 * 1024');
     expect(dist).not.toContain('var getHeapMax=()=>4294967296;');
+  });
+
+  it('fails the build when an input file differs from the pinned one, and writes nothing', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'wllama-pin-'));
+    try {
+      const from = join(tmp, 'wllama');
+      for (const f of ['package.json', 'LICENCE', WLLAMA_PIN.js.path, WLLAMA_PIN.wasm.path])
+        cpSync(join(wllamaRoot, f), join(from, f), { recursive: true });
+      // A build from an untouched copy succeeds and records the same hashes.
+      build({ from, to: join(tmp, 'ok') });
+      const record = JSON.parse(readFileSync(join(tmp, 'ok/wasm/wllama-build.json'), 'utf8'));
+      expect(record.inputs[0].sha256).toBe(WLLAMA_PIN.js.sha256);
+      // One changed byte in the JS: refused before anything is written.
+      const js = readFileSync(join(from, WLLAMA_PIN.js.path), 'utf8');
+      writeFileSync(join(from, WLLAMA_PIN.js.path), js.replace('getHeapMax', 'getHeapMAX'));
+      expect(() => build({ from, to: join(tmp, 'bad') })).toThrow(/has SHA-256 .*, pinned/);
+      expect(() => readFileSync(join(tmp, 'bad/wasm/wllama.wasm'))).toThrow();
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
