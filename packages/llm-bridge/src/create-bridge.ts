@@ -132,6 +132,7 @@ export class LlmBridge {
     };
     opts.onProgress?.({ loadedBytes: 0, totalBytes });
     let urlBytes = 0;
+    let allocation: { allocationBytes?: number } = {};
     try {
       const work = blobs
         ? wllama.loadModel(blobs, params)
@@ -149,9 +150,11 @@ export class LlmBridge {
           );
       await raceAbort(work, opts.signal, 'loading the model');
       // wllama can resolve even though llama.cpp refused the file (truncated or corrupt
-      // tensors); llama.cpp's refusal only reaches the native log.
+      // tensors, or weights it could not allocate); the refusal only reaches the native log.
       const refusal = this.tap.take();
-      if (refusal && LOAD_REFUSED.test(refusal)) throw new Error(refusal);
+      allocation = this.tap.takeAllocationFailure();
+      if ((refusal && LOAD_REFUSED.test(refusal)) || allocation.allocationBytes !== undefined)
+        throw new Error(refusal ?? 'llama.cpp could not allocate the model');
     } catch (error) {
       const nativeError =
         this.tap.take() ??
@@ -163,7 +166,9 @@ export class LlmBridge {
         modelBytes: totalBytes || urlBytes,
         limitBytes,
         ...(nativeError ? { nativeError } : {}),
-        ...this.tap.takeAllocationFailure(),
+        ...(allocation.allocationBytes !== undefined
+          ? allocation
+          : this.tap.takeAllocationFailure()),
       });
     }
     const modelBytes = blobs ? totalBytes : urlBytes;
