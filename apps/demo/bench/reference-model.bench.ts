@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from '@playwright/test';
-import { writeGemma3nQ4KM } from '@the-edge-agent/test-fixtures';
+import { sidRoot, writeGemma3nQ4KM } from '@the-edge-agent/test-fixtures';
 import { persistentContext } from '../../../tools/chromium.js';
 
 // The reference model without a GPU. Shape-faithful Gemma 3n Q4_K_M fixtures (real widths and
@@ -30,9 +29,7 @@ const teaModel = fileURLToPath(
   new URL('../../../packages/model-loader/dist/cli/main.js', import.meta.url),
 );
 // Native llama.cpp lives in the offline toolchain's Debian userland (scripts/setup-rust.sh).
-const sid =
-  process.env['TEA_SID_ROOT'] ??
-  join(process.env['TEA_CACHE_DIR'] ?? join(homedir(), '.cache', 'tea-wasm-llm'), 'sid-root');
+const sid = sidRoot();
 const nativeBench = existsSync(join(sid, 'usr/bin/llama-bench'));
 const nativeDir = join(sid, 'tmp', 'tea-reference-bench');
 const sourceOf = (id: string) => join(nativeBench ? nativeDir : models, `${id}.gguf`);

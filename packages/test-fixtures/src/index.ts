@@ -34,3 +34,4 @@ export {
   q4kHead,
   q6kTail,
 } from './quant-blocks.js';
+export { sidRoot } from './sid-root.js';

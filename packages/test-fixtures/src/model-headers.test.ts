@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { GGUFValueType } from '@huggingface/gguf';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import {
   quantizedOrder,
   writeSparseGguf,
 } from './model-headers.js';
+import { sidRoot } from './sid-root.js';
 
 /**
  * What `llama-quantize … Q4_K_M` made of Gemma 3n, learned on 2026-11-29 with Debian sid's
@@ -120,13 +120,7 @@ describe('quantizedOrder', () => {
 
 // The live check: Debian's llama-quantize in the offline toolchain's sid userland (installed by
 // setup as llama.cpp-tools), where this machine has it and runs as root (chroot).
-const sid =
-  process.env['TEA_SID_ROOT'] ??
-  join(
-    process.env['TEA_CACHE_DIR'] ??
-      join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'tea-wasm-llm'),
-    'sid-root',
-  );
+const sid = sidRoot();
 const hasQuantize = process.getuid?.() === 0 && existsSync(join(sid, 'usr/bin/llama-quantize'));
 
 describe.runIf(hasQuantize)("against llama.cpp's llama-quantize", () => {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gguf } from '@huggingface/gguf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import {
   Q6_K_BYTES,
 } from './quant-blocks.js';
 import { writeGemma3nQ4KM } from './write-gemma3n-q4km.js';
+import { sidRoot } from './sid-root.js';
 
 // One E2B layer (attn_v and ffn_down are Q6_K there, the other matrices Q4_K) and a 1024-token
 // vocabulary: ~60 MB, written in well under a second.
@@ -129,13 +130,7 @@ describe('writeGemma3nQ4KM', () => {
 
 // llama.cpp's gguf-py (Debian's python3-gguf in the offline toolchain's userland) reads the file
 // and dequantizes with its own implementation of ggml's block formats.
-const sid =
-  process.env['TEA_SID_ROOT'] ??
-  join(
-    process.env['TEA_CACHE_DIR'] ??
-      join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'tea-wasm-llm'),
-    'sid-root',
-  );
+const sid = sidRoot();
 const hasGgufPy =
   process.getuid?.() === 0 && existsSync(join(sid, 'usr/lib/python3/dist-packages/gguf'));
 

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -10,6 +9,7 @@ import {
   headerTensorBytes,
   llamaHeader,
   type ModelHeader,
+  sidRoot,
   TINY_SHAPE,
   writeSparseGguf,
   writeTinyLlama,
@@ -158,13 +158,7 @@ describe('needs of real model shapes (sparse header fixtures: real sizes, no wei
 
 // llama.cpp's own GGUF reader (gguf-py, Debian's python3-gguf in the offline toolchain's
 // userland) as an independent accounting of the same fixture, where this machine has it.
-const sid =
-  process.env['TEA_SID_ROOT'] ??
-  join(
-    process.env['TEA_CACHE_DIR'] ??
-      join(process.env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'tea-wasm-llm'),
-    'sid-root',
-  );
+const sid = sidRoot();
 const hasGgufPy =
   process.getuid?.() === 0 && existsSync(join(sid, 'usr/lib/python3/dist-packages/gguf'));
 
