@@ -17,7 +17,7 @@ const now = () => performance.now();
  * `loadModel` although llama.cpp refused the model (the stock build on E4B logs
  * `insufficient memory` and resolves in about a second), so `refusal()` tells a real load.
  */
-function rawWllama(side: 'raw16' | 'stock', logNative = true) {
+function rawWllama(side: 'raw16' | 'stock') {
   const errors: string[] = [];
   const none = () => undefined;
   const logger = {
@@ -26,7 +26,8 @@ function rawWllama(side: 'raw16' | 'stock', logNative = true) {
     warn: none,
     error: (...a: unknown[]) => void errors.push(a.join(' ')),
   };
-  const config = { suppressNativeLog: !logNative, logger };
+  // Native log on, as the bridge has it (it reads llama.cpp's errors there): the same cost for both.
+  const config = { suppressNativeLog: false, logger };
   const w =
     side === 'raw16'
       ? new Wllama16({ default: wasm16 }, config)
