@@ -34,6 +34,7 @@ SH
 crates() {
   node "$PKG_DIR/scripts/third-party-crates.mjs" "$OUT_DIR/cargo-metadata.json" "$OUT_DIR/THIRD_PARTY_CRATES.md"
   rm -f "$OUT_DIR/cargo-metadata.json"
+  node "$PKG_DIR/scripts/patch-glue.mjs" "$OUT_DIR/$OUT_NAME.js"
 }
 
 case "$mode" in
@@ -49,7 +50,7 @@ case "$mode" in
     work="$TEA_SID_ROOT/build/core-wasm"
     mkdir -p "$work"
     # Sync the crate sources (not target/) into the userland.
-    rm -rf "$work/src" && cp -r "$PKG_DIR/src" "$work/src" && cp "$PKG_DIR/Cargo.toml" "$work/"
+    rm -rf "$work/src" && cp -r "$PKG_DIR/src" "$work/src" && cp "$PKG_DIR/Cargo.toml" "$PKG_DIR/build.rs" "$work/"
     find "$work/src" -type f ! -name '*.rs' -delete
     run() { chroot "$TEA_SID_ROOT" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 /bin/bash -c "$1"; }
     case "$cmd" in

@@ -18,6 +18,10 @@ pub enum Code {
     StateSchema,
     NoRoute,
     InvalidArgument,
+    TooDeep,
+    TooLarge,
+    TemplateBudget,
+    LlmInvalidReply,
 }
 
 impl Code {
@@ -36,7 +40,37 @@ impl Code {
             Code::StateSchema => "STATE_SCHEMA",
             Code::NoRoute => "NO_ROUTE",
             Code::InvalidArgument => "INVALID_ARGUMENT",
+            Code::TooDeep => "TOO_DEEP",
+            Code::TooLarge => "TOO_LARGE",
+            Code::TemplateBudget => "TEMPLATE_BUDGET",
+            Code::LlmInvalidReply => "LLM_INVALID_REPLY",
         }
+    }
+
+    /// Every code, for the JavaScript side's check that both lists agree.
+    pub const ALL: &'static [Code] = &[
+        Code::YamlParse,
+        Code::Validation,
+        Code::UnknownNode,
+        Code::UnknownAction,
+        Code::Template,
+        Code::MaxSteps,
+        Code::LlmHandlerMissing,
+        Code::ActionFailed,
+        Code::Aborted,
+        Code::MergeConflict,
+        Code::StateSchema,
+        Code::NoRoute,
+        Code::InvalidArgument,
+        Code::TooDeep,
+        Code::TooLarge,
+        Code::TemplateBudget,
+        Code::LlmInvalidReply,
+    ];
+
+    /// The code named `s` (as JavaScript writes it), if any.
+    pub fn parse(s: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.as_str() == s)
     }
 }
 

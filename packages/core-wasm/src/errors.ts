@@ -1,20 +1,31 @@
+/** Codes the Rust engine raises (its `Code` enum; a test checks that both lists agree). */
+export const ENGINE_ERROR_CODES = [
+  'YAML_PARSE',
+  'VALIDATION',
+  'UNKNOWN_NODE',
+  'UNKNOWN_ACTION',
+  'TEMPLATE',
+  'MAX_STEPS',
+  'LLM_HANDLER_MISSING',
+  'ACTION_FAILED',
+  'ABORTED',
+  'MERGE_CONFLICT',
+  'STATE_SCHEMA',
+  'NO_ROUTE',
+  'INVALID_ARGUMENT',
+  'TOO_DEEP',
+  'TOO_LARGE',
+  'TEMPLATE_BUDGET',
+  'LLM_INVALID_REPLY',
+] as const;
+
+/** Codes only this TypeScript layer raises (loading the wasm, and containing a trap). */
+export const HOST_ERROR_CODES = ['NOT_INITIALIZED', 'WASM_INIT_FAILED', 'WASM_TRAPPED'] as const;
+
 /** Stable codes of the errors this package throws; branch on `error.code`, never on the message. */
 export type CoreWasmErrorCode =
-  | 'NOT_INITIALIZED'
-  | 'WASM_INIT_FAILED'
-  | 'YAML_PARSE'
-  | 'VALIDATION'
-  | 'UNKNOWN_NODE'
-  | 'UNKNOWN_ACTION'
-  | 'TEMPLATE'
-  | 'MAX_STEPS'
-  | 'LLM_HANDLER_MISSING'
-  | 'ACTION_FAILED'
-  | 'ABORTED'
-  | 'MERGE_CONFLICT'
-  | 'STATE_SCHEMA'
-  | 'NO_ROUTE'
-  | 'INVALID_ARGUMENT';
+  | (typeof ENGINE_ERROR_CODES)[number]
+  | (typeof HOST_ERROR_CODES)[number];
 
 /** Where an error happened, when known. */
 export interface ErrorLocation {
@@ -46,6 +57,25 @@ export class CoreWasmError extends Error {
     if (options?.column !== undefined) this.column = options.column;
     if (code === 'ABORTED') this.name = 'AbortError';
   }
+}
+
+/** An error as the engine reports it in JSON. */
+export interface EngineErrorJson {
+  code: string;
+  message: string;
+  node?: string | null;
+  line?: number | null;
+  column?: number | null;
+}
+
+/** The engine's JSON error as a `CoreWasmError`. */
+export function fromEngineError(e: EngineErrorJson): CoreWasmError {
+  const known = (ENGINE_ERROR_CODES as readonly string[]).includes(e.code);
+  return new CoreWasmError((known ? e.code : 'ACTION_FAILED') as CoreWasmErrorCode, e.message, {
+    ...(e.node ? { node: e.node } : {}),
+    ...(e.line != null ? { line: e.line } : {}),
+    ...(e.column != null ? { column: e.column } : {}),
+  });
 }
 
 /** Turns what the wasm engine throws (an `Error` with `code`, `node`, `line`, `column`) into a `CoreWasmError`. */

@@ -25,6 +25,11 @@ pub trait Host {
     fn emit(&self, event: Event);
     /// Whether the run was cancelled (checked before each node and after each await).
     fn aborted(&self) -> bool;
+    /// Awaited before each node: a host with an event loop returns a future that is pending once
+    /// when the run has worked for a while, so that the loop can paint and see an abort.
+    fn pause(&self) -> LocalBoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// Per-run options.
@@ -193,6 +198,7 @@ impl<'a> Run<'a> {
         let step = self.steps.get() + 1;
         self.steps.set(step);
         self.history.borrow_mut().push(node.name.clone());
+        self.host.pause().await;
         if step > self.max_steps {
             return Err(EngineError::new(Code::MaxSteps, format!("stopped after {} steps (settings.max_steps); the loop is {}", self.max_steps, self.cycle(&node.name)))
                 .in_node(&node.name)
@@ -219,7 +225,11 @@ impl<'a> Run<'a> {
         let result = match action {
             "passthrough" => None,
             "return" => Some(params.get("value").cloned().unwrap_or(Value::Null)),
-            "llm.call" | "llm.stream" => Some(normalize_llm_reply(self.call_llm(action, node, params, &state).await?)),
+            "llm.call" | "llm.stream" => Some(self.call_llm(action, node, params, &state).await?),
+            "llm.embed" => {
+                let params = crate::llm::check_request("embed", params)?;
+                Some(crate::llm::check_reply("embed", self.host.call("llm.embed", params, &node.name, &state).await?)?)
+            }
             other => {
                 if !self.host.has_action(other) && !other.starts_with("llm.") {
                     let hint = if other == "lua.eval" || other == "prolog.query" {
@@ -240,15 +250,11 @@ impl<'a> Run<'a> {
     }
 
     async fn call_llm(&self, action: &str, node: &NodeDef, params: Value, state: &Value) -> Result<Value> {
-        let mut p = match params {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        };
-        p.entry("max_tokens").or_insert(json!(100));
+        let mut p = crate::llm::check_request("call", params)?;
         if action == "llm.stream" {
-            p.insert("stream".into(), json!(true));
+            p["stream"] = json!(true);
         }
-        self.host.call("llm.call", Value::Object(p), &node.name, state).await
+        crate::llm::check_reply("call", self.host.call("llm.call", p, &node.name, state).await?)
     }
 
     /// The repeating tail of the node history, e.g. `a -> b -> a`.
@@ -260,33 +266,4 @@ impl<'a> Run<'a> {
             None => current.to_string(),
         }
     }
-}
-
-/// A handler reply with only `content` is valid: fill the rest of the documented shape.
-pub fn normalize_llm_reply(reply: Value) -> Value {
-    let mut m = match reply {
-        Value::Object(m) => m,
-        Value::String(s) => {
-            let mut m = Map::new();
-            m.insert("content".into(), Value::String(s));
-            m
-        }
-        other => {
-            let mut m = Map::new();
-            m.insert("content".into(), other);
-            m
-        }
-    };
-    m.entry("content").or_insert(json!(""));
-    m.entry("model").or_insert(json!("unknown"));
-    m.entry("finish_reason").or_insert(json!("stop"));
-    let usage = m.entry("usage").or_insert(json!({}));
-    if let Value::Object(u) = usage {
-        let p = u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0);
-        let c = u.get("completion_tokens").and_then(Value::as_u64).unwrap_or(0);
-        u.insert("prompt_tokens".into(), json!(p));
-        u.insert("completion_tokens".into(), json!(c));
-        u.entry("total_tokens").or_insert(json!(p + c));
-    }
-    Value::Object(m)
 }

@@ -1,7 +1,11 @@
-import * as wasm from '../wasm/tea_core.js';
-import { toCoreWasmError } from './errors.js';
-import { assertInitialized } from './init.js';
+import * as glue from '../wasm/tea_core.js';
+import { CoreWasmError } from './errors.js';
+import { call, currentGeneration, engineFacts, unwrap } from './instance.js';
+import { assertString, toJsonText } from './json-boundary.js';
+import { actionNames } from './registry.js';
+import { runWorkflow } from './run.js';
 import type { RunOptions, ValidationProblem, WorkflowState } from './types.js';
+import { parseIn } from './workflow.js';
 
 /**
  * Parses, validates and runs a workflow; resolves to the final state. `initialState` may be an
@@ -23,34 +27,44 @@ export async function executeYaml(
   initialState: WorkflowState | string = {},
   options: RunOptions = {},
 ): Promise<unknown> {
-  assertInitialized();
+  assertString(yaml, 'executeYaml(yaml): yaml');
+  const { id } = parseIn(yaml, actionNames());
+  const generation = currentGeneration();
   try {
-    return await wasm.execute_yaml(yaml, initialState, options);
-  } catch (error) {
-    throw toCoreWasmError(error);
+    return await runWorkflow({ id: () => id }, initialState, options);
+  } finally {
+    // After a trap the instance, and this workflow with it, is gone.
+    if (generation === currentGeneration()) glue.workflow_free(id);
   }
 }
 
 /** Every problem in a workflow (errors and warnings, with line and column), without running it. */
 export function validateYaml(yaml: string): ValidationProblem[] {
-  assertInitialized();
-  return wasm.validate_yaml(yaml) as ValidationProblem[];
+  assertString(yaml, 'validateYaml(yaml): yaml');
+  const actions = JSON.stringify(actionNames());
+  return unwrap<{ problems: ValidationProblem[] }>(
+    call(() => glue.validate_yaml(yaml, actions), { what: 'validating a workflow' }),
+  ).problems;
 }
 
 /**
  * Renders a template over `state` and `variables`. A template that is exactly one
  * `{{ expression }}` yields the expression's typed value.
- * @throws {CoreWasmError} `TEMPLATE` naming the expression.
+ * @throws {CoreWasmError} `TEMPLATE` naming the expression; `TEMPLATE_BUDGET`, `TOO_LARGE`,
+ *   `TOO_DEEP` over the limits; `INVALID_ARGUMENT` for arguments that are not JSON.
  */
 export function renderTemplate(
   template: string,
   state: WorkflowState = {},
   variables: Record<string, unknown> = {},
 ): unknown {
-  assertInitialized();
-  try {
-    return wasm.render_template(template, state, variables);
-  } catch (error) {
-    throw toCoreWasmError(error);
-  }
+  assertString(template, 'renderTemplate(template): template');
+  const { limits } = engineFacts();
+  const s = toJsonText(state, 'the state', limits);
+  const v = toJsonText(variables, 'the variables', limits);
+  if (template.length > limits.maxJsonBytes)
+    throw new CoreWasmError('TOO_LARGE', `the template is larger than ${limits.maxJsonBytes} bytes`);
+  return unwrap<{ value: unknown }>(
+    call(() => glue.render_template(template, s, v), { what: 'rendering a template' }),
+  ).value;
 }

@@ -10,8 +10,11 @@ export {
   setLlmHandler,
   unregisterAction,
 } from './llm.js';
-export { CoreWasmError } from './errors.js';
+export { CoreWasmError, ENGINE_ERROR_CODES, HOST_ERROR_CODES } from './errors.js';
 export type { CoreWasmErrorCode, ErrorLocation } from './errors.js';
+export { engineLimits } from './limits.js';
+export type { EngineLimits } from './instance.js';
+export type { DirectLlmOptions } from './llm.js';
 export type {
   ActionHandler,
   LlmCallResult,

@@ -1,5 +1,5 @@
-import initWasm from '../wasm/tea_core.js';
 import { CoreWasmError } from './errors.js';
+import { instantiate, isReady } from './instance.js';
 
 /**
  * Where to load the engine's `.wasm` from: a URL (or string URL), a `Response`, the bytes, or a
@@ -8,7 +8,6 @@ import { CoreWasmError } from './errors.js';
 export type InitInput = URL | string | Response | BufferSource | WebAssembly.Module;
 
 let ready: Promise<void> | undefined;
-let initialized = false;
 
 /** The `.wasm` shipped in this package (`@the-edge-agent/core-wasm/tea_core_bg.wasm`). */
 function defaultWasmUrl(): URL {
@@ -36,6 +35,21 @@ async function resolveSource(input: InitInput | undefined): Promise<InitInput> {
   return isNode() && url.protocol === 'file:' ? readWasmFromDisk(url) : url;
 }
 
+/** Compiles the module (kept, so that a trapped instance can be replaced without a refetch). */
+async function compile(input: InitInput): Promise<WebAssembly.Module> {
+  if (input instanceof WebAssembly.Module) return input;
+  let source: InitInput = input;
+  if (typeof source === 'string' || source instanceof URL) source = await fetch(source);
+  if (typeof Response !== 'undefined' && source instanceof Response) {
+    if (!source.ok) throw new Error(`HTTP ${source.status} for ${source.url || 'the wasm'}`);
+    const wasmType = source.headers.get('Content-Type')?.startsWith('application/wasm');
+    if (wasmType && typeof WebAssembly.compileStreaming === 'function')
+      return WebAssembly.compileStreaming(source);
+    return WebAssembly.compile(await source.arrayBuffer());
+  }
+  return WebAssembly.compile(source as BufferSource);
+}
+
 /**
  * Loads and instantiates the engine's WebAssembly module. Call it once before any other function;
  * later calls return the same promise. Works in browsers (fetches the `.wasm` by URL) and in Node
@@ -47,8 +61,7 @@ async function resolveSource(input: InitInput | undefined): Promise<InitInput> {
 export function init(input?: InitInput): Promise<void> {
   ready ??= (async () => {
     try {
-      await initWasm({ module_or_path: await resolveSource(input) });
-      initialized = true;
+      await instantiate(await compile(await resolveSource(input)));
     } catch (cause) {
       ready = undefined;
       const detail = cause instanceof Error ? cause.message : String(cause);
@@ -66,12 +79,12 @@ export function init(input?: InitInput): Promise<void> {
 
 /** Whether `init()` has completed, so the engine's functions can be called. */
 export function isInitialized(): boolean {
-  return initialized;
+  return isReady();
 }
 
 /** @throws {CoreWasmError} `NOT_INITIALIZED` unless `init()` has completed. */
 export function assertInitialized(): void {
-  if (!initialized) {
+  if (!isReady()) {
     throw new CoreWasmError(
       'NOT_INITIALIZED',
       'the TEA engine is not initialised: await init() from @the-edge-agent/core-wasm first',

@@ -1,78 +1,91 @@
-import * as wasm from '../wasm/tea_core.js';
-import { CoreWasmError, toCoreWasmError } from './errors.js';
-import { assertInitialized } from './init.js';
-import type { ActionHandler, LlmCallResult, LlmHandler, LlmRequest } from './types.js';
+import * as glue from '../wasm/tea_core.js';
+import { CoreWasmError } from './errors.js';
+import { call, engineFacts, unwrap } from './instance.js';
+import { toJsonText, typeName } from './json-boundary.js';
+import { defaultLlmHandler } from './registry.js';
+import type { LlmCallResult, LlmHandler, LlmRequest } from './types.js';
 
-/** Rejects as soon as `signal` aborts, so a slow handler cannot hold a cancelled run. */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () =>
-      reject(new CoreWasmError('ABORTED', 'the run was aborted', { cause: signal.reason }));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
+export { registerAction, setLlmHandler, unregisterAction } from './registry.js';
+
+/** Options of a direct LLM call. */
+export interface DirectLlmOptions {
+  /** Serves this call instead of the page's default handler (`setLlmHandler`). */
+  llmHandler?: LlmHandler;
+}
+
+async function direct(
+  kind: 'call' | 'embed',
+  params: unknown,
+  options: DirectLlmOptions | undefined,
+): Promise<unknown> {
+  const { limits } = engineFacts();
+  if (typeof params !== 'object' || params === null || Array.isArray(params))
+    throw new CoreWasmError('INVALID_ARGUMENT', `llm parameters must be an object, got ${typeName(params)}`);
+  const { signal, onToken, ...rest } = params as {
+    signal?: AbortSignal;
+    onToken?: (t: string) => void;
+  } & Record<string, unknown>;
+  const checked = unwrap<{ value: Record<string, unknown> }>(
+    call(() => glue.llm_request(kind, toJsonText(rest, 'the llm parameters', limits)), {
+      what: 'checking llm parameters',
+    }),
+  ).value;
+  const handler = options?.llmHandler ?? defaultLlmHandler();
+  if (!handler)
+    throw new CoreWasmError(
+      'LLM_HANDLER_MISSING',
+      'no LLM handler: pass { llmHandler }, or call setLlmHandler(fn) (the sdk does it for you)',
+    );
+  const request = { ...checked, kind } as LlmRequest & Record<string, unknown>;
+  if (signal) request.signal = signal;
+  if (onToken) request['onToken'] = onToken;
+  if (signal?.aborted) throw new CoreWasmError('ABORTED', 'the call was aborted', { cause: signal.reason });
+  let reply: unknown;
+  try {
+    reply = await new Promise((resolve, reject) => {
+      const onAbort = () =>
+        reject(new CoreWasmError('ABORTED', 'the call was aborted', { cause: signal?.reason }));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      Promise.resolve()
+        .then(() => handler(request))
+        .then(resolve, reject)
+        .finally(() => signal?.removeEventListener('abort', onAbort));
+    });
+  } catch (error) {
+    if (error instanceof CoreWasmError) throw error;
+    const e = error as { name?: unknown; message?: unknown; code?: unknown };
+    throw new CoreWasmError(
+      e?.name === 'AbortError' ? 'ABORTED' : 'ACTION_FAILED',
+      typeof e?.message === 'string' ? e.message : String(error),
+      { cause: error },
+    );
+  }
+  const text = toJsonText(reply ?? null, "the LLM handler's reply", limits);
+  return unwrap<{ value: unknown }>(
+    call(() => glue.llm_reply(kind, text), { what: "checking the LLM handler's reply" }),
+  ).value;
 }
 
 /**
- * Registers the function that serves `llm.call` / `llm.embed` (`null` removes it). A run's
- * AbortSignal reaches the handler as `request.signal`, and the engine stops waiting for the
- * handler as soon as it aborts.
+ * Calls the LLM handler as `llm.call` would (same checks, default `max_tokens` 100, same result
+ * shape). `options.llmHandler` serves this call instead of the default handler.
+ * @throws {CoreWasmError} `VALIDATION` for a bad parameter, `LLM_INVALID_REPLY` for a reply
+ *   without a string `content`, `LLM_HANDLER_MISSING`, `ABORTED`, `ACTION_FAILED`.
  */
-export function setLlmHandler(handler: LlmHandler | null): void {
-  assertInitialized();
-  if (handler === null) return wasm.set_llm_handler(null);
-  if (typeof handler !== 'function')
-    throw new CoreWasmError('INVALID_ARGUMENT', 'setLlmHandler needs a function');
-  wasm.set_llm_handler((request: LlmRequest) =>
-    raceAbort(
-      Promise.resolve().then(() => handler(request)),
-      request.signal,
-    ),
-  );
-}
-
-/** Registers an async action that workflows call with `uses: name` (also `lua.eval`, `prolog.query`). */
-export function registerAction(name: string, handler: ActionHandler): void {
-  assertInitialized();
-  if (typeof handler !== 'function')
-    throw new CoreWasmError('INVALID_ARGUMENT', `registerAction('${name}') needs a function`);
-  wasm.register_action(name, (params: Record<string, unknown>, state: Record<string, unknown>) =>
-    Promise.resolve().then(() => handler(params, state)),
-  );
-}
-
-/** Removes a registered action. */
-export function unregisterAction(name: string): void {
-  assertInitialized();
-  wasm.unregister_action(name);
-}
-
-/** Calls the LLM handler as `llm.call` would (default `max_tokens` 100). */
 export async function llmCallAsync(
   params: Omit<Extract<LlmRequest, { kind: 'call' }>, 'kind'>,
+  options?: DirectLlmOptions,
 ): Promise<LlmCallResult> {
-  assertInitialized();
-  try {
-    return (await wasm.llm_call_async(params)) as LlmCallResult;
-  } catch (error) {
-    throw toCoreWasmError(error);
-  }
+  return (await direct('call', params, options)) as LlmCallResult;
 }
 
 /** Calls the LLM handler for an embedding, as `llm.embed` would. */
-export async function llmEmbedAsync(params: {
-  input: string | string[];
-  signal?: AbortSignal;
-}): Promise<{ embedding?: number[]; embeddings?: number[][] }> {
-  assertInitialized();
-  try {
-    return (await wasm.llm_embed_async(params)) as {
-      embedding?: number[];
-      embeddings?: number[][];
-    };
-  } catch (error) {
-    throw toCoreWasmError(error);
-  }
+export async function llmEmbedAsync(
+  params: { input: string | string[]; signal?: AbortSignal },
+  options?: DirectLlmOptions,
+): Promise<{ embedding?: number[]; embeddings?: number[][] }> {
+  return (await direct('embed', params, options)) as {
+    embedding?: number[];
+    embeddings?: number[][];
+  };
 }

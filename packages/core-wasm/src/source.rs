@@ -2,6 +2,7 @@
 //! path such as `nodes[2].uses` to its line and column.
 
 use crate::error::{Code, EngineError, Pos, Result};
+use crate::limits::{MAX_YAML_BYTES, MAX_YAML_DEPTH};
 use marked_yaml::types::Node as MNode;
 use serde_json::Value;
 
@@ -21,11 +22,19 @@ pub struct Source {
 impl Source {
     /// Parses YAML. Syntax errors carry the line and column serde_yaml reports.
     pub fn parse(yaml: &str) -> Result<Source> {
+        // A UTF-8 byte order mark (editors on Windows write one) is not content.
+        let yaml = yaml.strip_prefix('\u{feff}').unwrap_or(yaml);
+        if yaml.len() > MAX_YAML_BYTES {
+            return Err(EngineError::new(Code::TooLarge, format!("the workflow is {} bytes of YAML, over the limit of {MAX_YAML_BYTES}", yaml.len())));
+        }
+        if let Some(pos) = crate::yaml_depth::too_deep_at(yaml, MAX_YAML_DEPTH) {
+            return Err(EngineError::new(Code::TooDeep, format!("the YAML nests collections deeper than {MAX_YAML_DEPTH} levels")).at(Some(pos)));
+        }
         let value: Value = serde_yaml::from_str::<serde_yaml::Value>(yaml)
             .map_err(|e| {
-                let pos = e.location().map(|l| Pos { line: l.line(), column: l.column() });
-                EngineError::new(Code::YamlParse, format!("invalid YAML: {}", strip_location(&e.to_string())))
-                    .at(pos)
+                let message = strip_location(&e.to_string());
+                let pos = duplicate_key_pos(yaml, &message).or_else(|| e.location().map(|l| Pos { line: l.line(), column: l.column() }));
+                EngineError::new(Code::YamlParse, format!("invalid YAML: {message}")).at(pos)
             })
             .and_then(|v| {
                 serde_json::to_value(v).map_err(|e| EngineError::new(Code::YamlParse, format!("unsupported YAML value: {e}")))
@@ -63,6 +72,20 @@ impl Source {
     }
 }
 
+/// serde_yaml reports a duplicate key at the start of its mapping; marked-yaml knows the key.
+fn duplicate_key_pos(yaml: &str, message: &str) -> Option<Pos> {
+    if !message.contains("duplicate") {
+        return None;
+    }
+    match marked_yaml::parse_yaml_with_options(0, yaml, marked_yaml::LoaderOptions::default().error_on_duplicate_keys(true)) {
+        Err(marked_yaml::LoadError::DuplicateKey(inner)) => {
+            let mark = inner.key.span().start()?;
+            Some(Pos { line: mark.line(), column: mark.column() })
+        }
+        _ => None,
+    }
+}
+
 fn strip_location(message: &str) -> String {
     match message.find(" at line ") {
         Some(i) => message[..i].to_string(),
@@ -80,6 +103,29 @@ mod tests {
         assert_eq!(src.pos(&[Seg::Key("nodes"), Seg::Index(0), Seg::Key("uses")]), Some(Pos { line: 4, column: 11 }));
         assert_eq!(src.key_pos(&[Seg::Key("nodes"), Seg::Index(0)], "uses"), Some(Pos { line: 4, column: 5 }));
         assert_eq!(src.pos(&[Seg::Key("missing")]), None);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_content() {
+        let src = Source::parse("\u{feff}name: x\nnodes: []\n").unwrap();
+        assert_eq!(src.value["name"], serde_json::json!("x"));
+    }
+
+    #[test]
+    fn a_duplicate_key_is_reported_on_its_own_line() {
+        let err = Source::parse("name: x\nnodes:\n  - name: a\n    uses: passthrough\n    uses: return\n").err().unwrap();
+        assert_eq!(err.code, Code::YamlParse);
+        assert_eq!(err.pos.map(|p| p.line), Some(5), "{err}");
+    }
+
+    #[test]
+    fn size_and_depth_limits() {
+        let deep = format!("a: {}1{}\n", "[".repeat(1000), "]".repeat(1000));
+        let err = Source::parse(&deep).err().unwrap();
+        assert_eq!(err.code, Code::TooDeep);
+        assert_eq!(err.pos.map(|p| p.line), Some(1));
+        let big = format!("a: \"{}\"\n", "x".repeat(MAX_YAML_BYTES));
+        assert_eq!(Source::parse(&big).err().unwrap().code, Code::TooLarge);
     }
 
     #[test]

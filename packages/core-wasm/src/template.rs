@@ -2,6 +2,7 @@
 //! or code access. A string that is exactly one `{{ expression }}` yields the typed value.
 
 use crate::error::{Code, EngineError, Result};
+use crate::limits::{check_depth, MAX_TEMPLATE_OUTPUT, TEMPLATE_FUEL, TEMPLATE_RECURSION};
 use minijinja::value::{Kwargs, Value as JValue};
 use minijinja::{Environment, Error as JError, ErrorKind, UndefinedBehavior};
 use serde_json::{Map, Value};
@@ -33,6 +34,9 @@ impl Default for Templates {
         let mut env = Environment::new();
         // Printing or walking into an undefined value is an error; `if` tests and `default` see it.
         env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        // Bounded: instructions per render, and nesting of calls (the wasm stack is finite).
+        env.set_fuel(Some(TEMPLATE_FUEL));
+        env.set_recursion_limit(TEMPLATE_RECURSION);
         env.add_filter("fromjson", fromjson);
         env.add_filter("from_json", fromjson);
         env.add_filter("default", default_filter);
@@ -51,7 +55,23 @@ fn single_expression(s: &str) -> Option<&str> {
     Some(inner.trim().trim_start_matches('-').trim_end_matches('-').trim())
 }
 
+/// At most this many characters of a template's source in an error message.
+const SOURCE_IN_MESSAGE: usize = 200;
+
 fn template_error(what: &str, source: &str, e: JError) -> EngineError {
+    let source = match source.char_indices().nth(SOURCE_IN_MESSAGE) {
+        Some((i, _)) => format!("{}…", &source[..i]),
+        None => source.to_string(),
+    };
+    if e.kind() == ErrorKind::OutOfFuel {
+        return EngineError::new(
+            Code::TemplateBudget,
+            format!("{what} `{source}` ran out of its budget of {TEMPLATE_FUEL} template instructions (loops too large for a browser template; move the work into a registered action)"),
+        );
+    }
+    if e.kind() == ErrorKind::WriteFailure {
+        return EngineError::new(Code::TooLarge, format!("{what} `{source}` renders more than {MAX_TEMPLATE_OUTPUT} bytes"));
+    }
     let mut detail = e.to_string();
     if let Some(d) = e.detail() {
         if !detail.contains(d) {
@@ -63,6 +83,22 @@ fn template_error(what: &str, source: &str, e: JError) -> EngineError {
 
 fn to_json(v: &JValue) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// Collects rendered text, failing once it passes `MAX_TEMPLATE_OUTPUT` bytes.
+struct Capped(Vec<u8>);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > MAX_TEMPLATE_OUTPUT {
+            return Err(std::io::Error::other("template output limit"));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Templates {
@@ -78,7 +114,14 @@ impl Templates {
         if value.is_undefined() {
             return Err(EngineError::new(Code::Template, format!("expression `{e}` is undefined")));
         }
-        Ok(to_json(&value))
+        let json = to_json(&value);
+        check_depth(&json, &format!("the value of `{e}`"))?;
+        if let Value::String(s) = &json {
+            if s.len() > MAX_TEMPLATE_OUTPUT {
+                return Err(EngineError::new(Code::TooLarge, format!("expression `{e}` gives a string of {} bytes, over the limit of {MAX_TEMPLATE_OUTPUT}", s.len())));
+            }
+        }
+        Ok(json)
     }
 
     /// Evaluates a condition to true/false. A condition that fails to evaluate is an error.
@@ -103,10 +146,10 @@ impl Templates {
         if let Some(expr) = single_expression(s) {
             return self.eval(expr, state, variables);
         }
-        self.env
-            .render_str(s, Self::context(state, variables))
-            .map(Value::String)
-            .map_err(|err| template_error("template", s, err))
+        let template = self.env.template_from_str(s).map_err(|err| template_error("template", s, err))?;
+        let mut out = Capped(Vec::new());
+        template.render_captured_to(Self::context(state, variables), &mut out).map_err(|err| template_error("template", s, err))?;
+        Ok(Value::String(String::from_utf8(out.0).map_err(|_| EngineError::new(Code::Template, "template rendered invalid UTF-8"))?))
     }
 
     /// Renders every string inside a JSON structure (maps, lists, nested).

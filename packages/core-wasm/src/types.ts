@@ -66,8 +66,16 @@ export type WorkflowEvent =
 export interface RunOptions {
   /** Receives progress events. */
   onEvent?: (event: WorkflowEvent) => void;
-  /** Stops the run at the next await point with `ABORTED`. */
+  /**
+   * Stops the run with `ABORTED`: at once while it waits for a handler, and within the engine's
+   * slice of work (8 ms) while it computes.
+   */
   signal?: AbortSignal;
+  /**
+   * Serves this run's `llm.call` / `llm.embed` nodes instead of the page's default handler
+   * (`setLlmHandler`): several models can run workflows side by side.
+   */
+  llmHandler?: LlmHandler;
   /** Overrides `settings.max_steps`. */
   max_steps?: number;
   /** Runtime variables; they override the workflow's `variables`. */

@@ -1,6 +1,7 @@
 //! Validation: every problem at once, each with its YAML line and column.
 
 use crate::error::{Code, Problem};
+use crate::limits::MAX_OUTPUT_SEGMENTS;
 use crate::model::{Workflow, EDGE_KEYS, END, NODE_KEYS, START, TOP_LEVEL_KEYS};
 use crate::source::{Seg, Source};
 use serde_json::Value;
@@ -87,6 +88,15 @@ pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, out: &mu
             }
         }
         check_params(src, i, node.action.as_deref(), &node.params, &node.name, out);
+        if let Some(output) = &node.output {
+            let segments = output.split('.').count();
+            let at = src.pos(&[Seg::Key("nodes"), Seg::Index(i), Seg::Key("output")]);
+            if segments > MAX_OUTPUT_SEGMENTS {
+                out.push(Problem::error(Code::Validation, format!("`output` has {segments} dotted segments; the limit is {MAX_OUTPUT_SEGMENTS}")).in_node(&node.name).at(at));
+            } else if output.split('.').any(str::is_empty) {
+                out.push(Problem::error(Code::Validation, format!("`output` '{output}' has an empty segment (write `a.b`, not `a..b` or `.a`)")).in_node(&node.name).at(at));
+            }
+        }
         for rule in &node.goto {
             if rule.to != END && !names.contains(rule.to.as_str()) {
                 out.push(

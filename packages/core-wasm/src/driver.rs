@@ -1,0 +1,181 @@
+//! Runs a workflow step by step for a host that owns the event loop (JavaScript). The host starts
+//! a run, then polls it: each poll works until every branch waits for an action or an LLM reply,
+//! or until the run has worked for `SLICE_MS` (then it asks the host to yield), and reports the
+//! events and the requests it produced. The host answers requests with `reply`. No host code is
+//! called while the engine works, so a handler cannot re-enter it, a trap always surfaces in the
+//! host's own call, and an abort is the host dropping the run.
+
+use crate::engine::Compiled;
+use crate::error::{Code, EngineError, Result};
+use crate::exec::{Event, Host, RunOptions};
+use crate::limits::SLICE_MS;
+use futures::future::LocalBoxFuture;
+use serde_json::{json, Value};
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+/// Something the host must do for the run: call an action or the LLM handler.
+#[derive(Debug, PartialEq)]
+pub struct Request {
+    pub id: u32,
+    pub action: String,
+    pub node: String,
+    pub params: Value,
+    /// The state, for registered actions (LLM handlers do not receive it).
+    pub state: Option<Value>,
+}
+
+/// The host side of a run, as the executor sees it.
+pub struct StepHost {
+    actions: HashSet<String>,
+    clock: fn() -> f64,
+    slice_start: Cell<f64>,
+    yield_wanted: Cell<bool>,
+    next_id: Cell<u32>,
+    events: RefCell<Vec<Value>>,
+    requests: RefCell<Vec<Request>>,
+    replies: RefCell<HashMap<u32, Result<Value>>>,
+    /// Called with each node that starts (for the host's trap report).
+    on_node: fn(&str),
+}
+
+struct Reply<'a> {
+    host: &'a StepHost,
+    id: u32,
+}
+
+impl Future for Reply<'_> {
+    type Output = Result<Value>;
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.host.replies.borrow_mut().remove(&self.id) {
+            Some(r) => Poll::Ready(r),
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// Pending once if the current slice of work is used up.
+struct Pause<'a> {
+    host: &'a StepHost,
+    asked: bool,
+}
+
+impl Future for Pause<'_> {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if self.asked || (self.host.clock)() - self.host.slice_start.get() < SLICE_MS {
+            return Poll::Ready(());
+        }
+        self.asked = true;
+        self.host.yield_wanted.set(true);
+        Poll::Pending
+    }
+}
+
+impl Host for StepHost {
+    fn call<'a>(&'a self, action: &'a str, params: Value, node: &'a str, state: &'a Value) -> LocalBoxFuture<'a, Result<Value>> {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        let state = (!action.starts_with("llm.")).then(|| state.clone());
+        self.requests.borrow_mut().push(Request { id, action: action.to_string(), node: node.to_string(), params, state });
+        Box::pin(Reply { host: self, id })
+    }
+
+    fn has_action(&self, name: &str) -> bool {
+        self.actions.contains(name)
+    }
+
+    fn emit(&self, event: Event) {
+        let v = match event {
+            Event::NodeStart { node, step } => {
+                (self.on_node)(&node);
+                json!({ "type": "node_start", "node": node, "step": step })
+            }
+            Event::NodeEnd { node, step } => json!({ "type": "node_end", "node": node, "step": step }),
+            Event::Error { node, step, code, message } => json!({ "type": "error", "node": node, "step": step, "code": code, "message": message }),
+        };
+        self.events.borrow_mut().push(v);
+    }
+
+    fn aborted(&self) -> bool {
+        false
+    }
+
+    fn pause(&self) -> LocalBoxFuture<'_, ()> {
+        Box::pin(Pause { host: self, asked: false })
+    }
+}
+
+/// What one poll produced.
+pub struct Step {
+    /// `Some` when the run finished (its final state or its error).
+    pub done: Option<Result<Value>>,
+    pub events: Vec<Value>,
+    pub requests: Vec<Request>,
+    /// The run used up its slice: the host should let its event loop run, then poll again.
+    pub yield_now: bool,
+}
+
+/// A started run.
+pub struct StepRun {
+    host: Rc<StepHost>,
+    future: Option<Pin<Box<dyn Future<Output = Result<Value>>>>>,
+}
+
+fn noop_waker() -> std::task::Waker {
+    futures::task::noop_waker()
+}
+
+impl StepRun {
+    /// Starts `compiled` on `state`; nothing runs until the first `poll`.
+    pub fn start(compiled: Rc<Compiled>, state: Value, opts: RunOptions, actions: HashSet<String>, clock: fn() -> f64, on_node: fn(&str)) -> StepRun {
+        let host = Rc::new(StepHost {
+            actions,
+            clock,
+            slice_start: Cell::new(0.0),
+            yield_wanted: Cell::new(false),
+            next_id: Cell::new(1),
+            events: RefCell::new(Vec::new()),
+            requests: RefCell::new(Vec::new()),
+            replies: RefCell::new(HashMap::new()),
+            on_node,
+        });
+        let h = host.clone();
+        let future = Box::pin(async move { compiled.run(state, opts, &*h).await });
+        StepRun { host, future: Some(future) }
+    }
+
+    /// Works until the run waits, finishes or used up its slice.
+    pub fn poll(&mut self) -> Step {
+        let host = &self.host;
+        host.slice_start.set((host.clock)());
+        host.yield_wanted.set(false);
+        let done = match self.future.as_mut() {
+            None => Some(Err(EngineError::new(Code::InvalidArgument, "this run has already finished"))),
+            Some(f) => match f.as_mut().poll(&mut Context::from_waker(&noop_waker())) {
+                Poll::Ready(r) => {
+                    self.future = None;
+                    Some(r)
+                }
+                Poll::Pending => None,
+            },
+        };
+        Step {
+            done,
+            events: host.events.take(),
+            requests: host.requests.take(),
+            yield_now: host.yield_wanted.get(),
+        }
+    }
+
+    /// The host's answer to request `id`.
+    pub fn reply(&self, id: u32, result: Result<Value>) {
+        if id < self.host.next_id.get() {
+            self.host.replies.borrow_mut().insert(id, result);
+        }
+    }
+}

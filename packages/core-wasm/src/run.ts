@@ -1,0 +1,261 @@
+import * as glue from '../wasm/tea_core.js';
+import { CoreWasmError, fromEngineError, type EngineErrorJson } from './errors.js';
+import { call, currentGeneration, engineFacts, unwrap } from './instance.js';
+import { assertFunction, toJsonText, typeName } from './json-boundary.js';
+import { actionNamed, actionNames, defaultLlmHandler } from './registry.js';
+import type { LlmHandler, LlmRequest, RunOptions, WorkflowEvent } from './types.js';
+import { yieldToEventLoop } from './yield-to-event-loop.js';
+
+interface Request {
+  id: number;
+  action: string;
+  node: string;
+  params: Record<string, unknown>;
+  state?: Record<string, unknown>;
+}
+
+type Step =
+  | { done: true; events: WorkflowEvent[]; state?: unknown; error?: EngineErrorJson }
+  | { done?: false; events: WorkflowEvent[]; requests: Request[]; yield: boolean };
+
+/** The parsed workflow a run starts from: its id in the current engine instance. */
+export interface RunTarget {
+  /** The workflow's id in the current instance (re-parsed there after a restart). */
+  id(): number;
+}
+
+function checkOptions(options: unknown): RunOptions {
+  if (options === undefined || options === null) return {};
+  if (typeof options !== 'object')
+    throw new CoreWasmError('INVALID_ARGUMENT', `run options must be an object, got ${typeName(options)}`);
+  const o = options as RunOptions;
+  if (o.onEvent !== undefined) assertFunction(o.onEvent, 'RunOptions.onEvent');
+  if (o.llmHandler !== undefined && o.llmHandler !== null)
+    assertFunction(o.llmHandler, 'RunOptions.llmHandler');
+  if (
+    o.signal !== undefined &&
+    (typeof o.signal !== 'object' || o.signal === null || typeof o.signal.addEventListener !== 'function')
+  )
+    throw new CoreWasmError('INVALID_ARGUMENT', `RunOptions.signal must be an AbortSignal, got ${typeName(o.signal)}`);
+  if (o.max_steps !== undefined && !(Number.isSafeInteger(o.max_steps) && o.max_steps > 0))
+    throw new CoreWasmError('INVALID_ARGUMENT', `RunOptions.max_steps must be a positive integer, got ${String(o.max_steps)}`);
+  if (o.variables !== undefined && (typeof o.variables !== 'object' || o.variables === null || Array.isArray(o.variables)))
+    throw new CoreWasmError('INVALID_ARGUMENT', `RunOptions.variables must be an object, got ${typeName(o.variables)}`);
+  return o;
+}
+
+function report(error: unknown): void {
+  const g = globalThis as { reportError?: (e: unknown) => void };
+  if (typeof g.reportError === 'function') g.reportError(error);
+  else console.error('onEvent threw:', error);
+}
+
+/** The error a handler's rejection becomes, as the engine reads it. */
+function rejection(error: unknown): string {
+  const e = (error ?? {}) as { code?: unknown; message?: unknown; name?: unknown };
+  const code = e.name === 'AbortError' ? 'ABORTED' : typeof e.code === 'string' ? e.code : 'ACTION_FAILED';
+  const message =
+    typeof e.message === 'string' ? e.message : typeof error === 'string' ? error : 'the handler failed';
+  return JSON.stringify({ code, message });
+}
+
+/** Rejects as soon as `signal` aborts, so a slow handler cannot hold a cancelled run. */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () =>
+      reject(new CoreWasmError('ABORTED', 'the run was aborted', { cause: signal.reason }));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/**
+ * Serves one request of a run: calls the LLM handler (the run's own, else the page's default)
+ * or a registered action, and gives back the reply as JSON text checked at the boundary.
+ */
+async function serve(
+  req: Request,
+  llm: LlmHandler | null,
+  options: RunOptions,
+): Promise<{ ok: boolean; text: string }> {
+  const limits = engineFacts().limits;
+  try {
+    let value: unknown;
+    let what: string;
+    if (req.action === 'llm.call' || req.action === 'llm.embed') {
+      if (!llm)
+        return {
+          ok: false,
+          text: JSON.stringify({
+            code: 'LLM_HANDLER_MISSING',
+            message:
+              'no LLM handler: pass RunOptions.llmHandler, or call setLlmHandler(fn) (the sdk does it for you)',
+          }),
+        };
+      const kind = req.action === 'llm.call' ? 'call' : 'embed';
+      const request = { ...req.params, kind } as LlmRequest & Record<string, unknown>;
+      if (options.signal) request.signal = options.signal;
+      if (kind === 'call' && request['stream'] === true && options.onEvent) {
+        const onEvent = options.onEvent;
+        request['onToken'] = (text: unknown) => {
+          try {
+            onEvent({ type: 'token', node: req.node, text: String(text) });
+          } catch (error) {
+            report(error);
+          }
+        };
+      }
+      value = await raceAbort(Promise.resolve().then(() => llm(request)), options.signal);
+      what = `the LLM handler's reply in node '${req.node}'`;
+    } else {
+      const action = actionNamed(req.action);
+      if (!action)
+        return {
+          ok: false,
+          text: JSON.stringify({
+            code: 'UNKNOWN_ACTION',
+            message: `action '${req.action}' was unregistered while the run used it`,
+          }),
+        };
+      value = await raceAbort(
+        Promise.resolve().then(() => action(req.params, req.state ?? {})),
+        options.signal,
+      );
+      what = `the result of action '${req.action}' in node '${req.node}'`;
+    }
+    return { ok: true, text: toJsonText(value ?? null, what, limits) };
+  } catch (error) {
+    return { ok: false, text: rejection(error) };
+  }
+}
+
+/**
+ * Runs a parsed workflow: starts it in the engine, then polls it, serving its requests and
+ * yielding to the event loop whenever the engine used up its slice of work, until it ends, fails
+ * or the signal aborts. Resolves to the final state (as JSON text when `asText`).
+ */
+export async function runWorkflow(
+  target: RunTarget,
+  state: unknown,
+  rawOptions: unknown,
+): Promise<unknown> {
+  const options = checkOptions(rawOptions);
+  const { limits } = engineFacts();
+  const asText = typeof state === 'string';
+  let stateText: string;
+  if (typeof state === 'string') {
+    if (state.length > limits.maxJsonBytes)
+      throw new CoreWasmError('TOO_LARGE', `the initial state is larger than ${limits.maxJsonBytes} bytes of JSON`);
+    stateText = state;
+  } else {
+    stateText = toJsonText(state ?? {}, 'the initial state', limits);
+  }
+  const optionsText = JSON.stringify({
+    ...(options.max_steps !== undefined ? { max_steps: options.max_steps } : {}),
+    variables: JSON.parse(toJsonText(options.variables ?? {}, 'RunOptions.variables', limits)) as unknown,
+    actions: actionNames(),
+  });
+  const signal = options.signal;
+  if (signal?.aborted)
+    throw new CoreWasmError('ABORTED', 'the run was aborted before it started', { cause: signal.reason });
+  const llm = options.llmHandler ?? defaultLlmHandler();
+  const generation = currentGeneration();
+  const { run } = unwrap<{ run: number }>(
+    call(() => glue.run_start(target.id(), stateText, optionsText), { what: 'starting a run' }),
+  );
+
+  return new Promise<unknown>((resolve, reject) => {
+    let settled = false;
+    let node: string | undefined;
+    let step = 0;
+    let wake: (() => void) | undefined;
+    let delivered = 0;
+    const stale = () => generation !== currentGeneration();
+
+    const emit = (event: WorkflowEvent) => {
+      if (event.type === 'node_start') {
+        node = event.node;
+        step = event.step;
+      }
+      if (!options.onEvent) return;
+      try {
+        options.onEvent(event);
+      } catch (error) {
+        report(error);
+      }
+    };
+    const finish = (error: unknown, value?: unknown) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      if (!stale()) {
+        try {
+          glue.run_free(run);
+        } catch {
+          // Freeing a finished run cannot fail; a trap here is seen by the next call.
+        }
+      }
+      wake?.();
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const onAbort = () => {
+      const message = `the run was aborted${node ? ` in node '${node}'` : ''}`;
+      if (node) emit({ type: 'error', node, step, code: 'ABORTED', message });
+      finish(new CoreWasmError('ABORTED', message, { cause: signal?.reason, ...(node ? { node } : {}) }));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    const deliver = (id: number, reply: { ok: boolean; text: string }) => {
+      if (settled || stale()) return;
+      try {
+        call(() => glue.run_reply(run, id, reply.ok, reply.text), {
+          what: 'taking a reply',
+          ...(node ? { node } : {}),
+        });
+      } catch (error) {
+        finish(error);
+        return;
+      }
+      delivered++;
+      wake?.();
+    };
+
+    const loop = async () => {
+      while (!settled) {
+        if (stale()) {
+          finish(
+            new CoreWasmError(
+              'WASM_TRAPPED',
+              'the TEA engine was restarted after a trap in another call, which ended this run; run it again',
+            ),
+          );
+          return;
+        }
+        const seen = delivered;
+        const out = JSON.parse(
+          call(() => glue.run_poll(run), { what: 'running the workflow', ...(node ? { node } : {}) }),
+        ) as Step;
+        for (const event of out.events) emit(event);
+        if (settled) return;
+        if (out.done) {
+          if (out.error) finish(fromEngineError(out.error));
+          else finish(undefined, asText ? JSON.stringify(out.state) : out.state);
+          return;
+        }
+        for (const req of out.requests) {
+          void serve(req, llm, options).then((reply) => deliver(req.id, reply));
+        }
+        if (out.yield) {
+          await yieldToEventLoop();
+          continue;
+        }
+        if (delivered === seen) await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+      }
+    };
+    loop().catch((error: unknown) => finish(error));
+  });
+}
