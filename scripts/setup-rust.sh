@@ -21,6 +21,7 @@ SID_PACKAGES=(
   librust-serde-dev librust-serde-derive-dev librust-serde-json-dev librust-serde-yaml-dev
   librust-serde-wasm-bindgen-dev librust-minijinja-dev librust-console-error-panic-hook-dev
   librust-strsim-dev librust-indexmap-dev librust-futures-dev librust-marked-yaml-dev librust-yaml-rust2-dev
+  rustfmt rust-clippy  # cargo fmt --check and cargo clippy -D warnings run in pnpm test
   python3-gguf llama.cpp-tools  # llama-quantize, llama-bench: test-fixtures checks its Q4_K_M writer against them
 )
 SID_PACKAGES_ID="$(printf '%s\n' "${SID_PACKAGES[@]}" | sha256sum | cut -c1-16)"

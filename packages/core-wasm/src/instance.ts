@@ -8,6 +8,8 @@ import { CoreWasmError, fromEngineError, type EngineErrorJson } from './errors.j
 export interface EngineLimits {
   maxYamlBytes: number;
   maxYamlDepth: number;
+  maxYamlNodes: number;
+  maxTemplateOperators: number;
   maxDepth: number;
   maxJsonBytes: number;
   maxOutputSegments: number;

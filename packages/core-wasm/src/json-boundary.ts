@@ -14,13 +14,21 @@ interface Frame {
   exit: boolean;
 }
 
+/** Longest path quoted in a message; longer ones keep their start and end. */
+const PATH_IN_MESSAGE = 120;
+
+/** `what` and, below the root, the path: `the initial state at user.tags[3]`. */
 function pathOf(f: Frame | undefined): string {
   const parts: Array<string | number> = [];
-  for (let x = f; x; x = x.parent) parts.push(x.key);
+  for (let x = f; x?.parent; x = x.parent) parts.push(x.key);
   parts.reverse();
-  let out = String(parts[0] ?? '');
-  for (const p of parts.slice(1)) out += typeof p === 'number' ? `[${p}]` : `.${p}`;
-  return out;
+  let root = f;
+  while (root?.parent) root = root.parent;
+  let path = '';
+  for (const p of parts) path += typeof p === 'number' ? `[${p}]` : path ? `.${p}` : p;
+  if (path.length > PATH_IN_MESSAGE)
+    path = `${path.slice(0, PATH_IN_MESSAGE / 2)}…${path.slice(-PATH_IN_MESSAGE / 2)}`;
+  return path ? `${String(root?.key)} at ${path}` : String(root?.key);
 }
 
 function typeName(v: unknown): string {
@@ -106,7 +114,7 @@ export function toJsonText(value: unknown, what: string, limits: BoundaryLimits)
     if (onPath.has(obj))
       throw new CoreWasmError(
         'INVALID_ARGUMENT',
-        `${pathOf(f)} is a circular reference (it contains itself); JSON cannot hold it`,
+        `${pathOf(f)} is a circular reference (a value that contains itself), which JSON cannot hold`,
       );
     if (f.depth + 1 > limits.maxDepth)
       throw new CoreWasmError(

@@ -16,6 +16,7 @@ pub mod state;
 pub mod template;
 pub mod validate;
 mod wasm;
+pub mod yaml_aliases;
 pub mod yaml_depth;
 
 #[cfg(target_arch = "wasm32")]

@@ -4,8 +4,12 @@
 use crate::error::{Code, EngineError, Result};
 use serde_json::{json, Value};
 
-/// Largest workflow YAML, in bytes (`TOO_LARGE`).
-pub const MAX_YAML_BYTES: usize = 1 << 20;
+/// Largest workflow YAML, in bytes (`TOO_LARGE`). Parsing 256 KiB of the worst shapes takes
+/// ~0.3 s in wasm; real workflows are a few KiB.
+pub const MAX_YAML_BYTES: usize = 256 << 10;
+/// Most nodes (scalars and collections) a workflow's YAML may hold once its aliases are expanded
+/// (`TOO_LARGE`): the guard against "billion laughs".
+pub const MAX_YAML_NODES: u64 = 200_000;
 /// Deepest nesting of collections in a workflow's YAML (`TOO_DEEP`, with line and column).
 pub const MAX_YAML_DEPTH: usize = 64;
 /// Deepest nesting of a JSON value crossing the JavaScript boundary or built by a template
@@ -20,8 +24,13 @@ pub const MAX_OUTPUT_SEGMENTS: usize = 32;
 pub const TEMPLATE_FUEL: u64 = 400_000;
 /// Largest text one template may render, in bytes (`TOO_LARGE`).
 pub const MAX_TEMPLATE_OUTPUT: usize = 4 << 20;
-/// Deepest nesting of macro calls in a template (`TEMPLATE`).
-pub const TEMPLATE_RECURSION: usize = 64;
+/// Deepest nesting in a template at run time, in minijinja's units (a loop or `if` counts 1, a
+/// macro call about 10; `TEMPLATE`).
+pub const TEMPLATE_RECURSION: usize = 250;
+/// Most operators (`.`, `|`, `+`, `not`, ...) in one `{{ }}` or `{% %}` block: minijinja parses
+/// and compiles an operator chain recursively, and a chain of ~6,000 exhausts the browser's stack
+/// (`TEMPLATE`).
+pub const MAX_TEMPLATE_OPERATORS: usize = 1000;
 /// Most milliseconds of work between two yields to the event loop (abort and painting).
 pub const SLICE_MS: f64 = 8.0;
 /// Most bytes the engine's heap may hold; past it an allocation fails and the instance traps
@@ -33,12 +42,14 @@ pub fn as_json() -> Value {
     json!({
         "maxYamlBytes": MAX_YAML_BYTES,
         "maxYamlDepth": MAX_YAML_DEPTH,
+        "maxYamlNodes": MAX_YAML_NODES,
         "maxDepth": MAX_DEPTH,
         "maxJsonBytes": MAX_JSON_BYTES,
         "maxOutputSegments": MAX_OUTPUT_SEGMENTS,
         "templateFuel": TEMPLATE_FUEL,
         "maxTemplateOutput": MAX_TEMPLATE_OUTPUT,
         "templateRecursion": TEMPLATE_RECURSION,
+        "maxTemplateOperators": MAX_TEMPLATE_OPERATORS,
         "sliceMs": SLICE_MS,
         "heapLimit": HEAP_LIMIT,
     })

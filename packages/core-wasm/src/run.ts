@@ -161,9 +161,10 @@ export async function runWorkflow(
   if (signal?.aborted)
     throw new CoreWasmError('ABORTED', 'the run was aborted before it started', { cause: signal.reason });
   const llm = options.llmHandler ?? defaultLlmHandler();
+  const workflow = target.id();
   const generation = currentGeneration();
   const { run } = unwrap<{ run: number }>(
-    call(() => glue.run_start(target.id(), stateText, optionsText), { what: 'starting a run' }),
+    call(() => glue.run_start(workflow, stateText, optionsText), { what: 'starting a run' }),
   );
 
   return new Promise<unknown>((resolve, reject) => {

@@ -2,7 +2,7 @@
 //! path such as `nodes[2].uses` to its line and column.
 
 use crate::error::{Code, EngineError, Pos, Result};
-use crate::limits::{MAX_YAML_BYTES, MAX_YAML_DEPTH};
+use crate::limits::{MAX_YAML_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES};
 use marked_yaml::types::Node as MNode;
 use serde_json::Value;
 
@@ -29,6 +29,12 @@ impl Source {
         }
         if let Some(pos) = crate::yaml_depth::too_deep_at(yaml, MAX_YAML_DEPTH) {
             return Err(EngineError::new(Code::TooDeep, format!("the YAML nests collections deeper than {MAX_YAML_DEPTH} levels")).at(Some(pos)));
+        }
+        if yaml.contains('&') && yaml.contains('*') {
+            let nodes = crate::yaml_aliases::expanded_nodes(yaml);
+            if nodes > MAX_YAML_NODES {
+                return Err(EngineError::new(Code::TooLarge, format!("the YAML's aliases (*name) expand to {nodes} nodes, over the limit of {MAX_YAML_NODES}")));
+            }
         }
         let value: Value = serde_yaml::from_str::<serde_yaml::Value>(yaml)
             .map_err(|e| {

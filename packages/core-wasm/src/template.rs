@@ -2,7 +2,7 @@
 //! or code access. A string that is exactly one `{{ expression }}` yields the typed value.
 
 use crate::error::{Code, EngineError, Result};
-use crate::limits::{check_depth, MAX_TEMPLATE_OUTPUT, TEMPLATE_FUEL, TEMPLATE_RECURSION};
+use crate::limits::{check_depth, MAX_TEMPLATE_OPERATORS, MAX_TEMPLATE_OUTPUT, TEMPLATE_FUEL, TEMPLATE_RECURSION};
 use minijinja::value::{Kwargs, Value as JValue};
 use minijinja::{Environment, Error as JError, ErrorKind, UndefinedBehavior};
 use serde_json::{Map, Value};
@@ -53,6 +53,78 @@ fn single_expression(s: &str) -> Option<&str> {
         return None;
     }
     Some(inner.trim().trim_start_matches('-').trim_end_matches('-').trim())
+}
+
+/// Where a `{{ }}` / `{% %}` block (or a bare expression, `whole`) holds more than
+/// `MAX_TEMPLATE_OPERATORS` operators, outside string literals.
+fn operator_overflow(source: &str, whole: bool) -> Option<usize> {
+    let b = source.as_bytes();
+    let mut inside = whole;
+    let mut count = 0;
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if !inside {
+            if c == b'{' && matches!(b.get(i + 1), Some(b'{' | b'%')) {
+                inside = true;
+                count = 0;
+                i += 2;
+                continue;
+            }
+            i += 1;
+            continue;
+        }
+        if let Some(q) = quote {
+            if c == b'\\' {
+                i += 2;
+                continue;
+            }
+            if c == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'"' | b'\'' => quote = Some(c),
+            b'}' | b'%' if !whole && b.get(i + 1) == Some(&b'}') => {
+                inside = false;
+                i += 2;
+                continue;
+            }
+            b'.' | b'|' | b'+' | b'-' | b'*' | b'/' | b'%' | b'~' | b'=' | b'<' | b'>' | b'!' | b'(' | b'[' => count += 1,
+            b'a'..=b'z' => {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                if matches!(&source[start..i], "not" | "and" | "or" | "in" | "is" | "if" | "else") {
+                    count += 1;
+                }
+                if count > MAX_TEMPLATE_OPERATORS {
+                    return Some(start);
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if count > MAX_TEMPLATE_OPERATORS {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+fn check_operators(what: &str, source: &str, whole: bool) -> Result<()> {
+    match operator_overflow(source, whole) {
+        None => Ok(()),
+        Some(at) => Err(EngineError::new(
+            Code::Template,
+            format!("{what} has more than {MAX_TEMPLATE_OPERATORS} operators in one expression (near byte {at}); split it, or move the work into a registered action"),
+        )),
+    }
 }
 
 /// At most this many characters of a template's source in an error message.
@@ -109,6 +181,7 @@ impl Templates {
     /// Evaluates an expression (`state.n + 1`; a `{{ }}` wrapper is allowed) to a JSON value.
     pub fn eval(&self, expr: &str, state: &Value, variables: &Map<String, Value>) -> Result<Value> {
         let e = single_expression(expr).unwrap_or(expr.trim());
+        check_operators("expression", e, true)?;
         let compiled = self.env.compile_expression(e).map_err(|err| template_error("expression", e, err))?;
         let value = compiled.eval(Self::context(state, variables)).map_err(|err| template_error("expression", e, err))?;
         if value.is_undefined() {
@@ -127,6 +200,7 @@ impl Templates {
     /// Evaluates a condition to true/false. A condition that fails to evaluate is an error.
     pub fn condition(&self, expr: &str, state: &Value, variables: &Map<String, Value>) -> Result<bool> {
         let e = single_expression(expr).unwrap_or(expr.trim());
+        check_operators("condition", e, true)?;
         let compiled = self.env.compile_expression(e).map_err(|err| template_error("condition", e, err))?;
         let value = compiled.eval(Self::context(state, variables)).map_err(|err| template_error("condition", e, err))?;
         if value.is_undefined() {
@@ -146,6 +220,7 @@ impl Templates {
         if let Some(expr) = single_expression(s) {
             return self.eval(expr, state, variables);
         }
+        check_operators("template", s, false)?;
         let template = self.env.template_from_str(s).map_err(|err| template_error("template", s, err))?;
         let mut out = Capped(Vec::new());
         template.render_captured_to(Self::context(state, variables), &mut out).map_err(|err| template_error("template", s, err))?;
@@ -225,6 +300,26 @@ mod tests {
         assert!(!t().condition("{{ state.n > 7 }}", &state, &Map::new()).unwrap());
         assert!(t().condition("state.n >", &state, &Map::new()).is_err());
         assert!(t().condition("state.missing", &state, &Map::new()).is_err());
+    }
+
+    #[test]
+    fn long_operator_chains_are_refused_before_parsing() {
+        let chain = format!("{{{{ 1{} }}}}", " + 1".repeat(MAX_TEMPLATE_OPERATORS + 1));
+        let err = t().render_str(&chain, &json!({}), &Map::new()).unwrap_err();
+        assert_eq!(err.code, Code::Template);
+        assert!(err.message.contains("operators"), "{}", err.message);
+        let ok = format!("{{{{ 1{} }}}} and {{{{ 1{} }}}}", " + 1".repeat(500), " + 1".repeat(500));
+        assert!(t().render_str(&ok, &json!({}), &Map::new()).is_ok());
+        let quoted = format!("{{{{ '{}' }}}}", "+".repeat(5000));
+        assert!(t().render_str(&quoted, &json!({}), &Map::new()).is_ok());
+    }
+
+    #[test]
+    fn fuel_and_output_limits() {
+        let err = t().render_str("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}", &json!({}), &Map::new()).unwrap_err();
+        assert_eq!(err.code, Code::TemplateBudget);
+        let err = t().render_str("{% for i in range(5) %}{{ 'x' * 1000000 }}{% endfor %}", &json!({}), &Map::new()).unwrap_err();
+        assert_eq!(err.code, Code::TooLarge);
     }
 
     #[test]
