@@ -29,10 +29,17 @@ interface Facts {
 let wasmModule: WebAssembly.Module | undefined;
 let exports: { memory: WebAssembly.Memory } | undefined;
 let facts: Facts | undefined;
-let reportAt: [number, number] = [0, 0];
+let reportAt: [number, number, number] = [0, 0, 0];
 let generation = 0;
 let healthy = false;
 let restarts = 0;
+const trapListeners = new Set<() => void>();
+
+/** Calls `listener` when the instance traps (runs in flight end then); returns the unsubscriber. */
+export function onTrap(listener: () => void): () => void {
+  trapListeners.add(listener);
+  return () => trapListeners.delete(listener);
+}
 
 function adopt(out: { memory: WebAssembly.Memory }): void {
   exports = out;
@@ -40,7 +47,7 @@ function adopt(out: { memory: WebAssembly.Memory }): void {
   healthy = true;
   facts = JSON.parse(glue.engine_facts()) as Facts;
   const at = glue.trap_report_addresses();
-  reportAt = [at[0]!, at[1]!];
+  reportAt = [at[0]!, at[1]!, at[2]!];
 }
 
 /** Instantiates the engine from a compiled module (the first time, from `init`). */
@@ -90,17 +97,21 @@ export function restartCount(): number {
   return restarts;
 }
 
+/** A length-prefixed UTF-8 text at `at` in the instance's memory (`u32` length, then bytes). */
+function textAt(view: DataView, at: number, max: number): string | undefined {
+  const len = view.getUint32(at, true);
+  if (len === 0 || len > max) return undefined;
+  return new TextDecoder().decode(new Uint8Array(view.buffer, at + 4, len));
+}
+
 /** What the trapped instance left in its report area (read from memory, no call into it). */
-function trapReport(): { node?: string; failedAllocation: number } {
+function trapReport(): { node?: string; panic?: string; failedAllocation: number } {
   try {
     const view = new DataView(exports!.memory.buffer);
-    const len = view.getUint32(reportAt[0], true);
+    const node = textAt(view, reportAt[0], 252);
+    const panic = textAt(view, reportAt[2], 252);
     const failedAllocation = view.getUint32(reportAt[1], true);
-    const node =
-      len > 0 && len <= 252
-        ? new TextDecoder().decode(new Uint8Array(exports!.memory.buffer, reportAt[0] + 4, len))
-        : undefined;
-    return { ...(node ? { node } : {}), failedAllocation };
+    return { ...(node ? { node } : {}), ...(panic ? { panic } : {}), failedAllocation };
   } catch {
     return { failedAllocation: 0 };
   }
@@ -124,7 +135,10 @@ export function call<T>(work: () => T, context: { what: string; node?: string })
     const why =
       report.failedAllocation > 0
         ? `it ran out of its ${Math.round(heap / 2 ** 20)} MiB heap (an allocation of ${report.failedAllocation} bytes failed)`
-        : `it trapped: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`;
+        : report.panic
+          ? `it panicked: ${report.panic}`
+          : `it trapped: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`;
+    for (const listener of [...trapListeners]) listener();
     throw new CoreWasmError(
       'WASM_TRAPPED',
       `the TEA engine stopped while ${context.what}${node ? ` (node '${node}')` : ''}: ${why}. A fresh engine instance replaces it, so the next call works; please report the input that caused this.`,

@@ -1,6 +1,6 @@
 import * as glue from '../wasm/tea_core.js';
 import { CoreWasmError, fromEngineError, type EngineErrorJson } from './errors.js';
-import { call, currentGeneration, engineFacts, unwrap } from './instance.js';
+import { call, currentGeneration, engineFacts, onTrap, unwrap } from './instance.js';
 import { assertFunction, toJsonText, typeName } from './json-boundary.js';
 import { actionNamed, actionNames, defaultLlmHandler } from './registry.js';
 import type { LlmHandler, LlmRequest, RunOptions, WorkflowEvent } from './types.js';
@@ -174,6 +174,26 @@ export async function runWorkflow(
     let wake: (() => void) | undefined;
     let delivered = 0;
     const stale = () => generation !== currentGeneration();
+    // While this run is inside the engine, a trap is its own and reaches it as the thrown error.
+    let inside = false;
+    const guarded = <T>(work: () => T, what: string): T => {
+      inside = true;
+      try {
+        return call(work, { what, ...(node ? { node } : {}) });
+      } finally {
+        inside = false;
+      }
+    };
+    const stopListening = onTrap(() => {
+      if (!inside)
+        finish(
+          new CoreWasmError(
+            'WASM_TRAPPED',
+            `the TEA engine trapped in another call while this run was waiting${node ? ` in node '${node}'` : ''}; the run ended, run it again`,
+            node ? { node } : undefined,
+          ),
+        );
+    });
 
     const emit = (event: WorkflowEvent) => {
       if (event.type === 'node_start') {
@@ -190,6 +210,7 @@ export async function runWorkflow(
     const finish = (error: unknown, value?: unknown) => {
       if (settled) return;
       settled = true;
+      stopListening();
       signal?.removeEventListener('abort', onAbort);
       if (!stale()) {
         try {
@@ -212,10 +233,7 @@ export async function runWorkflow(
     const deliver = (id: number, reply: { ok: boolean; text: string }) => {
       if (settled || stale()) return;
       try {
-        call(() => glue.run_reply(run, id, reply.ok, reply.text), {
-          what: 'taking a reply',
-          ...(node ? { node } : {}),
-        });
+        guarded(() => glue.run_reply(run, id, reply.ok, reply.text), 'taking a reply');
       } catch (error) {
         finish(error);
         return;
@@ -236,9 +254,7 @@ export async function runWorkflow(
           return;
         }
         const seen = delivered;
-        const out = JSON.parse(
-          call(() => glue.run_poll(run), { what: 'running the workflow', ...(node ? { node } : {}) }),
-        ) as Step;
+        const out = JSON.parse(guarded(() => glue.run_poll(run), 'running the workflow')) as Step;
         for (const event of out.events) emit(event);
         if (settled) return;
         if (out.done) {

@@ -28,33 +28,64 @@ thread_local! {
     static NEXT_ID: Cell<u32> = const { Cell::new(1) };
 }
 
-/// The node that started last in the current poll, in a fixed place of memory that the
+/// A short text in a fixed place of memory (`u32` length, then UTF-8 bytes), which the
 /// JavaScript side reads after a trap without calling into the trapped instance.
 #[repr(C)]
-struct TrapNode {
+struct TrapText {
     len: u32,
     bytes: [u8; 252],
 }
 
-struct TrapCell(UnsafeCell<TrapNode>);
+struct TrapCell(UnsafeCell<TrapText>);
 // The engine is single-threaded (wasm32 without threads).
 unsafe impl Sync for TrapCell {}
 
-static TRAP_NODE: TrapCell = TrapCell(UnsafeCell::new(TrapNode { len: 0, bytes: [0; 252] }));
+impl TrapCell {
+    const fn new() -> TrapCell {
+        TrapCell(UnsafeCell::new(TrapText { len: 0, bytes: [0; 252] }))
+    }
 
-fn note_node(name: &str) {
-    let n = name.len().min(252);
-    // SAFETY: single-threaded; nothing else holds a reference into TRAP_NODE.
-    unsafe {
-        let t = &mut *TRAP_NODE.0.get();
-        t.bytes[..n].copy_from_slice(&name.as_bytes()[..n]);
-        t.len = n as u32;
+    fn write(&self, text: &str) {
+        let mut n = text.len().min(252);
+        while !text.is_char_boundary(n) {
+            n -= 1;
+        }
+        // SAFETY: single-threaded, and no reference into the cell outlives this call.
+        unsafe {
+            let t = &mut *self.0.get();
+            t.bytes[..n].copy_from_slice(&text.as_bytes()[..n]);
+            t.len = n as u32;
+        }
+    }
+
+    fn address(&self) -> u32 {
+        self.0.get() as usize as u32
     }
 }
 
+/// The node that started last in the current poll.
+static TRAP_NODE: TrapCell = TrapCell::new();
+/// The message of a panic (which then aborts: the crate builds with `panic = "abort"`).
+static PANIC: TrapCell = TrapCell::new();
+
+fn note_node(name: &str) {
+    TRAP_NODE.write(name);
+}
+
 fn clear_node() {
-    // SAFETY: as in `note_node`.
-    unsafe { (*TRAP_NODE.0.get()).len = 0 }
+    TRAP_NODE.write("");
+}
+
+/// Keeps a panic's message for the trap report.
+#[wasm_bindgen(start)]
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = match info.payload().downcast_ref::<&str>() {
+            Some(s) => s.to_string(),
+            None => info.payload().downcast_ref::<String>().cloned().unwrap_or_else(|| "a panic".into()),
+        };
+        PANIC.write(&message);
+    }));
 }
 
 fn next_id() -> u32 {
@@ -110,11 +141,11 @@ pub fn engine_facts() -> String {
     json!({ "codes": codes, "limits": limits::as_json(), "builtinActions": crate::validate::BUILTIN_ACTIONS }).to_string()
 }
 
-/// Addresses of the trap report in memory: the last node started (`u32` length, then bytes) and
-/// the size of the last failed allocation (`u32`).
+/// Addresses of the trap report in memory: the last node started (`u32` length, then bytes),
+/// the size of the last failed allocation (`u32`) and the last panic's message (as the node).
 #[wasm_bindgen]
 pub fn trap_report_addresses() -> Vec<u32> {
-    vec![TRAP_NODE.0.get() as usize as u32, crate::heap::failed_allocation_address() as u32]
+    vec![TRAP_NODE.address(), crate::heap::failed_allocation_address() as u32, PANIC.address()]
 }
 
 /// Parses and validates; `{ id, name, nodeNames, warnings }` or `{ error }`.

@@ -1,7 +1,6 @@
 import {
   executeYaml,
   init,
-  setLlmHandler,
   version,
   type RunOptions,
   type WorkflowState,
@@ -33,7 +32,6 @@ import {
   tooLarge,
   tryInOrder,
 } from './profiles.js';
-import { RunLock } from './run-lock.js';
 
 /** What a handle reports about itself. */
 export interface TeaInfo {
@@ -50,9 +48,10 @@ export interface TeaInfo {
 /** Options of `tea.chat` / `tea.complete`: sampling, streaming and cancellation. */
 export type GenerateOptions = Omit<ChatRequest, 'messages'>;
 
-const runLock = new RunLock();
-
-/** A loaded model + engine. Several handles may exist; runs of different handles take turns. */
+/**
+ * A loaded model + engine. Several handles may exist and run workflows at the same time: each
+ * run carries its handle's LLM handler.
+ */
 export class Tea {
   private disposed = false;
   private readonly handler: LlmHandler;
@@ -67,20 +66,17 @@ export class Tea {
     this.handler = bridgeHandler(bridge);
   }
 
-  /** Runs a YAML workflow; `llm.call` / `llm.embed` nodes use this handle's model. */
+  /**
+   * Runs a YAML workflow; `llm.call` / `llm.embed` nodes use this handle's model (unless
+   * `options.llmHandler` brings another).
+   */
   async run<S extends WorkflowState = WorkflowState>(
     yaml: string,
     state: WorkflowState = {},
     options: RunOptions = {},
   ): Promise<S> {
     this.assertLive();
-    const release = await runLock.acquire(this);
-    try {
-      setLlmHandler(this.handler);
-      return await executeYaml<S>(yaml, state, options);
-    } finally {
-      release();
-    }
+    return executeYaml<S>(yaml, state, { llmHandler: this.handler, ...options });
   }
 
   /** One chat turn (a prompt, or messages) through the model's chat template. */

@@ -31,6 +31,9 @@ export async function initTeaLlm(config: TeaLlmConfig = {}): Promise<Tea> {
   await current?.dispose();
   current = next;
   cacheName = config.cacheName;
+  // The page's default LLM handler too, as upstream's initTeaLlm does: workflows run with
+  // core-wasm's executeYaml directly then use this model.
+  setLlmHandler(next.llmHandler());
   return next;
 }
 
@@ -119,12 +122,13 @@ export function isLlmReady(): boolean {
 
 /** Unloads the default model. */
 export async function disposeLlm(): Promise<void> {
+  if (current) setLlmHandler(null);
   await current?.dispose();
   current = undefined;
 }
 
 /** Calls the LLM as a workflow's `llm.call` node would (same defaults, same result shape). */
 export async function callLlm(params: Parameters<typeof llmCallAsync>[0]): Promise<LlmCallResult> {
-  setLlmHandler(handle().llmHandler());
-  return llmCallAsync(params);
+  // This call only: the page's default handler, and other handles' running workflows, are untouched.
+  return llmCallAsync(params, { llmHandler: handle().llmHandler() });
 }
