@@ -2,6 +2,8 @@
 # Builds or tests the engine crate with the toolchain that setup installed.
 #   rust.sh build   -> cargo build (wasm32, release) + wasm-bindgen --target web + wasm-opt -Oz into wasm/
 #   rust.sh test    -> cargo test (native) of the pure-Rust logic
+#   rust.sh lint    -> cargo fmt --check, cargo clippy -D warnings (native with tests, and wasm32)
+#   rust.sh fmt     -> cargo fmt (writes the formatted sources back)
 # In "debian" mode the crate is copied into the offline sid userland, built there, and the
 # output copied back; the cargo target dir stays in that userland so rebuilds are incremental.
 set -euo pipefail
@@ -31,6 +33,21 @@ wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sig
 SH
 }
 
+lint_steps() {
+  cat <<'SH'
+set -euo pipefail
+command -v rustfmt >/dev/null && command -v clippy-driver >/dev/null || { echo "rustfmt or clippy is missing: run 'pnpm run setup' (or: rustup component add rustfmt clippy)" >&2; exit 1; }
+echo "    rustfmt --check (cargo fmt needs /proc, which the offline userland lacks)"
+rustfmt --check --edition 2021 src/lib.rs build.rs
+echo "    clippy -D warnings (native, with tests; wasm32)"
+# cargo-clippy's own launcher needs /proc; cargo check with clippy-driver as the wrapper is
+# what it runs, and needs none.
+export RUSTC_WORKSPACE_WRAPPER="$(command -v clippy-driver)" CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+cargo check --quiet --lib --tests --target-dir target/clippy
+cargo check --quiet --lib --target wasm32-unknown-unknown --target-dir target/clippy
+SH
+}
+
 crates() {
   node "$PKG_DIR/scripts/third-party-crates.mjs" "$OUT_DIR/cargo-metadata.json" "$OUT_DIR/THIRD_PARTY_CRATES.md"
   rm -f "$OUT_DIR/cargo-metadata.json"
@@ -42,7 +59,9 @@ case "$mode" in
     case "$cmd" in
       build) bash -c "$(build_steps "$PKG_DIR" "$OUT_DIR")" && crates ;;
       test) (cd "$PKG_DIR" && cargo test --quiet --lib) ;;
-      *) die "usage: rust.sh build|test" ;;
+      lint) (cd "$PKG_DIR" && bash -c "$(lint_steps)") ;;
+      fmt) (cd "$PKG_DIR" && rustfmt --edition 2021 src/lib.rs build.rs) ;;
+      *) die "usage: rust.sh build|test|lint|fmt" ;;
     esac ;;
   debian)
     [ -f "$TEA_SID_READY" ] || die "the offline toolchain in $TEA_SID_ROOT is incomplete: run 'pnpm run setup'"
@@ -50,7 +69,7 @@ case "$mode" in
     work="$TEA_SID_ROOT/build/core-wasm"
     mkdir -p "$work"
     # Sync the crate sources (not target/) into the userland.
-    rm -rf "$work/src" && cp -r "$PKG_DIR/src" "$work/src" && cp "$PKG_DIR/Cargo.toml" "$PKG_DIR/build.rs" "$work/"
+    rm -rf "$work/src" && cp -r "$PKG_DIR/src" "$work/src" && cp "$PKG_DIR/Cargo.toml" "$PKG_DIR/build.rs" "$PKG_DIR/rustfmt.toml" "$work/"
     find "$work/src" -type f ! -name '*.rs' -delete
     run() { chroot "$TEA_SID_ROOT" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 /bin/bash -c "$1"; }
     case "$cmd" in
@@ -58,7 +77,11 @@ case "$mode" in
         run "$(build_steps /build/core-wasm /build/core-wasm-out)"
         rm -rf "$OUT_DIR" && cp -r "$TEA_SID_ROOT/build/core-wasm-out" "$OUT_DIR" && crates ;;
       test) run "cd /build/core-wasm && cargo test --quiet --lib" ;;
-      *) die "usage: rust.sh build|test" ;;
+      lint) run "cd /build/core-wasm && $(lint_steps)" ;;
+      fmt)
+        run "cd /build/core-wasm && rustfmt --edition 2021 src/lib.rs build.rs"
+        for f in "$work"/src/*.rs; do cp "$f" "$PKG_DIR/src/"; done && cp "$work/build.rs" "$PKG_DIR/" ;;
+      *) die "usage: rust.sh build|test|lint|fmt" ;;
     esac ;;
   *) die "unknown toolchain mode '$mode' in $TEA_TOOLCHAIN_FILE: run 'pnpm run setup'" ;;
 esac

@@ -96,7 +96,9 @@ impl Host for StepHost {
                 json!({ "type": "node_start", "node": node, "step": step })
             }
             Event::NodeEnd { node, step } => json!({ "type": "node_end", "node": node, "step": step }),
-            Event::Error { node, step, code, message } => json!({ "type": "error", "node": node, "step": step, "code": code, "message": message }),
+            Event::Error { node, step, code, message } => {
+                json!({ "type": "error", "node": node, "step": step, "code": code, "message": message })
+            }
         };
         self.events.borrow_mut().push(v);
     }
@@ -132,7 +134,14 @@ fn noop_waker() -> std::task::Waker {
 
 impl StepRun {
     /// Starts `compiled` on `state`; nothing runs until the first `poll`.
-    pub fn start(compiled: Rc<Compiled>, state: Value, opts: RunOptions, actions: HashSet<String>, clock: fn() -> f64, on_node: fn(&str)) -> StepRun {
+    pub fn start(
+        compiled: Rc<Compiled>,
+        state: Value,
+        opts: RunOptions,
+        actions: HashSet<String>,
+        clock: fn() -> f64,
+        on_node: fn(&str),
+    ) -> StepRun {
         let host = Rc::new(StepHost {
             actions,
             clock,
@@ -164,12 +173,7 @@ impl StepRun {
                 Poll::Pending => None,
             },
         };
-        Step {
-            done,
-            events: host.events.take(),
-            requests: host.requests.take(),
-            yield_now: host.yield_wanted.get(),
-        }
+        Step { done, events: host.events.take(), requests: host.requests.take(), yield_now: host.yield_wanted.get() }
     }
 
     /// The host's answer to request `id`.

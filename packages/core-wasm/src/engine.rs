@@ -40,7 +40,12 @@ impl Compiled {
             let count = problems.iter().filter(|p| p.severity == Severity::Error).count();
             let mut e = first.to_error();
             if count > 1 {
-                e.message = format!("{} (and {} more problem{}; validate_yaml lists them all)", e.message, count - 1, if count > 2 { "s" } else { "" });
+                e.message = format!(
+                    "{} (and {} more problem{}; validate_yaml lists them all)",
+                    e.message,
+                    count - 1,
+                    if count > 2 { "s" } else { "" }
+                );
             }
             return Err(e);
         }

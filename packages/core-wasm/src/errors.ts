@@ -24,8 +24,7 @@ export const HOST_ERROR_CODES = ['NOT_INITIALIZED', 'WASM_INIT_FAILED', 'WASM_TR
 
 /** Stable codes of the errors this package throws; branch on `error.code`, never on the message. */
 export type CoreWasmErrorCode =
-  | (typeof ENGINE_ERROR_CODES)[number]
-  | (typeof HOST_ERROR_CODES)[number];
+  (typeof ENGINE_ERROR_CODES)[number] | (typeof HOST_ERROR_CODES)[number];
 
 /** Where an error happened, when known. */
 export interface ErrorLocation {

@@ -97,14 +97,18 @@ impl<'a> Run<'a> {
                         if name == END || Some(name.as_str()) == stop_at {
                             return Ok(state);
                         }
-                        let node = self.wf.node(&name).ok_or_else(|| EngineError::new(Code::UnknownNode, format!("route to unknown node '{name}'")))?;
+                        let node = self
+                            .wf
+                            .node(&name)
+                            .ok_or_else(|| EngineError::new(Code::UnknownNode, format!("route to unknown node '{name}'")))?;
                         state = self.execute(node, state).await?;
                         next = self.route(node, &state)?;
                     }
                     Next::Fork(targets, fan_in) => {
                         let join = fan_in.or_else(|| self.find_join(&targets));
                         let base = state.clone();
-                        let branches = targets.iter().map(|t| self.walk(Next::Go(t.clone()), base.clone(), join.as_deref().map(|j| self.intern(j))));
+                        let branches =
+                            targets.iter().map(|t| self.walk(Next::Go(t.clone()), base.clone(), join.as_deref().map(|j| self.intern(j))));
                         let results = join_all(branches).await;
                         let mut done = Vec::with_capacity(results.len());
                         for (target, result) in targets.iter().zip(results) {
@@ -200,9 +204,12 @@ impl<'a> Run<'a> {
         self.history.borrow_mut().push(node.name.clone());
         self.host.pause().await;
         if step > self.max_steps {
-            return Err(EngineError::new(Code::MaxSteps, format!("stopped after {} steps (settings.max_steps); the loop is {}", self.max_steps, self.cycle(&node.name)))
-                .in_node(&node.name)
-                .at(node.pos));
+            return Err(EngineError::new(
+                Code::MaxSteps,
+                format!("stopped after {} steps (settings.max_steps); the loop is {}", self.max_steps, self.cycle(&node.name)),
+            )
+            .in_node(&node.name)
+            .at(node.pos));
         }
         self.check_abort(&node.name)?;
         self.host.emit(Event::NodeStart { node: node.name.clone(), step });

@@ -17,7 +17,13 @@ struct Script {
 }
 
 impl Host for Script {
-    fn call<'a>(&'a self, action: &'a str, params: Value, node: &'a str, _state: &'a Value) -> LocalBoxFuture<'a, crate::error::Result<Value>> {
+    fn call<'a>(
+        &'a self,
+        action: &'a str,
+        params: Value,
+        node: &'a str,
+        _state: &'a Value,
+    ) -> LocalBoxFuture<'a, crate::error::Result<Value>> {
         Box::pin(async move {
             self.calls.borrow_mut().push(json!({ "action": action, "node": node, "params": params.clone() }));
             match action {
@@ -145,7 +151,8 @@ fn action_failures_name_the_node_and_emit_an_error_event() {
 
 #[test]
 fn runtime_variables_override_the_workflow_ones() {
-    let yaml = "name: v\nvariables:\n  who: yaml\nnodes:\n  - name: greet\n    uses: return\n    with:\n      value: \"hi {{ variables.who }}\"\n";
+    let yaml =
+        "name: v\nvariables:\n  who: yaml\nnodes:\n  - name: greet\n    uses: return\n    with:\n      value: \"hi {{ variables.who }}\"\n";
     let host = Script::default();
     let c = Compiled::parse(yaml, &actions()).unwrap();
     assert_eq!(block_on(c.run(json!({}), RunOptions::default(), &host)).unwrap()["greet"], json!("hi yaml"));
@@ -157,7 +164,9 @@ fn runtime_variables_override_the_workflow_ones() {
 fn validation_reports_every_problem_with_line_and_column() {
     let yaml = "name: bad\nnodez: 1\nnodes:\n  - name: a\n    uses: llm.cal\n    goto: nowhere\n  - name: a\n    uses: passthrough\n  - name: code\n    run: \"print(1)\"\n  - name: typed\n    uses: llm.call\n    with:\n      prompt: 42\nedges:\n  - from: a\n    to: ghost\n";
     let (_, problems) = check(yaml, &actions());
-    let find = |needle: &str| problems.iter().find(|p| p.message.contains(needle)).unwrap_or_else(|| panic!("no problem with {needle}: {problems:#?}"));
+    let find = |needle: &str| {
+        problems.iter().find(|p| p.message.contains(needle)).unwrap_or_else(|| panic!("no problem with {needle}: {problems:#?}"))
+    };
     let unknown_key = find("unknown top-level key 'nodez'");
     assert_eq!(unknown_key.severity, Severity::Warning);
     assert!(unknown_key.message.contains("did you mean 'nodes'"));

@@ -63,7 +63,10 @@ export function renderTemplate(
   const s = toJsonText(state, 'the state', limits);
   const v = toJsonText(variables, 'the variables', limits);
   if (template.length > limits.maxJsonBytes)
-    throw new CoreWasmError('TOO_LARGE', `the template is larger than ${limits.maxJsonBytes} bytes`);
+    throw new CoreWasmError(
+      'TOO_LARGE',
+      `the template is larger than ${limits.maxJsonBytes} bytes`,
+    );
   return unwrap<{ value: unknown }>(
     call(() => glue.render_template(template, s, v), { what: 'rendering a template' }),
   ).value;

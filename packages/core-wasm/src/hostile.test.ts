@@ -14,6 +14,7 @@ import {
   unregisterAction,
   validateYaml,
   Workflow,
+  type LlmRequest,
 } from './index.js';
 import { restartCount } from './instance.js';
 
@@ -21,7 +22,8 @@ import { restartCount } from './instance.js';
 // frozen past its abort, a prototype replaced, garbage accepted. Each must settle with a coded
 // error, and the next normal workflow must run.
 
-const echo = 'name: echo\nnodes:\n  - name: copy\n    uses: return\n    with: { value: "{{ state.x }}" }\n    output: y\n';
+const echo =
+  'name: echo\nnodes:\n  - name: copy\n    uses: return\n    with: { value: "{{ state.x }}" }\n    output: y\n';
 
 async function stillWorks(): Promise<void> {
   await expect(executeYaml(echo, { x: 7 })).resolves.toEqual({ x: 7, y: 7 });
@@ -37,7 +39,11 @@ async function rejection(work: () => unknown): Promise<CoreWasmError> {
   throw new Error('expected a rejection');
 }
 
-function nested(depth: number, leaf: unknown = 1, wrap = (v: unknown) => ({ k: v })): unknown {
+function nested(
+  depth: number,
+  leaf: unknown = 1,
+  wrap: (v: unknown) => unknown = (v) => ({ k: v }),
+): unknown {
   let v = leaf;
   for (let i = 0; i < depth; i++) v = wrap(v);
   return v;
@@ -135,7 +141,11 @@ describe('no input traps the engine', () => {
     expect(e.line).toBe(2);
     const laughs = ['a: &a [x, x, x, x, x, x, x, x, x]'];
     for (let i = 1; i < 9; i++)
-      laughs.push(`${'abcdefghi'[i]}: &${'abcdefghi'[i]} [${Array(9).fill(`*${'abcdefghi'[i - 1]}`).join(', ')}]`);
+      laughs.push(
+        `${'abcdefghi'[i]}: &${'abcdefghi'[i]} [${Array(9)
+          .fill(`*${'abcdefghi'[i - 1]}`)
+          .join(', ')}]`,
+      );
     expect((await rejection(() => Workflow.parse(laughs.join('\n')))).code).toBe('TOO_LARGE');
     await stillWorks();
   });
@@ -145,7 +155,9 @@ describe('no input traps the engine', () => {
     expect((await rejection(() => renderTemplate(loops))).code).toBe('TEMPLATE_BUDGET');
     const exponential =
       '{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}';
-    expect(['TEMPLATE', 'TEMPLATE_BUDGET']).toContain((await rejection(() => renderTemplate(exponential))).code);
+    expect(['TEMPLATE', 'TEMPLATE_BUDGET']).toContain(
+      (await rejection(() => renderTemplate(exponential))).code,
+    );
     const chain = `{{ 1${' + 1'.repeat(20_000)} }}`;
     expect((await rejection(() => renderTemplate(chain))).code).toBe('TEMPLATE');
     expect((await rejection(() => renderTemplate("{{ 'x' * 100000000 }}"))).code).toBe('TOO_LARGE');
@@ -194,9 +206,11 @@ describe('a trap is contained', () => {
       {},
       { llmHandler: async () => (await held, { content: 'late' }) },
     );
-    await expect(Promise.resolve().then(() => renderTemplate(deepNamespace))).rejects.toMatchObject({
-      code: 'WASM_TRAPPED',
-    });
+    await expect(Promise.resolve().then(() => renderTemplate(deepNamespace))).rejects.toMatchObject(
+      {
+        code: 'WASM_TRAPPED',
+      },
+    );
     release();
     await expect(slow).rejects.toMatchObject({ code: 'WASM_TRAPPED' });
     await stillWorks();
@@ -214,7 +228,14 @@ describe('runs stay abortable and the page keeps its event loop', () => {
     setTimeout(() => controller.abort(), 100);
     const events: string[] = [];
     const e = await rejection(() =>
-      executeYaml(spin, {}, { signal: controller.signal, onEvent: (ev) => void (ev.type === 'error' && events.push(ev.code)) }),
+      executeYaml(
+        spin,
+        {},
+        {
+          signal: controller.signal,
+          onEvent: (ev) => void (ev.type === 'error' && events.push(ev.code)),
+        },
+      ),
     );
     clearInterval(timer);
     expect(e.code).toBe('ABORTED');
@@ -266,16 +287,29 @@ describe('objects stay plain', () => {
 });
 
 describe('the LLM boundary is strict', () => {
-  const call = 'name: l\nnodes:\n  - name: ask\n    uses: llm.call\n    with:\n      prompt: "{{ state.p }}"\n      max_tokens: "{{ state.m }}"\n';
+  const call =
+    'name: l\nnodes:\n  - name: ask\n    uses: llm.call\n    with:\n      prompt: "{{ state.p }}"\n      max_tokens: "{{ state.m }}"\n';
 
   it('a reply without string content is LLM_INVALID_REPLY', async () => {
-    for (const reply of [undefined, null, 'text', 42, {}, { content: 5 }, { content: 'x', usage: 'many' }]) {
-      const e = await rejection(() => executeYaml(call, { p: 'hi', m: 5 }, { llmHandler: () => reply as never }));
+    for (const reply of [
+      undefined,
+      null,
+      'text',
+      42,
+      {},
+      { content: 5 },
+      { content: 'x', usage: 'many' },
+    ]) {
+      const e = await rejection(() =>
+        executeYaml(call, { p: 'hi', m: 5 }, { llmHandler: () => reply as never }),
+      );
       expect(e.code).toBe('LLM_INVALID_REPLY');
       expect(e.node).toBe('ask');
     }
     const embed = 'name: e\nnodes:\n  - name: vec\n    uses: llm.embed\n    with: { input: hi }\n';
-    const e = await rejection(() => executeYaml(embed, {}, { llmHandler: () => ({ embedding: ['a'] }) as never }));
+    const e = await rejection(() =>
+      executeYaml(embed, {}, { llmHandler: () => ({ embedding: ['a'] }) as never }),
+    );
     expect(e.code).toBe('LLM_INVALID_REPLY');
   });
 
@@ -296,21 +330,22 @@ describe('the LLM boundary is strict', () => {
 });
 
 describe('per-run LLM handlers', () => {
-  const ask = 'name: a\nnodes:\n  - name: ask\n    uses: llm.call\n    with: { prompt: "{{ state.q }}" }\n';
+  const ask =
+    'name: a\nnodes:\n  - name: ask\n    uses: llm.call\n    with: { prompt: "{{ state.q }}" }\n';
 
   it('concurrent runs each use their own handler', async () => {
-    const model = (name: string, ms: number) => async (r: { prompt?: string }) => {
+    const model = (name: string, ms: number) => async (r: LlmRequest) => {
       await new Promise((resolve) => setTimeout(resolve, ms));
-      return { content: `${name}:${r.prompt}`, model: name };
+      return { content: `${name}:${r.kind === 'call' ? r.prompt : ''}`, model: name };
     };
     const [a, b, c] = await Promise.all([
       executeYaml(ask, { q: '1' }, { llmHandler: model('A', 30) }),
       executeYaml(ask, { q: '2' }, { llmHandler: model('B', 5) }),
       executeYaml(ask, { q: '3' }),
     ]);
-    expect((a as { ask: { content: string } }).ask.content).toBe('A:1');
-    expect((b as { ask: { content: string } }).ask.content).toBe('B:2');
-    expect((c as { ask: { content: string } }).ask.content).toBe('ok');
+    expect((a as unknown as { ask: { content: string } }).ask.content).toBe('A:1');
+    expect((b as unknown as { ask: { content: string } }).ask.content).toBe('B:2');
+    expect((c as unknown as { ask: { content: string } }).ask.content).toBe('ok');
   });
 
   it('a direct call with its own handler leaves a running workflow on the default one', async () => {
@@ -318,7 +353,9 @@ describe('per-run LLM handlers', () => {
     const gate = new Promise<void>((r) => (release = r));
     setLlmHandler(async () => (await gate, { content: 'default' }));
     const running = executeYaml(ask, { q: 'x' });
-    await expect(llmCallAsync({ prompt: 'y' }, { llmHandler: () => ({ content: 'other' }) })).resolves.toMatchObject({
+    await expect(
+      llmCallAsync({ prompt: 'y' }, { llmHandler: () => ({ content: 'other' }) }),
+    ).resolves.toMatchObject({
       content: 'other',
     });
     release();
@@ -332,17 +369,23 @@ describe('YAML details', () => {
   });
 
   it('a duplicate key is reported on its own line', async () => {
-    const e = await rejection(() => Workflow.parse('name: d\nnodes:\n  - name: a\n    uses: passthrough\n    uses: return\n'));
+    const e = await rejection(() =>
+      Workflow.parse('name: d\nnodes:\n  - name: a\n    uses: passthrough\n    uses: return\n'),
+    );
     expect(e).toMatchObject({ code: 'YAML_PARSE', line: 5 });
   });
 
   it('a throwing onEvent does not break the run', async () => {
     await expect(
-      executeYaml(echo, { x: 2 }, {
-        onEvent: () => {
-          throw new Error('listener bug');
+      executeYaml(
+        echo,
+        { x: 2 },
+        {
+          onEvent: () => {
+            throw new Error('listener bug');
+          },
         },
-      }),
+      ),
     ).resolves.toEqual({ x: 2, y: 2 });
   });
 });

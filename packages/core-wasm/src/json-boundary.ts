@@ -71,7 +71,11 @@ export function toJsonText(value: unknown, what: string, limits: BoundaryLimits)
       continue;
     }
     let v = f.value;
-    if (v !== null && typeof v === 'object' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+    if (
+      v !== null &&
+      typeof v === 'object' &&
+      typeof (v as { toJSON?: unknown }).toJSON === 'function'
+    ) {
       v = (v as { toJSON(key: string): unknown }).toJSON(String(f.key));
     }
     switch (typeof v) {
@@ -149,9 +153,13 @@ export function toJsonText(value: unknown, what: string, limits: BoundaryLimits)
   } catch (cause) {
     // A getter or a toJSON that answers differently the second time: JSON.stringify saw a value
     // the walk did not.
-    throw new CoreWasmError('INVALID_ARGUMENT', `${what} could not be written as JSON: ${String(cause)}`, {
-      cause,
-    });
+    throw new CoreWasmError(
+      'INVALID_ARGUMENT',
+      `${what} could not be written as JSON: ${String(cause)}`,
+      {
+        cause,
+      },
+    );
   }
   text ??= 'null';
   if (text.length > limits.maxJsonBytes) throw tooLarge();
@@ -165,9 +173,15 @@ export function assertString(value: unknown, what: string): asserts value is str
 }
 
 /** `INVALID_ARGUMENT` unless `value` is a function. */
-export function assertFunction(value: unknown, what: string): asserts value is (...a: never[]) => unknown {
+export function assertFunction(
+  value: unknown,
+  what: string,
+): asserts value is (...a: never[]) => unknown {
   if (typeof value !== 'function')
-    throw new CoreWasmError('INVALID_ARGUMENT', `${what} must be a function, got ${typeName(value)}`);
+    throw new CoreWasmError(
+      'INVALID_ARGUMENT',
+      `${what} must be a function, got ${typeName(value)}`,
+    );
 }
 
 export { typeName };

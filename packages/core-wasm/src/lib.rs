@@ -26,10 +26,7 @@ static HEAP: heap::CappedHeap = heap::CappedHeap;
 #[cfg(test)]
 mod exec_tests;
 
-
 /// The engine's version (the crate version, baked in at compile time).
 pub fn engine_version() -> &'static str {
     env!("CARGO_PKG_VERSION")
 }
-
-

@@ -91,7 +91,10 @@ pub fn check_depth(v: &Value, what: &str) -> Result<()> {
 /// Parses JSON text from JavaScript with the size and depth limits; `what` names it in errors.
 pub fn parse_json(text: &str, what: &str) -> Result<Value> {
     if text.len() > MAX_JSON_BYTES {
-        return Err(EngineError::new(Code::TooLarge, format!("{what} is {} bytes of JSON, over the limit of {MAX_JSON_BYTES}", text.len())));
+        return Err(EngineError::new(
+            Code::TooLarge,
+            format!("{what} is {} bytes of JSON, over the limit of {MAX_JSON_BYTES}", text.len()),
+        ));
     }
     let v: Value = serde_json::from_str(text).map_err(|e| {
         if e.to_string().contains("recursion limit") {

@@ -60,10 +60,23 @@ pub fn check_request(kind_name: &str, params: Value) -> Result<Value> {
         for (i, m) in list.iter().enumerate() {
             let role = m.get("role").and_then(Value::as_str);
             if !role.is_some_and(|r| ROLES.contains(&r)) {
-                return Err(EngineError::new(Code::Validation, format!("llm parameter 'messages[{i}].role' must be one of {}, got {}", ROLES.join(", "), m.get("role").map(describe).unwrap_or("nothing".into()))));
+                return Err(EngineError::new(
+                    Code::Validation,
+                    format!(
+                        "llm parameter 'messages[{i}].role' must be one of {}, got {}",
+                        ROLES.join(", "),
+                        m.get("role").map(describe).unwrap_or("nothing".into())
+                    ),
+                ));
             }
             if !m.get("content").is_some_and(Value::is_string) {
-                return Err(EngineError::new(Code::Validation, format!("llm parameter 'messages[{i}].content' must be a string, got {}", m.get("content").map(describe).unwrap_or("nothing".into()))));
+                return Err(EngineError::new(
+                    Code::Validation,
+                    format!(
+                        "llm parameter 'messages[{i}].content' must be a string, got {}",
+                        m.get("content").map(describe).unwrap_or("nothing".into())
+                    ),
+                ));
             }
         }
     }
@@ -91,7 +104,8 @@ pub fn check_reply(kind_name: &str, reply: Value) -> Result<Value> {
         return Err(bad_reply(format!("the LLM handler replied with {}; it must reply with {want}", kind(&reply))));
     };
     if kind_name == "embed" {
-        let ok = m.get("embedding").is_some_and(is_vector) || matches!(m.get("embeddings"), Some(Value::Array(vs)) if !vs.is_empty() && vs.iter().all(is_vector));
+        let ok = m.get("embedding").is_some_and(is_vector)
+            || matches!(m.get("embeddings"), Some(Value::Array(vs)) if !vs.is_empty() && vs.iter().all(is_vector));
         if !ok {
             return Err(bad_reply("the LLM handler's embedding reply has no non-empty numeric `embedding` (or `embeddings` list)".into()));
         }
@@ -99,7 +113,12 @@ pub fn check_reply(kind_name: &str, reply: Value) -> Result<Value> {
     }
     match m.get("content") {
         Some(Value::String(_)) => {}
-        other => return Err(bad_reply(format!("the LLM handler's reply has no string `content` (got {})", other.map(kind).unwrap_or("nothing")))),
+        other => {
+            return Err(bad_reply(format!(
+                "the LLM handler's reply has no string `content` (got {})",
+                other.map(kind).unwrap_or("nothing")
+            )))
+        }
     }
     for field in ["model", "finish_reason"] {
         if let Some(v) = m.get(field) {
@@ -122,7 +141,9 @@ pub fn check_reply(kind_name: &str, reply: Value) -> Result<Value> {
     let count = |k: &str| -> Result<u64> {
         match u.get(k) {
             None | Some(Value::Null) => Ok(0),
-            Some(v) => v.as_u64().ok_or_else(|| bad_reply(format!("the LLM handler's reply has usage.{k} = {}, not a non-negative integer", describe(v)))),
+            Some(v) => v
+                .as_u64()
+                .ok_or_else(|| bad_reply(format!("the LLM handler's reply has usage.{k} = {}, not a non-negative integer", describe(v)))),
         }
     };
     let (p, c) = (count("prompt_tokens")?, count("completion_tokens")?);
@@ -147,18 +168,26 @@ mod tests {
         assert_eq!(err.code, Code::Validation);
         assert!(err.message.contains("'prompt'"), "{}", err.message);
         assert!(check_request("call", json!({ "prompt": "x", "max_tokens": "abc" })).unwrap_err().message.contains("max_tokens"));
-        assert!(check_request("call", json!({ "messages": [{ "role": "robot", "content": "x" }] })).unwrap_err().message.contains("messages[0].role"));
+        assert!(check_request("call", json!({ "messages": [{ "role": "robot", "content": "x" }] }))
+            .unwrap_err()
+            .message
+            .contains("messages[0].role"));
         assert!(check_request("call", json!({})).is_err());
         assert!(check_request("embed", json!({ "input": ["a", 1] })).is_err());
     }
 
     #[test]
     fn replies_need_content_or_an_embedding() {
-        for bad in [json!(null), json!("text"), json!({}), json!({ "content": 3 }), json!({ "content": "x", "usage": { "prompt_tokens": -1 } })] {
+        for bad in
+            [json!(null), json!("text"), json!({}), json!({ "content": 3 }), json!({ "content": "x", "usage": { "prompt_tokens": -1 } })]
+        {
             assert_eq!(check_reply("call", bad.clone()).unwrap_err().code, Code::LlmInvalidReply, "{bad}");
         }
         let ok = check_reply("call", json!({ "content": "x", "usage": { "prompt_tokens": 2, "completion_tokens": 3 } })).unwrap();
-        assert_eq!(ok, json!({ "content": "x", "model": "unknown", "finish_reason": "stop", "usage": { "prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5 } }));
+        assert_eq!(
+            ok,
+            json!({ "content": "x", "model": "unknown", "finish_reason": "stop", "usage": { "prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5 } })
+        );
         assert!(check_reply("embed", json!({ "embedding": [0.5, 1] })).is_ok());
         assert!(check_reply("embed", json!({ "embedding": [] })).is_err());
         assert!(check_reply("embed", json!({ "embeddings": [[1], ["x"]] })).is_err());

@@ -20,7 +20,10 @@ async function direct(
 ): Promise<unknown> {
   const { limits } = engineFacts();
   if (typeof params !== 'object' || params === null || Array.isArray(params))
-    throw new CoreWasmError('INVALID_ARGUMENT', `llm parameters must be an object, got ${typeName(params)}`);
+    throw new CoreWasmError(
+      'INVALID_ARGUMENT',
+      `llm parameters must be an object, got ${typeName(params)}`,
+    );
   const { signal, onToken, ...rest } = params as {
     signal?: AbortSignal;
     onToken?: (t: string) => void;
@@ -39,7 +42,8 @@ async function direct(
   const request = { ...checked, kind } as LlmRequest & Record<string, unknown>;
   if (signal) request.signal = signal;
   if (onToken) request['onToken'] = onToken;
-  if (signal?.aborted) throw new CoreWasmError('ABORTED', 'the call was aborted', { cause: signal.reason });
+  if (signal?.aborted)
+    throw new CoreWasmError('ABORTED', 'the call was aborted', { cause: signal.reason });
   let reply: unknown;
   try {
     reply = await new Promise((resolve, reject) => {

@@ -75,10 +75,8 @@ pub struct Workflow {
     pub edges: Vec<EdgeDef>,
 }
 
-pub const TOP_LEVEL_KEYS: &[&str] =
-    &["name", "description", "state_schema", "variables", "settings", "config", "nodes", "edges"];
-pub const NODE_KEYS: &[&str] =
-    &["name", "uses", "action", "with", "params", "output", "goto", "run", "steps", "description"];
+pub const TOP_LEVEL_KEYS: &[&str] = &["name", "description", "state_schema", "variables", "settings", "config", "nodes", "edges"];
+pub const NODE_KEYS: &[&str] = &["name", "uses", "action", "with", "params", "output", "goto", "run", "steps", "description"];
 pub const EDGE_KEYS: &[&str] = &["from", "to", "when", "condition", "parallel", "fan_in"];
 
 fn text(v: Option<&Value>) -> Option<String> {
@@ -99,7 +97,8 @@ impl Workflow {
             Value::Object(m) => m,
             Value::Null => &empty,
             _ => {
-                problems.push(Problem::error(Code::Validation, "a workflow must be a YAML mapping (name, nodes, edges, ...)").at(src.pos(&[])));
+                problems
+                    .push(Problem::error(Code::Validation, "a workflow must be a YAML mapping (name, nodes, edges, ...)").at(src.pos(&[])));
                 &empty
             }
         };
@@ -157,7 +156,10 @@ fn read_settings(raw: Option<&Value>, src: &Source, key: &str, problems: &mut Ve
     if let Some(v) = m.get("max_steps") {
         match v.as_u64() {
             Some(n) if n > 0 => s.max_steps = n as usize,
-            _ => problems.push(Problem::error(Code::Validation, "`max_steps` must be a positive integer").at(src.pos(&[Seg::Key(key), Seg::Key("max_steps")]))),
+            _ => problems.push(
+                Problem::error(Code::Validation, "`max_steps` must be a positive integer")
+                    .at(src.pos(&[Seg::Key(key), Seg::Key("max_steps")])),
+            ),
         }
     }
     s.strict = m.get("strict").and_then(Value::as_bool).unwrap_or(false);
@@ -173,8 +175,11 @@ fn read_settings(raw: Option<&Value>, src: &Source, key: &str, problems: &mut Ve
                 "thread" | "process" | "remote" if field == "strategy" => MergeStrategy::MergeDeep,
                 other => {
                     problems.push(
-                        Problem::error(Code::Validation, format!("unknown merge strategy '{other}' (use merge_deep, last_write_wins, isolated or fail_on_conflict)"))
-                            .at(src.pos(&[Seg::Key(key), Seg::Key("parallel"), Seg::Key(field)])),
+                        Problem::error(
+                            Code::Validation,
+                            format!("unknown merge strategy '{other}' (use merge_deep, last_write_wins, isolated or fail_on_conflict)"),
+                        )
+                        .at(src.pos(&[Seg::Key(key), Seg::Key("parallel"), Seg::Key(field)])),
                     );
                     MergeStrategy::MergeDeep
                 }
@@ -187,7 +192,10 @@ fn read_settings(raw: Option<&Value>, src: &Source, key: &str, problems: &mut Ve
 fn read_schema(raw: Option<&Value>, src: &Source, problems: &mut Vec<Problem>) -> Vec<FieldDef> {
     let Some(Value::Object(m)) = raw else {
         if matches!(raw, Some(v) if !v.is_null()) {
-            problems.push(Problem::error(Code::Validation, "`state_schema` must be a mapping of field: type").at(src.pos(&[Seg::Key("state_schema")])));
+            problems.push(
+                Problem::error(Code::Validation, "`state_schema` must be a mapping of field: type")
+                    .at(src.pos(&[Seg::Key("state_schema")])),
+            );
         }
         return Vec::new();
     };
@@ -213,11 +221,7 @@ fn read_node(raw: &Value, i: usize, src: &Source, problems: &mut Vec<Problem>) -
     let action_key = if m.contains_key("uses") { "uses" } else { "action" };
     let params_key = if m.contains_key("with") { "with" } else { "params" };
     let goto = read_goto(m.get("goto"), &path, src, problems, &name);
-    let unsupported = ["run", "steps"]
-        .iter()
-        .filter(|k| m.contains_key(**k))
-        .map(|k| (k.to_string(), src.key_pos(&path, k)))
-        .collect();
+    let unsupported = ["run", "steps"].iter().filter(|k| m.contains_key(**k)).map(|k| (k.to_string(), src.key_pos(&path, k))).collect();
     Some(NodeDef {
         action: text(m.get(action_key)),
         params: m.get(params_key).cloned().unwrap_or(Value::Null),
@@ -249,7 +253,11 @@ fn read_goto(raw: Option<&Value>, path: &[Seg; 2], src: &Source, problems: &mut 
             })
             .collect(),
         Some(_) => {
-            problems.push(Problem::error(Code::Validation, "`goto` must be a node name or a list of { if, to } rules").in_node(node).at(src.pos(&gpath)));
+            problems.push(
+                Problem::error(Code::Validation, "`goto` must be a node name or a list of { if, to } rules")
+                    .in_node(node)
+                    .at(src.pos(&gpath)),
+            );
             Vec::new()
         }
     }

@@ -27,20 +27,37 @@ export interface RunTarget {
 function checkOptions(options: unknown): RunOptions {
   if (options === undefined || options === null) return {};
   if (typeof options !== 'object')
-    throw new CoreWasmError('INVALID_ARGUMENT', `run options must be an object, got ${typeName(options)}`);
+    throw new CoreWasmError(
+      'INVALID_ARGUMENT',
+      `run options must be an object, got ${typeName(options)}`,
+    );
   const o = options as RunOptions;
   if (o.onEvent !== undefined) assertFunction(o.onEvent, 'RunOptions.onEvent');
   if (o.llmHandler !== undefined && o.llmHandler !== null)
     assertFunction(o.llmHandler, 'RunOptions.llmHandler');
   if (
     o.signal !== undefined &&
-    (typeof o.signal !== 'object' || o.signal === null || typeof o.signal.addEventListener !== 'function')
+    (typeof o.signal !== 'object' ||
+      o.signal === null ||
+      typeof o.signal.addEventListener !== 'function')
   )
-    throw new CoreWasmError('INVALID_ARGUMENT', `RunOptions.signal must be an AbortSignal, got ${typeName(o.signal)}`);
+    throw new CoreWasmError(
+      'INVALID_ARGUMENT',
+      `RunOptions.signal must be an AbortSignal, got ${typeName(o.signal)}`,
+    );
   if (o.max_steps !== undefined && !(Number.isSafeInteger(o.max_steps) && o.max_steps > 0))
-    throw new CoreWasmError('INVALID_ARGUMENT', `RunOptions.max_steps must be a positive integer, got ${String(o.max_steps)}`);
-  if (o.variables !== undefined && (typeof o.variables !== 'object' || o.variables === null || Array.isArray(o.variables)))
-    throw new CoreWasmError('INVALID_ARGUMENT', `RunOptions.variables must be an object, got ${typeName(o.variables)}`);
+    throw new CoreWasmError(
+      'INVALID_ARGUMENT',
+      `RunOptions.max_steps must be a positive integer, got ${String(o.max_steps)}`,
+    );
+  if (
+    o.variables !== undefined &&
+    (typeof o.variables !== 'object' || o.variables === null || Array.isArray(o.variables))
+  )
+    throw new CoreWasmError(
+      'INVALID_ARGUMENT',
+      `RunOptions.variables must be an object, got ${typeName(o.variables)}`,
+    );
   return o;
 }
 
@@ -53,9 +70,14 @@ function report(error: unknown): void {
 /** The error a handler's rejection becomes, as the engine reads it. */
 function rejection(error: unknown): string {
   const e = (error ?? {}) as { code?: unknown; message?: unknown; name?: unknown };
-  const code = e.name === 'AbortError' ? 'ABORTED' : typeof e.code === 'string' ? e.code : 'ACTION_FAILED';
+  const code =
+    e.name === 'AbortError' ? 'ABORTED' : typeof e.code === 'string' ? e.code : 'ACTION_FAILED';
   const message =
-    typeof e.message === 'string' ? e.message : typeof error === 'string' ? error : 'the handler failed';
+    typeof e.message === 'string'
+      ? e.message
+      : typeof error === 'string'
+        ? error
+        : 'the handler failed';
   return JSON.stringify({ code, message });
 }
 
@@ -107,7 +129,10 @@ async function serve(
           }
         };
       }
-      value = await raceAbort(Promise.resolve().then(() => llm(request)), options.signal);
+      value = await raceAbort(
+        Promise.resolve().then(() => llm(request)),
+        options.signal,
+      );
       what = `the LLM handler's reply in node '${req.node}'`;
     } else {
       const action = actionNamed(req.action);
@@ -147,19 +172,26 @@ export async function runWorkflow(
   let stateText: string;
   if (typeof state === 'string') {
     if (state.length > limits.maxJsonBytes)
-      throw new CoreWasmError('TOO_LARGE', `the initial state is larger than ${limits.maxJsonBytes} bytes of JSON`);
+      throw new CoreWasmError(
+        'TOO_LARGE',
+        `the initial state is larger than ${limits.maxJsonBytes} bytes of JSON`,
+      );
     stateText = state;
   } else {
     stateText = toJsonText(state ?? {}, 'the initial state', limits);
   }
   const optionsText = JSON.stringify({
     ...(options.max_steps !== undefined ? { max_steps: options.max_steps } : {}),
-    variables: JSON.parse(toJsonText(options.variables ?? {}, 'RunOptions.variables', limits)) as unknown,
+    variables: JSON.parse(
+      toJsonText(options.variables ?? {}, 'RunOptions.variables', limits),
+    ) as unknown,
     actions: actionNames(),
   });
   const signal = options.signal;
   if (signal?.aborted)
-    throw new CoreWasmError('ABORTED', 'the run was aborted before it started', { cause: signal.reason });
+    throw new CoreWasmError('ABORTED', 'the run was aborted before it started', {
+      cause: signal.reason,
+    });
   const llm = options.llmHandler ?? defaultLlmHandler();
   const workflow = target.id();
   const generation = currentGeneration();
@@ -226,7 +258,9 @@ export async function runWorkflow(
     const onAbort = () => {
       const message = `the run was aborted${node ? ` in node '${node}'` : ''}`;
       if (node) emit({ type: 'error', node, step, code: 'ABORTED', message });
-      finish(new CoreWasmError('ABORTED', message, { cause: signal?.reason, ...(node ? { node } : {}) }));
+      finish(
+        new CoreWasmError('ABORTED', message, { cause: signal?.reason, ...(node ? { node } : {}) }),
+      );
     };
     signal?.addEventListener('abort', onAbort, { once: true });
 

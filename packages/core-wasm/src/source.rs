@@ -25,15 +25,23 @@ impl Source {
         // A UTF-8 byte order mark (editors on Windows write one) is not content.
         let yaml = yaml.strip_prefix('\u{feff}').unwrap_or(yaml);
         if yaml.len() > MAX_YAML_BYTES {
-            return Err(EngineError::new(Code::TooLarge, format!("the workflow is {} bytes of YAML, over the limit of {MAX_YAML_BYTES}", yaml.len())));
+            return Err(EngineError::new(
+                Code::TooLarge,
+                format!("the workflow is {} bytes of YAML, over the limit of {MAX_YAML_BYTES}", yaml.len()),
+            ));
         }
         if let Some(pos) = crate::yaml_depth::too_deep_at(yaml, MAX_YAML_DEPTH) {
-            return Err(EngineError::new(Code::TooDeep, format!("the YAML nests collections deeper than {MAX_YAML_DEPTH} levels")).at(Some(pos)));
+            return Err(
+                EngineError::new(Code::TooDeep, format!("the YAML nests collections deeper than {MAX_YAML_DEPTH} levels")).at(Some(pos))
+            );
         }
         if yaml.contains('&') && yaml.contains('*') {
             let nodes = crate::yaml_aliases::expanded_nodes(yaml);
             if nodes > MAX_YAML_NODES {
-                return Err(EngineError::new(Code::TooLarge, format!("the YAML's aliases (*name) expand to {nodes} nodes, over the limit of {MAX_YAML_NODES}")));
+                return Err(EngineError::new(
+                    Code::TooLarge,
+                    format!("the YAML's aliases (*name) expand to {nodes} nodes, over the limit of {MAX_YAML_NODES}"),
+                ));
             }
         }
         let value: Value = serde_yaml::from_str::<serde_yaml::Value>(yaml)
@@ -42,9 +50,7 @@ impl Source {
                 let pos = duplicate_key_pos(yaml, &message).or_else(|| e.location().map(|l| Pos { line: l.line(), column: l.column() }));
                 EngineError::new(Code::YamlParse, format!("invalid YAML: {message}")).at(pos)
             })
-            .and_then(|v| {
-                serde_json::to_value(v).map_err(|e| EngineError::new(Code::YamlParse, format!("unsupported YAML value: {e}")))
-            })?;
+            .and_then(|v| serde_json::to_value(v).map_err(|e| EngineError::new(Code::YamlParse, format!("unsupported YAML value: {e}"))))?;
         // marked-yaml refuses some valid YAML (anchors, tags); positions are then unknown.
         let spans = marked_yaml::parse_yaml(0, yaml).ok();
         Ok(Source { value, spans })

@@ -191,7 +191,10 @@ impl Templates {
         check_depth(&json, &format!("the value of `{e}`"))?;
         if let Value::String(s) = &json {
             if s.len() > MAX_TEMPLATE_OUTPUT {
-                return Err(EngineError::new(Code::TooLarge, format!("expression `{e}` gives a string of {} bytes, over the limit of {MAX_TEMPLATE_OUTPUT}", s.len())));
+                return Err(EngineError::new(
+                    Code::TooLarge,
+                    format!("expression `{e}` gives a string of {} bytes, over the limit of {MAX_TEMPLATE_OUTPUT}", s.len()),
+                ));
             }
         }
         Ok(json)
@@ -316,7 +319,9 @@ mod tests {
 
     #[test]
     fn fuel_and_output_limits() {
-        let err = t().render_str("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}", &json!({}), &Map::new()).unwrap_err();
+        let err = t()
+            .render_str("{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}", &json!({}), &Map::new())
+            .unwrap_err();
         assert_eq!(err.code, Code::TemplateBudget);
         let err = t().render_str("{% for i in range(5) %}{{ 'x' * 1000000 }}{% endfor %}", &json!({}), &Map::new()).unwrap_err();
         assert_eq!(err.code, Code::TooLarge);

@@ -28,8 +28,14 @@ fn unknown_keys(src: &Source, path: &[Seg], known: &[&str], what: &str, strict: 
     let mut node = &src.value;
     for seg in path {
         node = match (seg, node) {
-            (Seg::Key(k), Value::Object(m)) => match m.get(*k) { Some(v) => v, None => return },
-            (Seg::Index(i), Value::Array(a)) => match a.get(*i) { Some(v) => v, None => return },
+            (Seg::Key(k), Value::Object(m)) => match m.get(*k) {
+                Some(v) => v,
+                None => return,
+            },
+            (Seg::Index(i), Value::Array(a)) => match a.get(*i) {
+                Some(v) => v,
+                None => return,
+            },
             _ => return,
         };
     }
@@ -49,8 +55,15 @@ pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, out: &mu
         if let Some(ty) = &field.ty {
             if !SCHEMA_TYPES.contains(&ty.as_str()) {
                 out.push(
-                    Problem::error(Code::StateSchema, format!("state_schema field '{}' has unknown type '{ty}'{}", field.name, did_you_mean(ty, SCHEMA_TYPES.iter().copied())))
-                        .at(src.pos(&[Seg::Key("state_schema"), Seg::Key(&field.name)])),
+                    Problem::error(
+                        Code::StateSchema,
+                        format!(
+                            "state_schema field '{}' has unknown type '{ty}'{}",
+                            field.name,
+                            did_you_mean(ty, SCHEMA_TYPES.iter().copied())
+                        ),
+                    )
+                    .at(src.pos(&[Seg::Key("state_schema"), Seg::Key(&field.name)])),
                 );
             }
         }
@@ -76,15 +89,23 @@ pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, out: &mu
             );
         }
         match &node.action {
-            None if node.unsupported.is_empty() => out.push(Problem::error(Code::Validation, "node has no action (`uses:` or `action:`)").in_node(&node.name).at(node.pos)),
+            None if node.unsupported.is_empty() => {
+                out.push(Problem::error(Code::Validation, "node has no action (`uses:` or `action:`)").in_node(&node.name).at(node.pos))
+            }
             None => {}
             Some(a) if BUILTIN_ACTIONS.contains(&a.as_str()) || actions.contains(a) => {}
             Some(a) if HANDLER_ACTIONS.contains(&a.as_str()) => out.push(
-                Problem::error(Code::UnknownAction, format!("action '{a}' needs a handler: register one with register_action('{a}', fn)")).in_node(&node.name).at(node.action_pos),
+                Problem::error(Code::UnknownAction, format!("action '{a}' needs a handler: register one with register_action('{a}', fn)"))
+                    .in_node(&node.name)
+                    .at(node.action_pos),
             ),
             Some(a) => {
                 let known = BUILTIN_ACTIONS.iter().copied().chain(actions.iter().map(String::as_str));
-                out.push(Problem::error(Code::UnknownAction, format!("unknown action '{a}'{}", did_you_mean(a, known))).in_node(&node.name).at(node.action_pos));
+                out.push(
+                    Problem::error(Code::UnknownAction, format!("unknown action '{a}'{}", did_you_mean(a, known)))
+                        .in_node(&node.name)
+                        .at(node.action_pos),
+                );
             }
         }
         check_params(src, i, node.action.as_deref(), &node.params, &node.name, out);
@@ -92,27 +113,53 @@ pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, out: &mu
             let segments = output.split('.').count();
             let at = src.pos(&[Seg::Key("nodes"), Seg::Index(i), Seg::Key("output")]);
             if segments > MAX_OUTPUT_SEGMENTS {
-                out.push(Problem::error(Code::Validation, format!("`output` has {segments} dotted segments; the limit is {MAX_OUTPUT_SEGMENTS}")).in_node(&node.name).at(at));
+                out.push(
+                    Problem::error(
+                        Code::Validation,
+                        format!("`output` has {segments} dotted segments; the limit is {MAX_OUTPUT_SEGMENTS}"),
+                    )
+                    .in_node(&node.name)
+                    .at(at),
+                );
             } else if output.split('.').any(str::is_empty) {
-                out.push(Problem::error(Code::Validation, format!("`output` '{output}' has an empty segment (write `a.b`, not `a..b` or `.a`)")).in_node(&node.name).at(at));
+                out.push(
+                    Problem::error(Code::Validation, format!("`output` '{output}' has an empty segment (write `a.b`, not `a..b` or `.a`)"))
+                        .in_node(&node.name)
+                        .at(at),
+                );
             }
         }
         for rule in &node.goto {
             if rule.to != END && !names.contains(rule.to.as_str()) {
                 out.push(
-                    Problem::error(Code::UnknownNode, format!("goto target '{}' is not a node{}", rule.to, did_you_mean(&rule.to, names.iter().copied())))
-                        .in_node(&node.name)
-                        .at(rule.pos),
+                    Problem::error(
+                        Code::UnknownNode,
+                        format!("goto target '{}' is not a node{}", rule.to, did_you_mean(&rule.to, names.iter().copied())),
+                    )
+                    .in_node(&node.name)
+                    .at(rule.pos),
                 );
             }
         }
     }
     for edge in &wf.edges {
         if edge.from != START && !names.contains(edge.from.as_str()) {
-            out.push(Problem::error(Code::UnknownNode, format!("edge from unknown node '{}'{}", edge.from, did_you_mean(&edge.from, names.iter().copied()))).at(edge.from_pos));
+            out.push(
+                Problem::error(
+                    Code::UnknownNode,
+                    format!("edge from unknown node '{}'{}", edge.from, did_you_mean(&edge.from, names.iter().copied())),
+                )
+                .at(edge.from_pos),
+            );
         }
         if edge.to != END && !names.contains(edge.to.as_str()) {
-            out.push(Problem::error(Code::UnknownNode, format!("edge to unknown node '{}'{}", edge.to, did_you_mean(&edge.to, names.iter().copied()))).at(edge.to_pos));
+            out.push(
+                Problem::error(
+                    Code::UnknownNode,
+                    format!("edge to unknown node '{}'{}", edge.to, did_you_mean(&edge.to, names.iter().copied())),
+                )
+                .at(edge.to_pos),
+            );
         }
         if let Some(f) = &edge.fan_in {
             if !names.contains(f.as_str()) {
@@ -149,7 +196,11 @@ fn check_params(src: &Source, i: usize, action: Option<&str>, params: &Value, no
         Value::Null => return,
         Value::Object(m) => m,
         _ => {
-            out.push(Problem::error(Code::Validation, format!("`{key}` must be a mapping of parameters")).in_node(node).at(src.pos(&[Seg::Key("nodes"), Seg::Index(i), Seg::Key(key)])));
+            out.push(Problem::error(Code::Validation, format!("`{key}` must be a mapping of parameters")).in_node(node).at(src.pos(&[
+                Seg::Key("nodes"),
+                Seg::Index(i),
+                Seg::Key(key),
+            ])));
             return;
         }
     };
@@ -157,7 +208,11 @@ fn check_params(src: &Source, i: usize, action: Option<&str>, params: &Value, no
     let mut expect = |field: &str, ok: fn(&Value) -> bool, what: &str| {
         if let Some(v) = m.get(field) {
             if !ok(v) && !is_template(v) {
-                out.push(Problem::error(Code::Validation, format!("parameter '{field}' of {} must be {what}", action.unwrap_or("the action"))).in_node(node).at(at(field)));
+                out.push(
+                    Problem::error(Code::Validation, format!("parameter '{field}' of {} must be {what}", action.unwrap_or("the action")))
+                        .in_node(node)
+                        .at(at(field)),
+                );
             }
         }
     };
@@ -174,13 +229,21 @@ fn check_params(src: &Source, i: usize, action: Option<&str>, params: &Value, no
             expect("stop", |v| v.is_string() || v.is_array(), "a string or a list of strings");
             expect("stream", Value::is_boolean, "true or false");
             if !m.contains_key("prompt") && !m.contains_key("messages") {
-                out.push(Problem::error(Code::Validation, "llm.call needs `prompt` or `messages`").in_node(node).at(src.pos(&[Seg::Key("nodes"), Seg::Index(i), Seg::Key(key)])));
+                out.push(Problem::error(Code::Validation, "llm.call needs `prompt` or `messages`").in_node(node).at(src.pos(&[
+                    Seg::Key("nodes"),
+                    Seg::Index(i),
+                    Seg::Key(key),
+                ])));
             }
         }
         Some("llm.embed") => {
             expect("input", |v| v.is_string() || v.is_array(), "a string or a list of strings");
             if !m.contains_key("input") {
-                out.push(Problem::error(Code::Validation, "llm.embed needs `input`").in_node(node).at(src.pos(&[Seg::Key("nodes"), Seg::Index(i), Seg::Key(key)])));
+                out.push(Problem::error(Code::Validation, "llm.embed needs `input`").in_node(node).at(src.pos(&[
+                    Seg::Key("nodes"),
+                    Seg::Index(i),
+                    Seg::Key(key),
+                ])));
             }
         }
         _ => {}
@@ -217,7 +280,11 @@ fn unreachable(wf: &Workflow, out: &mut Vec<Problem>) {
     }
     for node in &wf.nodes {
         if !seen.contains(node.name.as_str()) {
-            out.push(Problem::error(Code::Validation, format!("node '{}' is unreachable from __start__", node.name)).in_node(&node.name).at(node.pos));
+            out.push(
+                Problem::error(Code::Validation, format!("node '{}' is unreachable from __start__", node.name))
+                    .in_node(&node.name)
+                    .at(node.pos),
+            );
         }
     }
 }

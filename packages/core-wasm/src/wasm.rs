@@ -204,7 +204,11 @@ pub fn run_start(id: u32, state: &str, options: &str) -> String {
             Some(Value::Object(m)) => m.clone(),
             _ => Map::new(),
         };
-        let actions = options.get("actions").and_then(Value::as_array).map(|a| a.iter().filter_map(|n| n.as_str().map(str::to_string)).collect()).unwrap_or_default();
+        let actions = options
+            .get("actions")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|n| n.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
         let run = StepRun::start(compiled, state, RunOptions { max_steps, variables }, actions, now, note_node);
         let run_id = next_id();
         RUNS.with(|r| r.borrow_mut().insert(run_id, run));

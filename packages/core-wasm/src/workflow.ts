@@ -80,7 +80,10 @@ export class Workflow {
   /** The id in the current engine instance; after a restart the YAML is parsed there again. */
   #currentId(): number {
     if (this.#freed)
-      throw new CoreWasmError('INVALID_ARGUMENT', 'this Workflow was freed: parse the YAML again with Workflow.parse');
+      throw new CoreWasmError(
+        'INVALID_ARGUMENT',
+        'this Workflow was freed: parse the YAML again with Workflow.parse',
+      );
     const generation = currentGeneration();
     if (generation !== this.#generation) {
       this.#id = parseIn(this.#yaml, this.#actions).id;

@@ -122,7 +122,8 @@ impl Scan {
                         return Some(start);
                     }
                     let rest = std::str::from_utf8(&bytes[p + 1..]).unwrap_or("").trim_start();
-                    let rest = rest.trim_start_matches(|ch: char| ch != ' ' && (rest.starts_with('&') || rest.starts_with('!'))).trim_start();
+                    let rest =
+                        rest.trim_start_matches(|ch: char| ch != ' ' && (rest.starts_with('&') || rest.starts_with('!'))).trim_start();
                     if rest.starts_with('|') || rest.starts_with('>') {
                         self.block_scalar = Some(start);
                         return None;
