@@ -3,10 +3,17 @@
 use crate::error::{Code, EngineError, Result};
 use crate::model::{NodeDef, Workflow, END, START};
 use crate::state::{initial_state, merge_branches, set_path};
-use crate::template::Templates;
+use crate::template::{Scope, Templates};
 use futures::future::{join_all, LocalBoxFuture};
 use serde_json::{json, Map, Value};
 use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+
+/// The state back from templates, which shared it while they ran (they hold no reference once
+/// they returned, so this copies nothing).
+fn unshare(state: Arc<Value>) -> Value {
+    Arc::try_unwrap(state).unwrap_or_else(|shared| (*shared).clone())
+}
 
 /// Progress events, in the order they happen.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,7 +57,7 @@ struct Run<'a> {
     wf: &'a Workflow,
     templates: &'a Templates,
     host: &'a dyn Host,
-    variables: Map<String, Value>,
+    variables: minijinja::Value,
     max_steps: usize,
     steps: Cell<usize>,
     history: RefCell<Vec<String>>,
@@ -65,7 +72,7 @@ pub async fn run(wf: &Workflow, templates: &Templates, initial: Value, opts: Run
         wf,
         templates,
         host,
-        variables,
+        variables: Scope::variables(&variables),
         max_steps: opts.max_steps.unwrap_or(wf.settings.max_steps),
         steps: Cell::new(0),
         history: RefCell::new(Vec::new()),
@@ -101,8 +108,9 @@ impl<'a> Run<'a> {
                             .wf
                             .node(&name)
                             .ok_or_else(|| EngineError::new(Code::UnknownNode, format!("route to unknown node '{name}'")))?;
-                        state = self.execute(node, state).await?;
-                        next = self.route(node, &state)?;
+                        let shared = Arc::new(self.execute(node, state).await?);
+                        next = self.route(node, &shared)?;
+                        state = unshare(shared);
                     }
                     Next::Fork(targets, fan_in) => {
                         let join = fan_in.or_else(|| self.find_join(&targets));
@@ -154,11 +162,12 @@ impl<'a> Run<'a> {
         first.iter().find(|n| !targets.contains(n) && all.iter().all(|r| r.contains(n))).cloned()
     }
 
-    fn route(&self, node: &NodeDef, state: &Value) -> Result<Next> {
+    fn route(&self, node: &NodeDef, state: &Arc<Value>) -> Result<Next> {
+        let scope = Scope::new(state.clone(), &self.variables);
         for rule in &node.goto {
             let take = match &rule.when {
                 None => true,
-                Some(cond) => self.templates.condition(cond, state, &self.variables).map_err(|e| e.in_node(&node.name).at(rule.pos))?,
+                Some(cond) => self.templates.condition_in(cond, &scope).map_err(|e| e.in_node(&node.name).at(rule.pos))?,
             };
             if take {
                 return Ok(Next::Go(rule.to.clone()));
@@ -175,7 +184,7 @@ impl<'a> Run<'a> {
         let conditional: Vec<_> = out.iter().filter(|e| e.when.is_some()).collect();
         for edge in &conditional {
             let cond = edge.when.as_deref().unwrap_or_default();
-            if self.templates.condition(cond, state, &self.variables).map_err(|e| e.in_node(&node.name).at(edge.when_pos.or(edge.pos)))? {
+            if self.templates.condition_in(cond, &scope).map_err(|e| e.in_node(&node.name).at(edge.when_pos.or(edge.pos)))? {
                 return Ok(Next::Go(edge.to.clone()));
             }
         }
@@ -226,8 +235,9 @@ impl<'a> Run<'a> {
         }
     }
 
-    async fn execute_inner(&self, node: &NodeDef, mut state: Value) -> Result<Value> {
-        let params = self.templates.render_value(&node.params, &state, &self.variables)?;
+    async fn execute_inner(&self, node: &NodeDef, state: Value) -> Result<Value> {
+        let state = Arc::new(state);
+        let params = self.templates.render_value_in(&node.params, &Scope::new(state.clone(), &self.variables))?;
         let action = node.action.as_deref().unwrap_or("passthrough");
         let result = match action {
             "passthrough" => None,
@@ -250,6 +260,7 @@ impl<'a> Run<'a> {
             }
         };
         self.check_abort(&node.name)?;
+        let mut state = unshare(state);
         if let Some(value) = result {
             set_path(&mut state, node.output.as_deref().unwrap_or(&node.name), value);
         }

@@ -8,6 +8,7 @@ pub mod engine;
 pub mod error;
 pub mod exec;
 pub mod heap;
+pub mod json_view;
 pub mod limits;
 pub mod llm;
 pub mod model;

@@ -55,9 +55,29 @@ pub fn as_json() -> Value {
     })
 }
 
+/// Whether `v` nests deeper than `limit` (iterative; allocates only for nested containers).
+fn exceeds(v: &Value, limit: usize) -> bool {
+    fn nested(c: &&Value) -> bool {
+        c.is_array() || c.is_object()
+    }
+    let mut stack: Vec<(&Value, usize)> = vec![(v, 1)];
+    while let Some((v, depth)) = stack.pop() {
+        match v {
+            Value::Array(_) | Value::Object(_) if depth > limit => return true,
+            Value::Array(items) => stack.extend(items.iter().filter(nested).map(|c| (c, depth + 1))),
+            Value::Object(m) => stack.extend(m.values().filter(nested).map(|c| (c, depth + 1))),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// The path (`a.b[3]`) of the first place where `v` nests deeper than `limit`, if any. Iterative,
 /// so it cannot itself run out of stack.
 pub fn too_deep_at(v: &Value, limit: usize) -> Option<String> {
+    if !exceeds(v, limit) {
+        return None;
+    }
     let mut stack: Vec<(&Value, usize, String)> = vec![(v, 0, String::new())];
     while let Some((v, depth, path)) = stack.pop() {
         let children: Vec<(&Value, String)> = match v {

@@ -2,14 +2,30 @@
 //! or code access. A string that is exactly one `{{ expression }}` yields the typed value.
 
 use crate::error::{Code, EngineError, Result};
+use crate::json_view::JsonView;
 use crate::limits::{check_depth, MAX_TEMPLATE_OPERATORS, MAX_TEMPLATE_OUTPUT, TEMPLATE_FUEL, TEMPLATE_RECURSION};
 use minijinja::value::{Kwargs, Value as JValue};
 use minijinja::{Environment, Error as JError, ErrorKind, UndefinedBehavior};
 use serde_json::{Map, Value};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
 
-/// A configured template environment (filters, strict-ish undefined handling).
+/// Most distinct templates (and expressions) one workflow keeps compiled; past it they are
+/// compiled on each use.
+const CACHED_TEMPLATES: usize = 512;
+/// The variable a cached expression's wrapper template sets.
+const VALUE_VAR: &str = "__tea_value";
+
+/// A configured template environment (filters, strict-ish undefined handling) and the
+/// templates and expressions compiled in it, by source: a workflow renders the same strings
+/// on every run and every loop.
 pub struct Templates {
-    env: Environment<'static>,
+    env: RefCell<Environment<'static>>,
+    templates: RefCell<HashMap<String, Rc<str>>>,
+    expressions: RefCell<HashMap<String, Rc<str>>>,
+    added: Cell<usize>,
 }
 
 fn fromjson(text: &str) -> std::result::Result<JValue, JError> {
@@ -41,7 +57,7 @@ impl Default for Templates {
         env.add_filter("from_json", fromjson);
         env.add_filter("default", default_filter);
         env.add_filter("d", default_filter);
-        Templates { env }
+        Templates { env: RefCell::new(env), templates: RefCell::default(), expressions: RefCell::default(), added: Cell::new(0) }
     }
 }
 
@@ -173,17 +189,74 @@ impl std::io::Write for Capped {
     }
 }
 
+/// What templates see: `state` (a view into the shared state) and `variables`.
+pub struct Scope {
+    ctx: JValue,
+}
+
+impl Scope {
+    /// A scope over `state`; `variables` as made once per run by [`Scope::variables`].
+    pub fn new(state: Arc<Value>, variables: &JValue) -> Scope {
+        Scope { ctx: minijinja::context! { state => JsonView::value(state), variables => variables.clone() } }
+    }
+
+    /// The run's variables, converted once.
+    pub fn variables(variables: &Map<String, Value>) -> JValue {
+        JValue::from_serialize(variables)
+    }
+
+    fn ctx(&self) -> JValue {
+        self.ctx.clone()
+    }
+}
+
 impl Templates {
-    fn context(state: &Value, variables: &Map<String, Value>) -> JValue {
-        minijinja::context! { state => JValue::from_serialize(state), variables => JValue::from_serialize(variables) }
+    /// A one-off scope (for callers that hold a plain state).
+    fn scope(state: &Value, variables: &Map<String, Value>) -> Scope {
+        Scope::new(Arc::new(state.clone()), &Scope::variables(variables))
+    }
+
+    /// The name under which `source` is compiled in the environment (compiling it the first
+    /// time), or `None` when the cache is full or the source does not compile (the caller then
+    /// compiles it directly, which reports the error in the caller's terms).
+    fn compiled(&self, cache: &RefCell<HashMap<String, Rc<str>>>, key: &str, source: impl FnOnce() -> String) -> Option<Rc<str>> {
+        if let Some(name) = cache.borrow().get(key) {
+            return Some(name.clone());
+        }
+        if cache.borrow().len() >= CACHED_TEMPLATES {
+            return None;
+        }
+        let n = self.added.get();
+        self.added.set(n + 1);
+        let name: Rc<str> = format!("#{n}").into();
+        self.env.borrow_mut().add_template_owned(name.to_string(), source()).ok()?;
+        cache.borrow_mut().insert(key.to_string(), name.clone());
+        Some(name)
+    }
+
+    fn eval_raw(&self, e: &str, ctx: JValue) -> std::result::Result<JValue, JError> {
+        // An expression is cached as a template that sets a variable; its value is read back.
+        match self.compiled(&self.expressions, e, || format!("{{% set {VALUE_VAR} = ({e}) %}}")) {
+            Some(name) => {
+                let env = self.env.borrow();
+                let template = env.get_template(&name)?;
+                let captured = template.render_captured(ctx)?;
+                Ok(captured.state().lookup(VALUE_VAR).unwrap_or(JValue::UNDEFINED))
+            }
+            None => self.env.borrow().compile_expression(e)?.eval(ctx),
+        }
     }
 
     /// Evaluates an expression (`state.n + 1`; a `{{ }}` wrapper is allowed) to a JSON value.
     pub fn eval(&self, expr: &str, state: &Value, variables: &Map<String, Value>) -> Result<Value> {
+        self.eval_in(expr, &Self::scope(state, variables))
+    }
+
+    /// `eval` in a scope.
+    pub fn eval_in(&self, expr: &str, scope: &Scope) -> Result<Value> {
         let e = single_expression(expr).unwrap_or(expr.trim());
         check_operators("expression", e, true)?;
-        let compiled = self.env.compile_expression(e).map_err(|err| template_error("expression", e, err))?;
-        let value = compiled.eval(Self::context(state, variables)).map_err(|err| template_error("expression", e, err))?;
+        let value = self.eval_raw(e, scope.ctx()).map_err(|err| template_error("expression", e, err))?;
         if value.is_undefined() {
             return Err(EngineError::new(Code::Template, format!("expression `{e}` is undefined")));
         }
@@ -202,10 +275,14 @@ impl Templates {
 
     /// Evaluates a condition to true/false. A condition that fails to evaluate is an error.
     pub fn condition(&self, expr: &str, state: &Value, variables: &Map<String, Value>) -> Result<bool> {
+        self.condition_in(expr, &Self::scope(state, variables))
+    }
+
+    /// `condition` in a scope.
+    pub fn condition_in(&self, expr: &str, scope: &Scope) -> Result<bool> {
         let e = single_expression(expr).unwrap_or(expr.trim());
         check_operators("condition", e, true)?;
-        let compiled = self.env.compile_expression(e).map_err(|err| template_error("condition", e, err))?;
-        let value = compiled.eval(Self::context(state, variables)).map_err(|err| template_error("condition", e, err))?;
+        let value = self.eval_raw(e, scope.ctx()).map_err(|err| template_error("condition", e, err))?;
         if value.is_undefined() {
             return Err(EngineError::new(
                 Code::Template,
@@ -217,28 +294,44 @@ impl Templates {
 
     /// Renders a string: one `{{ expr }}` gives its typed value; anything else renders to text.
     pub fn render_str(&self, s: &str, state: &Value, variables: &Map<String, Value>) -> Result<Value> {
+        self.render_str_in(s, &Self::scope(state, variables))
+    }
+
+    /// `render_str` in a scope.
+    pub fn render_str_in(&self, s: &str, scope: &Scope) -> Result<Value> {
         if !s.contains("{{") && !s.contains("{%") {
             return Ok(Value::String(s.to_string()));
         }
         if let Some(expr) = single_expression(s) {
-            return self.eval(expr, state, variables);
+            return self.eval_in(expr, scope);
         }
         check_operators("template", s, false)?;
-        let template = self.env.template_from_str(s).map_err(|err| template_error("template", s, err))?;
         let mut out = Capped(Vec::new());
-        template.render_captured_to(Self::context(state, variables), &mut out).map_err(|err| template_error("template", s, err))?;
+        let ctx = scope.ctx();
+        let cached = self.compiled(&self.templates, s, || s.to_string());
+        let env = self.env.borrow();
+        let rendered = match cached {
+            Some(name) => env.get_template(&name).and_then(|t| t.render_captured_to(ctx, &mut out).map(drop)),
+            None => env.template_from_str(s).and_then(|t| t.render_captured_to(ctx, &mut out).map(drop)),
+        };
+        rendered.map_err(|err| template_error("template", s, err))?;
         Ok(Value::String(String::from_utf8(out.0).map_err(|_| EngineError::new(Code::Template, "template rendered invalid UTF-8"))?))
     }
 
     /// Renders every string inside a JSON structure (maps, lists, nested).
     pub fn render_value(&self, v: &Value, state: &Value, variables: &Map<String, Value>) -> Result<Value> {
+        self.render_value_in(v, &Self::scope(state, variables))
+    }
+
+    /// `render_value` in a scope.
+    pub fn render_value_in(&self, v: &Value, scope: &Scope) -> Result<Value> {
         Ok(match v {
-            Value::String(s) => self.render_str(s, state, variables)?,
-            Value::Array(items) => Value::Array(items.iter().map(|i| self.render_value(i, state, variables)).collect::<Result<_>>()?),
+            Value::String(s) => self.render_str_in(s, scope)?,
+            Value::Array(items) => Value::Array(items.iter().map(|i| self.render_value_in(i, scope)).collect::<Result<_>>()?),
             Value::Object(m) => {
                 let mut out = Map::new();
                 for (k, val) in m {
-                    out.insert(k.clone(), self.render_value(val, state, variables)?);
+                    out.insert(k.clone(), self.render_value_in(val, scope)?);
                 }
                 Value::Object(out)
             }

@@ -10,6 +10,7 @@ use crate::engine::{check, render, Compiled};
 use crate::error::{Code, EngineError, Problem, Severity};
 use crate::exec::RunOptions;
 use crate::limits::{self, parse_json};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::cell::{Cell, RefCell, UnsafeCell};
 use std::collections::{HashMap, HashSet};
@@ -220,12 +221,29 @@ pub fn run_start(id: u32, state: &str, options: &str) -> String {
     }
 }
 
-fn request_json(r: Request) -> Value {
-    let mut v = json!({ "id": r.id, "action": r.action, "node": r.node, "params": r.params });
-    if let Some(state) = r.state {
-        v["state"] = state;
-    }
-    v
+/// One poll's answer, written straight to JSON text.
+#[derive(Serialize)]
+struct PollAnswer<'a> {
+    events: &'a [Value],
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    done: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<Value>,
+    requests: Vec<RequestOut<'a>>,
+    #[serde(rename = "yield")]
+    yield_now: bool,
+}
+
+#[derive(Serialize)]
+struct RequestOut<'a> {
+    id: u32,
+    action: &'a str,
+    node: &'a str,
+    params: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'a Value>,
 }
 
 /// Works on run `id` until it waits, finishes or used up its slice. Returns
@@ -235,24 +253,31 @@ pub fn run_poll(id: u32) -> String {
     clear_node();
     let step = RUNS.with(|r| r.borrow_mut().get_mut(&id).map(StepRun::poll));
     let Some(Step { done, events, requests, yield_now }) = step else {
-        return json!({ "done": true, "error": error_json(&EngineError::new(Code::InvalidArgument, "no such run")) }).to_string();
+        return json!({ "done": true, "events": [], "error": error_json(&EngineError::new(Code::InvalidArgument, "no such run")) })
+            .to_string();
     };
-    let mut out = json!({ "events": events });
-    match done {
-        Some(result) => {
-            RUNS.with(|r| r.borrow_mut().remove(&id));
-            out["done"] = json!(true);
-            match result {
-                Ok(state) => out["state"] = state,
-                Err(e) => out["error"] = error_json(&e),
-            }
-        }
-        None => {
-            out["requests"] = Value::Array(requests.into_iter().map(request_json).collect());
-            out["yield"] = json!(yield_now);
-        }
+    let finished = done.is_some();
+    if finished {
+        RUNS.with(|r| r.borrow_mut().remove(&id));
     }
-    out.to_string()
+    let (state, error) = match &done {
+        Some(Ok(state)) => (Some(state), None),
+        Some(Err(e)) => (None, Some(error_json(e))),
+        None => (None, None),
+    };
+    let answer = PollAnswer {
+        events: &events,
+        done: finished,
+        state,
+        error,
+        requests: requests
+            .iter()
+            .map(|r: &Request| RequestOut { id: r.id, action: &r.action, node: &r.node, params: &r.params, state: r.state.as_ref() })
+            .collect(),
+        yield_now,
+    };
+    serde_json::to_string(&answer)
+        .unwrap_or_else(|e| failure(&EngineError::new(Code::InvalidArgument, format!("the run's answer could not be written: {e}"))))
 }
 
 /// Answers request `request` of run `id`: `ok` with the value as JSON text, or the error as

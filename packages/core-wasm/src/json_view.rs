@@ -1,0 +1,122 @@
+//! The workflow state as templates see it: a view into the JSON state that converts only what a
+//! template touches. Converting the whole state for every template (what `from_serialize` does)
+//! cost most of the engine's time per node, and grows with the state.
+
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value as JValue};
+use serde_json::Value;
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+enum Step {
+    Key(Arc<str>),
+    Index(usize),
+}
+
+/// A map or list inside a shared JSON value, addressed by its path from the root.
+#[derive(Debug)]
+pub struct JsonView {
+    root: Arc<Value>,
+    path: Vec<Step>,
+}
+
+impl JsonView {
+    /// The template value of `root` (a view when it is a map or a list).
+    pub fn value(root: Arc<Value>) -> JValue {
+        match &*root {
+            Value::Object(_) | Value::Array(_) => JValue::from_object(JsonView { root, path: Vec::new() }),
+            scalar => scalar_value(scalar),
+        }
+    }
+
+    fn node(&self) -> &Value {
+        let mut v = &*self.root;
+        for step in &self.path {
+            v = match (step, v) {
+                (Step::Key(k), Value::Object(m)) => &m[&**k],
+                (Step::Index(i), Value::Array(a)) => &a[*i],
+                _ => unreachable!("a view's path always exists: the root it shares is never changed"),
+            };
+        }
+        v
+    }
+
+    fn child(&self, v: &Value, step: Step) -> JValue {
+        match v {
+            Value::Object(_) | Value::Array(_) => {
+                let mut path = Vec::with_capacity(self.path.len() + 1);
+                path.extend(self.path.iter().cloned());
+                path.push(step);
+                JValue::from_object(JsonView { root: self.root.clone(), path })
+            }
+            scalar => scalar_value(scalar),
+        }
+    }
+}
+
+fn scalar_value(v: &Value) -> JValue {
+    match v {
+        Value::Null => JValue::from(()),
+        Value::Bool(b) => JValue::from(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => JValue::from(i),
+            (_, Some(u)) => JValue::from(u),
+            _ => JValue::from(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => JValue::from(s.as_str()),
+        Value::Array(_) | Value::Object(_) => JValue::from_serialize(v),
+    }
+}
+
+impl Object for JsonView {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        match self.node() {
+            Value::Array(_) => ObjectRepr::Seq,
+            _ => ObjectRepr::Map,
+        }
+    }
+
+    fn get_value(self: &Arc<Self>, key: &JValue) -> Option<JValue> {
+        match self.node() {
+            Value::Object(m) => {
+                let k = key.as_str()?;
+                let (k, v) = m.get_key_value(k)?;
+                Some(self.child(v, Step::Key(k.as_str().into())))
+            }
+            Value::Array(a) => {
+                let i = key.as_usize()?;
+                Some(self.child(a.get(i)?, Step::Index(i)))
+            }
+            _ => None,
+        }
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        match self.node() {
+            Value::Object(m) => Enumerator::Values(m.keys().map(|k| JValue::from(k.as_str())).collect()),
+            Value::Array(a) => Enumerator::Seq(a.len()),
+            _ => Enumerator::Empty,
+        }
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(match self.node() {
+            Value::Object(m) => m.len(),
+            Value::Array(a) => a.len(),
+            _ => 0,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_view_serializes_like_the_json_it_shows() {
+        let state = json!({ "a": [1, { "b": "x" }, null], "n": 2.5, "big": u64::MAX, "t": true });
+        let view = JsonView::value(Arc::new(state.clone()));
+        assert_eq!(serde_json::to_value(&view).unwrap(), state);
+        assert_eq!(view.get_attr("a").unwrap().get_item(&JValue::from(1)).unwrap().get_attr("b").unwrap(), JValue::from("x"));
+    }
+}
