@@ -398,6 +398,47 @@ mod tests {
         assert!(t().condition("state.missing", &state, &Map::new()).is_err());
     }
 
+    /// The lazy state view must behave as the whole state converted up front.
+    #[test]
+    fn the_lazy_state_view_matches_an_eager_conversion() {
+        let state = json!({
+            "items": [3, 1, 2], "words": ["b", "a"], "obj": { "k": 1, "z": [1, { "y": true }], "a": null },
+            "n": 2.5, "s": "text", "nested": [[1, 2], [3]], "empty": {}, "none": []
+        });
+        let templates = [
+            "{{ state.items | length }}|{{ state.obj | length }}|{{ state.items[-1] }}|{{ state.items[0] }}",
+            "{% for k, v in state.obj | items %}{{ k }}={{ v }};{% endfor %}",
+            "{% for k, v in state.obj | dictsort %}{{ k }}={{ v }};{% endfor %}",
+            "{{ state.obj | list }}|{{ state.obj | length }}|{{ state.obj['k'] }}|{{ state.obj.k }}",
+            "{{ 'k' in state.obj }}|{{ 2 in state.items }}|{{ state.items == [3, 1, 2] }}|{{ state.obj == {'k': 1} }}",
+            "{{ state.items | sort | join(',') }}|{{ state.words | first }}|{{ state.words | last }}|{{ state.nested | map('length') | list }}",
+            "{{ state | tojson }}",
+            "{{ state.obj.z[1].y }}|{{ state.missing is defined }}|{{ state.empty is mapping }}|{{ state.none is sequence }}",
+            "{% if state.empty %}y{% else %}n{% endif %}{% if state.none %}y{% else %}n{% endif %}{% if state.obj %}y{% endif %}",
+            "{{ state.items | reverse | list }}|{{ state.items | max }}|{{ state.items | sum }}|{{ state.obj.z | selectattr('y') | list }}",
+            "{% for x in state.items %}{{ loop.index }}:{{ x }}{{ loop.revindex }},{% endfor %}",
+        ];
+        let eager = |tpl: &str| {
+            let env = Templates::default();
+            let ctx = minijinja::context! { state => JValue::from_serialize(&state), variables => JValue::from(()) };
+            let out = env.env.borrow().render_str(tpl, ctx).ok();
+            out
+        };
+        for tpl in templates {
+            let want = eager(tpl);
+            assert!(want.is_some(), "{tpl}");
+            assert_eq!(t().render_str(tpl, &state, &Map::new()).ok(), want.map(Value::String), "{tpl}");
+        }
+        let typed = ["{{ state.obj }}", "{{ state.items }}", "{{ state.obj.z }}", "{{ state.nested[0] }}", "{{ state }}"];
+        for expr in typed {
+            let e = single_expression(expr).unwrap();
+            let env = Templates::default();
+            let ctx = minijinja::context! { state => JValue::from_serialize(&state), variables => JValue::from(()) };
+            let want = to_json(&env.env.borrow().compile_expression(e).unwrap().eval(ctx).unwrap());
+            assert_eq!(t().render_str(expr, &state, &Map::new()).unwrap(), want, "{expr}");
+        }
+    }
+
     #[test]
     fn long_operator_chains_are_refused_before_parsing() {
         let chain = format!("{{{{ 1{} }}}}", " + 1".repeat(MAX_TEMPLATE_OPERATORS + 1));
