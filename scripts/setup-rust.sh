@@ -29,6 +29,7 @@ SID_PACKAGES_ID="$(printf '%s\n' "${SID_PACKAGES[@]}" | sha256sum | cut -c1-16)"
 native_ready() {
   command -v rustup >/dev/null 2>&1 || return 1
   rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown || return 1
+  command -v rustfmt >/dev/null 2>&1 && command -v clippy-driver >/dev/null 2>&1 || return 1
   command -v wasm-bindgen >/dev/null 2>&1 && command -v wasm-opt >/dev/null 2>&1
 }
 
@@ -121,6 +122,8 @@ try_install_native() {
   command -v rustup >/dev/null 2>&1 || return 1
   step "Trying rustup's wasm32 target (needs internet) ($(elapsed))"
   timeout 60 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || { info "no internet for rustup: using the offline Debian toolchain"; return 1; }
+  # The engine's test runs rustfmt --check and clippy -D warnings.
+  timeout 120 rustup component add rustfmt clippy >/dev/null 2>&1 || return 1
   local crate
   crate="$(cd "$TEA_REPO_ROOT/packages/core-wasm" && cargo metadata --format-version 1 \
     | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const p=JSON.parse(s).packages.find(p=>p.name==="wasm-bindgen");console.log(p?p.version:"")})')" || return 1
