@@ -1,9 +1,10 @@
 import { expect, test, type Page } from '@playwright/test';
+import type * as EngineModule from '../src/index.js';
 
 // The engine's hardening in a real browser: Chromium's main-thread stack and event loop are
 // what the limits are sized for (issue 13).
 
-type Engine = typeof import('../src/index.js');
+type Engine = typeof EngineModule;
 declare global {
   interface Window {
     engine: Engine;
@@ -42,9 +43,10 @@ test('a compute-only run keeps the page painting and stops soon after abort', as
       abortedAt = performance.now();
       controller.abort();
     }, 1000);
-    const code = await window.engine
-      .executeYaml(yaml, {}, { signal: controller.signal })
-      .then(() => 'finished', (e: { code: string }) => e.code);
+    const code = await window.engine.executeYaml(yaml, {}, { signal: controller.signal }).then(
+      () => 'finished',
+      (e: { code: string }) => e.code,
+    );
     const latency = performance.now() - abortedAt;
     painting = false;
     const after = await window.engine.executeYaml(
@@ -79,17 +81,28 @@ test('limits hold on the browser stack, and a trap is contained', async ({ page 
       return v;
     };
     const limits = e.engineLimits();
-    const echo = 'name: x\nnodes:\n  - name: a\n    uses: return\n    with: { value: "{{ state.x | tojson | length }}" }\n';
+    const echo =
+      'name: x\nnodes:\n  - name: a\n    uses: return\n    with: { value: "{{ state.x | tojson | length }}" }\n';
     return {
       atDepthLimit: await code(() => e.executeYaml(echo, { x: nest(limits.maxDepth - 1) })),
       deepState: await code(() => e.executeYaml(echo, { x: nest(10_000) })),
       macroAtRecursionLimit: await code(() =>
-        e.renderTemplate('{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(1000) }}'),
+        e.renderTemplate(
+          '{% macro f(n) %}{% if n > 0 %}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(1000) }}',
+        ),
       ),
-      operatorChain: await code(() => e.renderTemplate(`{{ 1${' + 1'.repeat(limits.maxTemplateOperators - 10)} }}`)),
-      deepYaml: await code(() => e.validateYaml(`a: ${'['.repeat(limits.maxYamlDepth - 2)}${']'.repeat(limits.maxYamlDepth - 2)}`)),
+      operatorChain: await code(() =>
+        e.renderTemplate(`{{ 1${' + 1'.repeat(limits.maxTemplateOperators - 10)} }}`),
+      ),
+      deepYaml: await code(() =>
+        e.validateYaml(
+          `a: ${'['.repeat(limits.maxYamlDepth - 2)}${']'.repeat(limits.maxYamlDepth - 2)}`,
+        ),
+      ),
       trap: await code(() =>
-        e.renderTemplate('{% set ns = namespace(v=1) %}{% for i in range(20000) %}{% set ns.v = [ns.v] %}{% endfor %}x'),
+        e.renderTemplate(
+          '{% set ns = namespace(v=1) %}{% for i in range(20000) %}{% set ns.v = [ns.v] %}{% endfor %}x',
+        ),
       ),
       afterTrap: await code(() => e.executeYaml(echo, { x: 1 })),
     };

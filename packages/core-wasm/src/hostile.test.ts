@@ -307,6 +307,14 @@ describe('the LLM boundary is strict', () => {
       expect(e.node).toBe('ask');
     }
     const embed = 'name: e\nnodes:\n  - name: vec\n    uses: llm.embed\n    with: { input: hi }\n';
+    // A typed array (what other libraries' embedders return) is a list of numbers.
+    await expect(
+      executeYaml(
+        embed,
+        {},
+        { llmHandler: () => ({ embedding: new Float32Array([0.5, 0.25]) }) as never },
+      ),
+    ).resolves.toEqual({ vec: { embedding: [0.5, 0.25] } });
     const e = await rejection(() =>
       executeYaml(embed, {}, { llmHandler: () => ({ embedding: ['a'] }) as never }),
     );

@@ -48,7 +48,8 @@ function isPlainObject(v: object): boolean {
 /**
  * The JSON text of `value`, after checking that it is JSON data the engine accepts: no cycles,
  * no nesting deeper than `maxDepth`, no functions, symbols, bigints, non-finite numbers, Maps,
- * Sets or class instances (a `toJSON` method, as on `Date`, is honoured), and at most
+ * Sets or class instances (a `toJSON` method, as on `Date`, is honoured; a typed array such as
+ * `Float32Array` becomes a list of numbers), and at most
  * `maxJsonBytes` of text. `what` names the value in errors ("the initial state"); paths are
  * written from it (`the initial state.user.tags[3]`). Walks iteratively, so hostile depth
  * cannot overflow the stack. Object properties that are `undefined` are left out, as
@@ -59,6 +60,7 @@ export function toJsonText(value: unknown, what: string, limits: BoundaryLimits)
   const onPath = new Set<object>();
   const stack: Frame[] = [{ value, depth: 0, parent: undefined, key: what, exit: false }];
   let bytes = 0;
+  let typed = false;
   const tooLarge = () =>
     new CoreWasmError(
       'TOO_LARGE',
@@ -110,6 +112,24 @@ export function toJsonText(value: unknown, what: string, limits: BoundaryLimits)
       continue;
     }
     const obj = v as object;
+    if (ArrayBuffer.isView(obj) && !(obj instanceof DataView)) {
+      // A typed array (an embedding from another library, often) is a list of numbers.
+      if (obj instanceof BigInt64Array || obj instanceof BigUint64Array)
+        throw new CoreWasmError(
+          'INVALID_ARGUMENT',
+          `${pathOf(f)} is ${typeName(obj)}, which is not JSON data: convert it to numbers first`,
+        );
+      for (const x of obj as unknown as Iterable<number>)
+        if (!Number.isFinite(x))
+          throw new CoreWasmError(
+            'INVALID_ARGUMENT',
+            `${pathOf(f)} holds ${x}, which JSON cannot hold: use finite numbers`,
+          );
+      typed = true;
+      bytes += 2 + (obj as unknown as ArrayLike<number>).length * 8;
+      if (bytes > limits.maxJsonBytes) throw tooLarge();
+      continue;
+    }
     if (!Array.isArray(obj) && !isPlainObject(obj))
       throw new CoreWasmError(
         'INVALID_ARGUMENT',
@@ -149,7 +169,7 @@ export function toJsonText(value: unknown, what: string, limits: BoundaryLimits)
   }
   let text: string | undefined;
   try {
-    text = JSON.stringify(value);
+    text = typed ? JSON.stringify(value, typedArraysAsLists) : JSON.stringify(value);
   } catch (cause) {
     // A getter or a toJSON that answers differently the second time: JSON.stringify saw a value
     // the walk did not.
@@ -164,6 +184,12 @@ export function toJsonText(value: unknown, what: string, limits: BoundaryLimits)
   text ??= 'null';
   if (text.length > limits.maxJsonBytes) throw tooLarge();
   return text;
+}
+
+function typedArraysAsLists(_key: string, v: unknown): unknown {
+  return ArrayBuffer.isView(v) && !(v instanceof DataView)
+    ? Array.from(v as unknown as ArrayLike<number>)
+    : v;
 }
 
 /** `INVALID_ARGUMENT` unless `value` is a string. */
