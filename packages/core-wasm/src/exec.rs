@@ -108,7 +108,10 @@ impl<'a> Run<'a> {
                             .wf
                             .node(&name)
                             .ok_or_else(|| EngineError::new(Code::UnknownNode, format!("route to unknown node '{name}'")))?;
-                        let shared = Arc::new(self.execute(node, state).await?);
+                        let executed = self.execute(node, state).await?;
+                        // Routing conditions are templates too: a slice may end before them.
+                        self.host.pause().await;
+                        let shared = Arc::new(executed);
                         next = self.route(node, &shared)?;
                         state = unshare(shared);
                     }
@@ -238,6 +241,8 @@ impl<'a> Run<'a> {
     async fn execute_inner(&self, node: &NodeDef, state: Value) -> Result<Value> {
         let state = Arc::new(state);
         let params = self.templates.render_value_in(&node.params, &Scope::new(state.clone(), &self.variables))?;
+        // Rendering may have used up the slice (a template may run up to its budget).
+        self.host.pause().await;
         let action = node.action.as_deref().unwrap_or("passthrough");
         let result = match action {
             "passthrough" => None,

@@ -1,5 +1,6 @@
 import { CoreWasmError } from './errors.js';
 import { instantiate, isReady } from './instance.js';
+import { yieldToEventLoop } from './yield-to-event-loop.js';
 
 /**
  * Where to load the engine's `.wasm` from: a URL (or string URL), a `Response`, the bytes, or a
@@ -35,6 +36,43 @@ async function resolveSource(input: InitInput | undefined): Promise<InitInput> {
   return isNode() && url.protocol === 'file:' ? readWasmFromDisk(url) : url;
 }
 
+// A small workflow touching the common paths: parsing, templates, conditions, a loop.
+const WARM_UP = `name: warm-up
+state_schema: { n: { type: int, default: 0 } }
+variables: { step: 1 }
+nodes:
+  - name: count
+    uses: return
+    with:
+      value: "{{ state.n + variables.step }}"
+      text: "{% for i in range(3) %}{{ i }}{% endfor %} {{ state | tojson }}"
+    output: n
+    goto:
+      - if: "state.n < 3"
+        to: count
+      - to: done
+  - name: done
+    uses: passthrough
+`;
+
+/**
+ * Runs a small workflow once, in a few tasks. V8 compiles a wasm function the first time it is
+ * called: the first run of a page spent ~60 ms compiling inside one node, where neither an
+ * abort nor a paint could get in. Paid here instead, in pieces the page can paint between.
+ */
+async function warmUp(): Promise<void> {
+  const { executeYaml, renderTemplate, validateYaml } = await import('./execute.js');
+  const steps = [
+    () => validateYaml(WARM_UP),
+    () => renderTemplate('{{ state.a | default(1) }} {% if state.b %}b{% endif %}', { a: 1 }),
+    () => executeYaml(WARM_UP, {}),
+  ];
+  for (const step of steps) {
+    await step();
+    await yieldToEventLoop();
+  }
+}
+
 /** Compiles the module (kept, so that a trapped instance can be replaced without a refetch). */
 async function compile(input: InitInput): Promise<WebAssembly.Module> {
   if (input instanceof WebAssembly.Module) return input;
@@ -62,6 +100,7 @@ export function init(input?: InitInput): Promise<void> {
   ready ??= (async () => {
     try {
       await instantiate(await compile(await resolveSource(input)));
+      await warmUp();
     } catch (cause) {
       ready = undefined;
       const detail = cause instanceof Error ? cause.message : String(cause);

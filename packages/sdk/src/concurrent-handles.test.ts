@@ -28,7 +28,8 @@ function fakeBridge(name: string, delayMs: number, log: string[]): LlmBridge {
   } as unknown as LlmBridge;
 }
 
-const ask = 'name: ask\nnodes:\n  - name: answer\n    uses: llm.call\n    with: { prompt: "{{ state.q }}" }\n';
+const ask =
+  'name: ask\nnodes:\n  - name: answer\n    uses: llm.call\n    with: { prompt: "{{ state.q }}" }\n';
 
 beforeAll(async () => {
   await init();

@@ -76,7 +76,10 @@ export class Tea {
     options: RunOptions = {},
   ): Promise<S> {
     this.assertLive();
-    return executeYaml<S>(yaml, state, { llmHandler: this.handler, ...options });
+    return executeYaml<S>(yaml, state, {
+      ...options,
+      llmHandler: options.llmHandler ?? this.handler,
+    });
   }
 
   /** One chat turn (a prompt, or messages) through the model's chat template. */

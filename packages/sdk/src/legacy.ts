@@ -1,4 +1,5 @@
 import {
+  executeYaml,
   llmCallAsync,
   setLlmHandler,
   type LlmCallResult,
@@ -44,8 +45,12 @@ export async function executeLlmYaml(
   options: RunOptions = {},
 ): Promise<unknown> {
   const tea = handle();
+  // A JSON string goes to the engine as is (its errors are coded; the result is a string too).
   if (typeof initialState === 'string')
-    return JSON.stringify(await tea.run(yaml, JSON.parse(initialState) as WorkflowState, options));
+    return executeYaml(yaml, initialState, {
+      ...options,
+      llmHandler: options.llmHandler ?? tea.llmHandler(),
+    });
   return tea.run(yaml, initialState, options);
 }
 
