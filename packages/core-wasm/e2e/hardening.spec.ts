@@ -56,9 +56,10 @@ test('a compute-only run keeps the page painting and stops soon after abort', as
     return { code, latency, frames, after };
   }, spin);
   expect(r.code).toBe('ABORTED');
-  // Headless Chromium paints at ~60 frames per second; a frozen page paints none. The abort
+  // Headless Chromium paints ~60 frames a second (fewer on a loaded machine); a page frozen by
+  // the run would paint none or one. The abort
   // latency itself is measured by `pnpm bench`; here it only has to be far from "never".
-  expect(r.frames).toBeGreaterThan(10);
+  expect(r.frames).toBeGreaterThan(2);
   expect(r.latency).toBeLessThan(1000);
   expect(r.after).toEqual({ a: 1 });
 });
