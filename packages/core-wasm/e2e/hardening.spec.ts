@@ -57,8 +57,8 @@ test('a compute-only run keeps the page painting and stops soon after abort', as
   }, spin);
   expect(r.code).toBe('ABORTED');
   // Headless Chromium paints ~60 frames a second (fewer on a loaded machine); a page frozen by
-  // the run would paint none or one. The abort
-  // latency itself is measured by `pnpm bench`; here it only has to be far from "never".
+  // the run would paint none or one. The abort latency itself is measured by `pnpm bench`;
+  // here it only has to be far from "never".
   expect(r.frames).toBeGreaterThan(2);
   expect(r.latency).toBeLessThan(1000);
   expect(r.after).toEqual({ a: 1 });
