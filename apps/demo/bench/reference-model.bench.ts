@@ -13,7 +13,8 @@ import { persistentContext } from '../../../tools/chromium.js';
 // 4 GiB, llm-bridge's 16 GiB) where each can load, rounds alternating the order. For E4B: decode
 // tokens/s of the sdk vs raw 16 GiB wllama (same Blobs, same page, alternating rounds) and vs
 // native llama.cpp (`llama-bench` from Debian's llama.cpp-tools in the setup's sid userland) on
-// the same file. Prints; asserts nothing. REF_ROUNDS, REF_TOKENS, REF_ONLY=E4B to narrow.
+// the same file. Prints; asserts nothing. REF_ROUNDS, REF_TOKENS, REF_ONLY=gemma3n-e4b to narrow,
+// REF_THREADS=2 (decode thread counts, default 1,2), REF_DECODE_ONLY=1 to skip the load rounds.
 const ROUNDS = Number(process.env['REF_ROUNDS'] ?? 3);
 const TOKENS = Number(process.env['REF_TOKENS'] ?? 16);
 const MODELS = [
@@ -22,6 +23,8 @@ const MODELS = [
   { id: 'gemma3n-e4b', variant: 'E4B', layers: undefined },
 ] as const;
 const only = process.env['REF_ONLY'];
+const THREADS = (process.env['REF_THREADS'] ?? '1,2').split(',').map(Number);
+const DECODE_ONLY = !!process.env['REF_DECODE_ONLY'];
 const chosen = MODELS.filter((m) => !only || only.split(',').includes(m.id));
 // Outside dist-bench/, which every bench build empties: the models survive between runs.
 const models = fileURLToPath(new URL('../.large/reference-models/', import.meta.url));
@@ -116,8 +119,7 @@ test('reference model (Gemma 3n Q4_K_M shapes): load s/GB at ~2, 3.3 and 4.8 GB;
     await page.goto('/apps/demo/dist-bench/bench/index.html');
     await page.waitForFunction(() => (window as any).referenceBench !== undefined);
     console.log(`[reference bench] ${ROUNDS} rounds; medians with (min-max)`);
-    for (const m of chosen) {
-      const url = `/apps/demo/.large/reference-models/${m.id}/manifest.json`;
+    const loads = async (id: string, url: string) => {
       const r = (await page.evaluate(
         ([u, rounds]) =>
           (window as any).referenceBench.loadRounds(u, 1, rounds, ['sdk', 'raw16', 'stock']),
@@ -125,7 +127,7 @@ test('reference model (Gemma 3n Q4_K_M shapes): load s/GB at ~2, 3.3 and 4.8 GB;
       )) as any;
       const gb = r.bytes / 1e9;
       console.log(
-        `  ${m.id} (${f(gb)} GB): download+first load ${f(r.downloadAndLoadMs / 1000, 1)} s; first load from cache ${f(r.firstLoadMs / 1000 / gb)} s/GB`,
+        `  ${id} (${f(gb)} GB): download+first load ${f(r.downloadAndLoadMs / 1000, 1)} s; first load from cache ${f(r.firstLoadMs / 1000 / gb)} s/GB`,
       );
       for (const side of ['sdk', 'raw16', 'stock'])
         console.log(
@@ -133,8 +135,12 @@ test('reference model (Gemma 3n Q4_K_M shapes): load s/GB at ~2, 3.3 and 4.8 GB;
             ? `    ${side.padEnd(5)} repeated loads: ${spread(r.loads[side], 1 / 1000 / gb)} s/GB`
             : `    ${side.padEnd(5)} cannot load: ${r.errors[side]}`,
         );
+    };
+    for (const m of chosen) {
+      const url = `/apps/demo/.large/reference-models/${m.id}/manifest.json`;
+      if (!DECODE_ONLY) await loads(m.id, url);
       if (m.id !== 'gemma3n-e4b') continue;
-      for (const threads of [1, 2]) {
+      for (const threads of THREADS) {
         const d = (await page.evaluate(
           ([u, t, rounds, tokens]) =>
             (window as any).referenceBench.decodeRounds(u, t, rounds, tokens),

@@ -1,4 +1,5 @@
 import { CoreWasmError } from './errors.js';
+import { executeYaml, renderTemplate, validateYaml } from './execute.js';
 import { instantiate, isReady } from './instance.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';
 
@@ -61,7 +62,6 @@ nodes:
  * abort nor a paint could get in. Paid here instead, in pieces the page can paint between.
  */
 async function warmUp(): Promise<void> {
-  const { executeYaml, renderTemplate, validateYaml } = await import('./execute.js');
   const steps = [
     () => validateYaml(WARM_UP),
     () => renderTemplate('{{ state.a | default(1) }} {% if state.b %}b{% endif %}', { a: 1 }),

@@ -155,7 +155,7 @@ fn read_settings(raw: Option<&Value>, src: &Source, key: &str, problems: &mut Ve
     let Some(Value::Object(m)) = raw else { return s };
     if let Some(v) = m.get("max_steps") {
         match v.as_u64() {
-            Some(n) if n > 0 => s.max_steps = n as usize,
+            Some(n) if n > 0 => s.max_steps = usize::try_from(n).unwrap_or(usize::MAX),
             _ => problems.push(
                 Problem::error(Code::Validation, "`max_steps` must be a positive integer")
                     .at(src.pos(&[Seg::Key(key), Seg::Key("max_steps")])),

@@ -200,7 +200,7 @@ pub fn run_start(id: u32, state: &str, options: &str) -> String {
             .ok_or_else(|| EngineError::new(Code::InvalidArgument, "this workflow was freed; parse it again"))?;
         let state = parse_json(state, "the initial state")?;
         let options = parse_json(options, "the run options")?;
-        let max_steps = options.get("max_steps").and_then(Value::as_u64).map(|n| n as usize);
+        let max_steps = options.get("max_steps").and_then(Value::as_u64).map(|n| usize::try_from(n).unwrap_or(usize::MAX));
         let variables = match options.get("variables") {
             Some(Value::Object(m)) => m.clone(),
             _ => Map::new(),
