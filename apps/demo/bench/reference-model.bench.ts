@@ -23,7 +23,7 @@ const MODELS = [
   { id: 'gemma3n-e4b', variant: 'E4B', layers: undefined },
 ] as const;
 const only = process.env['REF_ONLY'];
-const THREADS = (process.env['REF_THREADS'] ?? '1,2').split(',').map(Number);
+const THREADS = (process.env['REF_THREADS'] ?? '1,2').split(',').filter(Boolean).map(Number);
 const DECODE_ONLY = !!process.env['REF_DECODE_ONLY'];
 const chosen = MODELS.filter((m) => !only || only.split(',').includes(m.id));
 // Outside dist-bench/, which every bench build empties: the models survive between runs.
