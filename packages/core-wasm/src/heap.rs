@@ -24,31 +24,28 @@ impl CappedHeap {
         IN_USE.store(used + size, Ordering::Relaxed);
         true
     }
+
+    /// `size` more bytes from `get` (the system allocator), counted, within the ceiling.
+    fn counted(&self, size: usize, get: impl FnOnce() -> *mut u8) -> *mut u8 {
+        if !self.admit(size) {
+            return std::ptr::null_mut();
+        }
+        let p = get();
+        if p.is_null() {
+            IN_USE.fetch_sub(size, Ordering::Relaxed);
+            FAILED.store(size.max(1), Ordering::Relaxed);
+        }
+        p
+    }
 }
 
 unsafe impl GlobalAlloc for CappedHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if !self.admit(layout.size()) {
-            return std::ptr::null_mut();
-        }
-        let p = System.alloc(layout);
-        if p.is_null() {
-            IN_USE.fetch_sub(layout.size(), Ordering::Relaxed);
-            FAILED.store(layout.size().max(1), Ordering::Relaxed);
-        }
-        p
+        self.counted(layout.size(), || System.alloc(layout))
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if !self.admit(layout.size()) {
-            return std::ptr::null_mut();
-        }
-        let p = System.alloc_zeroed(layout);
-        if p.is_null() {
-            IN_USE.fetch_sub(layout.size(), Ordering::Relaxed);
-            FAILED.store(layout.size().max(1), Ordering::Relaxed);
-        }
-        p
+        self.counted(layout.size(), || System.alloc_zeroed(layout))
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
