@@ -206,3 +206,15 @@ fn state_schema_types_are_checked() {
     assert_eq!(err.code, Code::StateSchema);
     assert!(err.message.contains("'question'"));
 }
+
+#[test]
+fn validation_reports_template_syntax_errors_with_their_lines() {
+    let yaml = "name: t\nnodes:\n  - name: a\n    uses: return\n    with:\n      value: \"{{ state.x + }}\"\n      ok: \"{{ state.y }}\"\n      nested: { deep: [\"{% for %}\"] }\n    goto:\n      - if: \"state.n >\"\n        to: a\n      - to: __end__\n";
+    let (_, problems) = check(yaml, &HashSet::new());
+    let templates: Vec<(usize, Code)> =
+        problems.iter().filter(|p| p.code == Code::Template).map(|p| (p.pos.unwrap().line, p.code)).collect();
+    assert_eq!(templates.iter().map(|t| t.0).collect::<Vec<_>>().len(), 3, "{problems:?}");
+    let mut lines: Vec<usize> = templates.iter().map(|t| t.0).collect();
+    lines.sort();
+    assert_eq!(lines, vec![6, 8, 11], "{problems:?}");
+}

@@ -185,14 +185,16 @@ describe('a trap is contained', () => {
   });
 
   it('a template that asks for gigabytes fails at the heap limit and the engine recovers', async () => {
-    const grow = (n: number) =>
-      `name: big\nnodes:\n  - name: grow\n    uses: return\n    with: { value: "{{ 'ab' * ${n} }}" }\n`;
-    const heap = await rejection(() => executeYaml(grow(300_000_000), {}));
+    // The size comes from the state: a constant would be folded by the template compiler while
+    // the workflow is parsed (that traps too, reported as "while parsing a workflow").
+    const grow =
+      'name: big\nnodes:\n  - name: grow\n    uses: return\n    with: { value: "{{ \'ab\' * state.n }}" }\n';
+    const heap = await rejection(() => executeYaml(grow, { n: 300_000_000 }));
     expect(heap).toMatchObject({ code: 'WASM_TRAPPED', node: 'grow' });
     expect(heap.message).toMatch(/512 MiB heap/);
     await stillWorks();
     // 3 GB is past what a wasm32 allocation may ask for: Rust panics (capacity overflow).
-    const huge = await rejection(() => executeYaml(grow(1_500_000_000), {}));
+    const huge = await rejection(() => executeYaml(grow, { n: 1_500_000_000 }));
     expect(huge).toMatchObject({ code: 'WASM_TRAPPED', node: 'grow' });
     expect(huge.message).toMatch(/panicked: capacity overflow/);
     await stillWorks();
@@ -383,6 +385,14 @@ describe('YAML details', () => {
       Workflow.parse('name: d\nnodes:\n  - name: a\n    uses: passthrough\n    uses: return\n'),
     );
     expect(e).toMatchObject({ code: 'YAML_PARSE', line: 5 });
+  });
+
+  it('validateYaml reports a broken template before any run, with its line', () => {
+    const yaml =
+      'name: t\nnodes:\n  - name: a\n    uses: return\n    with:\n      value: "{{ state.x + }}"\n';
+    expect(validateYaml(yaml)).toEqual([
+      expect.objectContaining({ severity: 'error', code: 'TEMPLATE', node: 'a', line: 6 }),
+    ]);
   });
 
   it('a throwing onEvent does not break the run', async () => {

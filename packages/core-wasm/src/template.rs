@@ -211,6 +211,24 @@ impl Scope {
 }
 
 impl Templates {
+    /// Checks that `s` compiles (as a typed `{{ expression }}`, a template, or, with
+    /// `as_condition`, a bare condition), without rendering it: the errors `validate_yaml`
+    /// reports before a run.
+    pub fn check_syntax(&self, s: &str, as_condition: bool) -> Result<()> {
+        let env = self.env.borrow();
+        if as_condition || single_expression(s).is_some() {
+            let what = if as_condition { "condition" } else { "expression" };
+            let e = single_expression(s).unwrap_or(s.trim());
+            check_operators(what, e, true)?;
+            return env.compile_expression(e).map(drop).map_err(|err| template_error(what, e, err));
+        }
+        if !s.contains("{{") && !s.contains("{%") {
+            return Ok(());
+        }
+        check_operators("template", s, false)?;
+        env.template_from_str(s).map(drop).map_err(|err| template_error("template", s, err))
+    }
+
     /// A one-off scope (for callers that hold a plain state).
     fn scope(state: &Value, variables: &Map<String, Value>) -> Scope {
         Scope::new(Arc::new(state.clone()), &Scope::variables(variables))

@@ -4,6 +4,7 @@ use crate::error::{Code, Problem};
 use crate::limits::MAX_OUTPUT_SEGMENTS;
 use crate::model::{Workflow, EDGE_KEYS, END, NODE_KEYS, START, TOP_LEVEL_KEYS};
 use crate::source::{Seg, Source};
+use crate::template::Templates;
 use serde_json::Value;
 use std::collections::{HashSet, VecDeque};
 
@@ -50,6 +51,7 @@ fn unknown_keys(src: &Source, path: &[Seg], known: &[&str], what: &str, strict: 
 /// Checks a workflow. `actions` are the names registered from JavaScript.
 pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, out: &mut Vec<Problem>) {
     let strict = wf.settings.strict;
+    let templates = Templates::default();
     unknown_keys(src, &[], TOP_LEVEL_KEYS, "top-level", strict, out);
     for field in &wf.state_schema {
         if let Some(ty) = &field.ty {
@@ -129,7 +131,13 @@ pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, out: &mu
                 );
             }
         }
+        check_templates(src, i, &node.params, &node.name, &templates, out);
         for rule in &node.goto {
+            if let Some(cond) = &rule.when {
+                if let Err(e) = templates.check_syntax(cond, true) {
+                    out.push(Problem::error(Code::Template, e.message).in_node(&node.name).at(rule.pos));
+                }
+            }
             if rule.to != END && !names.contains(rule.to.as_str()) {
                 out.push(
                     Problem::error(
@@ -143,6 +151,11 @@ pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, out: &mu
         }
     }
     for edge in &wf.edges {
+        if let Some(cond) = &edge.when {
+            if let Err(e) = templates.check_syntax(cond, true) {
+                out.push(Problem::error(Code::Template, e.message).at(edge.when_pos.or(edge.pos)));
+            }
+        }
         if edge.from != START && !names.contains(edge.from.as_str()) {
             out.push(
                 Problem::error(
@@ -181,6 +194,35 @@ pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, out: &mu
         out.push(Problem::error(Code::Validation, "the workflow has no nodes").at(src.pos(&[])));
     }
     unreachable(wf, out);
+}
+
+/// Template syntax errors in a node's parameters, each at its parameter's line.
+fn check_templates(src: &Source, i: usize, params: &Value, node: &str, templates: &Templates, out: &mut Vec<Problem>) {
+    let key = match &src.value {
+        Value::Object(top) => match top.get("nodes").and_then(|n| n.get(i)) {
+            Some(Value::Object(m)) if m.contains_key("with") => "with",
+            _ => "params",
+        },
+        _ => "with",
+    };
+    // Iterative: parameters nest as deep as the YAML allows.
+    let mut stack: Vec<(&Value, Option<&str>)> = vec![(params, None)];
+    while let Some((v, top_key)) = stack.pop() {
+        match v {
+            Value::String(s) => {
+                if let Err(e) = templates.check_syntax(s, false) {
+                    let at = match top_key {
+                        Some(k) => src.pos(&[Seg::Key("nodes"), Seg::Index(i), Seg::Key(key), Seg::Key(k)]),
+                        None => src.pos(&[Seg::Key("nodes"), Seg::Index(i), Seg::Key(key)]),
+                    };
+                    out.push(Problem::error(Code::Template, e.message).in_node(node).at(at));
+                }
+            }
+            Value::Array(items) => stack.extend(items.iter().map(|x| (x, top_key))),
+            Value::Object(m) => stack.extend(m.iter().map(|(k, x)| (x, top_key.or(Some(k.as_str()))))),
+            _ => {}
+        }
+    }
 }
 
 fn check_params(src: &Source, i: usize, action: Option<&str>, params: &Value, node: &str, out: &mut Vec<Problem>) {

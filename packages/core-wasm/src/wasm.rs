@@ -152,6 +152,7 @@ pub fn trap_report_addresses() -> Vec<u32> {
 /// Parses and validates; `{ id, name, nodeNames, warnings }` or `{ error }`.
 #[wasm_bindgen]
 pub fn workflow_parse(yaml: &str, actions: &str) -> String {
+    clear_node();
     let actions = match action_names(actions) {
         Ok(a) => a,
         Err(e) => return failure(&e),
@@ -181,6 +182,7 @@ pub fn workflow_free(id: u32) {
 /// Every problem in a workflow, errors and warnings, as a JSON list.
 #[wasm_bindgen]
 pub fn validate_yaml(yaml: &str, actions: &str) -> String {
+    clear_node();
     let actions = match action_names(actions) {
         Ok(a) => a,
         Err(e) => return failure(&e),
@@ -194,6 +196,7 @@ pub fn validate_yaml(yaml: &str, actions: &str) -> String {
 /// `variables` and the registered action names (`actions`).
 #[wasm_bindgen]
 pub fn run_start(id: u32, state: &str, options: &str) -> String {
+    clear_node();
     let started = (|| -> Result<u32, EngineError> {
         let compiled = WORKFLOWS
             .with(|w| w.borrow().get(&id).cloned())
@@ -309,6 +312,7 @@ pub fn run_free(id: u32) {
 /// Renders a template over a state and variables (JSON texts); `{ value }` or `{ error }`.
 #[wasm_bindgen]
 pub fn render_template(template: &str, state: &str, variables: &str) -> String {
+    clear_node();
     let out = (|| {
         let state = parse_json(state, "the state")?;
         let vars = parse_json(variables, "the variables")?;
@@ -324,6 +328,7 @@ pub fn render_template(template: &str, state: &str, variables: &str) -> String {
 /// `llm.call` / `llm.embed` do: `{ value }` or `{ error }`.
 #[wasm_bindgen]
 pub fn llm_request(kind: &str, params: &str) -> String {
+    clear_node();
     match parse_json(params, "the llm parameters").and_then(|p| crate::llm::check_request(kind, p)) {
         Ok(v) => json!({ "value": v }).to_string(),
         Err(e) => failure(&e),
@@ -333,6 +338,7 @@ pub fn llm_request(kind: &str, params: &str) -> String {
 /// Checks and completes an LLM handler's reply: `{ value }` or `{ error }`.
 #[wasm_bindgen]
 pub fn llm_reply(kind: &str, reply: &str) -> String {
+    clear_node();
     match parse_json(reply, "the LLM handler's reply").and_then(|r| crate::llm::check_reply(kind, r)) {
         Ok(v) => json!({ "value": v }).to_string(),
         Err(e) => failure(&e),
