@@ -253,7 +253,10 @@ nodes:
     uses: llm.embed
     with: { input: "{{ state.text }}" }
 `;
-    expect((await executeYaml(yaml, { text: 'abcd' }))['vec']).toEqual({ embedding: [4, 1] });
+    expect((await executeYaml(yaml, { text: 'abcd' }))['vec']).toEqual({
+      embedding: [4, 1],
+      dimensions: 2,
+    });
   });
 
   it('applies runtime variables over the workflow ones', async () => {

@@ -274,10 +274,21 @@ impl<'a> Run<'a> {
 
     async fn call_llm(&self, action: &str, node: &NodeDef, params: Value, state: &Value) -> Result<Value> {
         let mut p = crate::llm::check_request("call", params)?;
-        if action == "llm.stream" {
+        let streamed = action == "llm.stream";
+        if streamed {
             p["stream"] = json!(true);
         }
-        crate::llm::check_reply("call", self.host.call("llm.call", p, &node.name, state).await?)
+        let mut reply = crate::llm::check_reply("call", self.host.call("llm.call", p, &node.name, state).await?)?;
+        if streamed {
+            // As upstream's llm.stream: `streamed` and how many pieces the handler streamed (the
+            // host counts its onToken calls into `chunk_count`; a handler that streamed none
+            // delivered its reply as one piece).
+            let whole = u64::from(!reply["content"].as_str().unwrap_or_default().is_empty());
+            let chunks = reply.get("chunk_count").and_then(Value::as_u64).unwrap_or(whole);
+            reply["streamed"] = json!(true);
+            reply["chunk_count"] = json!(chunks);
+        }
+        Ok(reply)
     }
 
     /// The repeating tail of the node history, e.g. `a -> b -> a`.

@@ -318,7 +318,7 @@ describe('the LLM boundary is strict', () => {
         {},
         { llmHandler: () => ({ embedding: new Float32Array([0.5, 0.25]) }) as never },
       ),
-    ).resolves.toEqual({ vec: { embedding: [0.5, 0.25] } });
+    ).resolves.toEqual({ vec: { embedding: [0.5, 0.25], dimensions: 2 } });
     const e = await rejection(() =>
       executeYaml(embed, {}, { llmHandler: () => ({ embedding: ['a'] }) as never }),
     );

@@ -40,9 +40,15 @@ pub fn check_request(kind_name: &str, params: Value) -> Result<Value> {
         }
     };
     if kind_name == "embed" {
+        // Upstream's `text:` is `input:` here (the handler always receives `input`).
+        if !p.contains_key("input") {
+            if let Some(text) = p.remove("text") {
+                p.insert("input".into(), text);
+            }
+        }
         check("input", &|v| v.is_string() || is_string_list(v), "a string or a list of strings", &p)?;
         if !p.contains_key("input") {
-            return Err(EngineError::new(Code::Validation, "llm.embed needs `input`"));
+            return Err(EngineError::new(Code::Validation, "llm.embed needs `input` (or upstream's `text`)"));
         }
         return Ok(Value::Object(p));
     }
@@ -108,6 +114,12 @@ pub fn check_reply(kind_name: &str, reply: Value) -> Result<Value> {
             || matches!(m.get("embeddings"), Some(Value::Array(vs)) if !vs.is_empty() && vs.iter().all(is_vector));
         if !ok {
             return Err(bad_reply("the LLM handler's embedding reply has no non-empty numeric `embedding` (or `embeddings` list)".into()));
+        }
+        // Upstream's result carries the vector's length.
+        let dimensions =
+            m.get("embedding").and_then(Value::as_array).map(Vec::len).or_else(|| m.get("embeddings")?.get(0)?.as_array().map(Vec::len));
+        if let Some(d) = dimensions {
+            m.entry("dimensions").or_insert(json!(d));
         }
         return Ok(Value::Object(m));
     }
@@ -188,7 +200,8 @@ mod tests {
             ok,
             json!({ "content": "x", "model": "unknown", "finish_reason": "stop", "usage": { "prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5 } })
         );
-        assert!(check_reply("embed", json!({ "embedding": [0.5, 1] })).is_ok());
+        assert_eq!(check_reply("embed", json!({ "embedding": [0.5, 1] })).unwrap(), json!({ "embedding": [0.5, 1], "dimensions": 2 }));
+        assert_eq!(check_request("embed", json!({ "text": "hi" })).unwrap(), json!({ "input": "hi" }));
         assert!(check_reply("embed", json!({ "embedding": [] })).is_err());
         assert!(check_reply("embed", json!({ "embeddings": [[1], ["x"]] })).is_err());
     }

@@ -119,9 +119,15 @@ async function serve(
       const kind = req.action === 'llm.call' ? 'call' : 'embed';
       const request = { ...req.params, kind } as LlmRequest & Record<string, unknown>;
       if (options.signal) request.signal = options.signal;
-      if (kind === 'call' && request['stream'] === true && options.onEvent) {
+      // A streaming call always gets onToken: its pieces become `token` events (when the run
+      // listens) and are counted into the result's `chunk_count`, as upstream's llm.stream.
+      const streaming = kind === 'call' && request['stream'] === true;
+      let chunks = 0;
+      if (streaming) {
         const onEvent = options.onEvent;
         request['onToken'] = (text: unknown) => {
+          chunks++;
+          if (!onEvent) return;
           try {
             onEvent({ type: 'token', node: req.node, text: String(text) });
           } catch (error) {
@@ -133,6 +139,14 @@ async function serve(
         Promise.resolve().then(() => llm(request)),
         options.signal,
       );
+      if (
+        streaming &&
+        chunks > 0 &&
+        value !== null &&
+        typeof value === 'object' &&
+        !Array.isArray(value)
+      )
+        value = { ...(value as Record<string, unknown>), chunk_count: chunks };
       what = `the LLM handler's reply in node '${req.node}'`;
     } else {
       const action = actionNamed(req.action);

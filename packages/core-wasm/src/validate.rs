@@ -280,8 +280,9 @@ fn check_params(src: &Source, i: usize, action: Option<&str>, params: &Value, no
         }
         Some("llm.embed") => {
             expect("input", |v| v.is_string() || v.is_array(), "a string or a list of strings");
-            if !m.contains_key("input") {
-                out.push(Problem::error(Code::Validation, "llm.embed needs `input`").in_node(node).at(src.pos(&[
+            expect("text", |v| v.is_string() || v.is_array(), "a string or a list of strings");
+            if !m.contains_key("input") && !m.contains_key("text") {
+                out.push(Problem::error(Code::Validation, "llm.embed needs `input` (or upstream's `text`)").in_node(node).at(src.pos(&[
                     Seg::Key("nodes"),
                     Seg::Index(i),
                     Seg::Key(key),
