@@ -17,8 +17,13 @@ pub struct Compiled {
 }
 
 /// Parses and validates; returns every problem found (errors and warnings), never stopping at
-/// the first.
+/// the first, in source order.
 pub fn check(yaml: &str, actions: &HashSet<String>) -> (Option<Workflow>, Vec<Problem>) {
+    check_with(yaml, actions, &Templates::default())
+}
+
+/// `check`, compiling the workflow's templates into `templates` (a run then finds them there).
+fn check_with(yaml: &str, actions: &HashSet<String>, templates: &Templates) -> (Option<Workflow>, Vec<Problem>) {
     let src = match Source::parse(yaml) {
         Ok(s) => s,
         Err(e) => {
@@ -27,15 +32,16 @@ pub fn check(yaml: &str, actions: &HashSet<String>) -> (Option<Workflow>, Vec<Pr
     };
     let mut problems = Vec::new();
     let wf = Workflow::from_source(&src, &mut problems);
-    validate(&src, &wf, actions, &mut problems);
+    validate(&src, &wf, actions, templates, &mut problems);
+    problems.sort_by_key(|p| p.pos.map(|p| (p.line, p.column)).unwrap_or((usize::MAX, 0)));
     (Some(wf), problems)
 }
 
 impl Compiled {
     /// Parses and validates; the first error (in source order) becomes the returned error.
     pub fn parse(yaml: &str, actions: &HashSet<String>) -> Result<Compiled> {
-        let (wf, mut problems) = check(yaml, actions);
-        problems.sort_by_key(|p| p.pos.map(|p| (p.line, p.column)).unwrap_or((usize::MAX, 0)));
+        let templates = Templates::default();
+        let (wf, problems) = check_with(yaml, actions, &templates);
         if let Some(first) = problems.iter().find(|p| p.severity == Severity::Error) {
             let count = problems.iter().filter(|p| p.severity == Severity::Error).count();
             let mut e = first.to_error();
@@ -50,7 +56,7 @@ impl Compiled {
             return Err(e);
         }
         let workflow = wf.ok_or_else(|| EngineError::new(Code::YamlParse, "empty workflow"))?;
-        Ok(Compiled { workflow, warnings: problems, templates: Templates::default() })
+        Ok(Compiled { workflow, warnings: problems, templates })
     }
 
     pub async fn run(&self, state: Value, opts: RunOptions, host: &dyn Host) -> Result<Value> {

@@ -18,6 +18,11 @@ const CACHED_TEMPLATES: usize = 512;
 /// The variable a cached expression's wrapper template sets.
 const VALUE_VAR: &str = "__tea_value";
 
+/// The template an expression is cached as: it sets a variable, whose value is read back.
+fn expression_template(e: &str) -> String {
+    format!("{{% set {VALUE_VAR} = ({e}) %}}")
+}
+
 /// A configured template environment (filters, strict-ish undefined handling) and the
 /// templates and expressions compiled in it, by source: a workflow renders the same strings
 /// on every run and every loop.
@@ -211,22 +216,27 @@ impl Scope {
 }
 
 impl Templates {
-    /// Checks that `s` compiles (as a typed `{{ expression }}`, a template, or, with
-    /// `as_condition`, a bare condition), without rendering it: the errors `validate_yaml`
-    /// reports before a run.
+    /// Compiles `s` (as a typed `{{ expression }}`, a template, or, with `as_condition`, a bare
+    /// condition) into this environment's cache without rendering it: validation reports the
+    /// errors before a run, and the run then finds every template compiled.
     pub fn check_syntax(&self, s: &str, as_condition: bool) -> Result<()> {
-        let env = self.env.borrow();
         if as_condition || single_expression(s).is_some() {
             let what = if as_condition { "condition" } else { "expression" };
             let e = single_expression(s).unwrap_or(s.trim());
             check_operators(what, e, true)?;
-            return env.compile_expression(e).map(drop).map_err(|err| template_error(what, e, err));
+            if self.compiled(&self.expressions, e, || expression_template(e)).is_some() {
+                return Ok(());
+            }
+            return self.env.borrow().compile_expression(e).map(drop).map_err(|err| template_error(what, e, err));
         }
         if !s.contains("{{") && !s.contains("{%") {
             return Ok(());
         }
         check_operators("template", s, false)?;
-        env.template_from_str(s).map(drop).map_err(|err| template_error("template", s, err))
+        if self.compiled(&self.templates, s, || s.to_string()).is_some() {
+            return Ok(());
+        }
+        self.env.borrow().template_from_str(s).map(drop).map_err(|err| template_error("template", s, err))
     }
 
     /// A one-off scope (for callers that hold a plain state).
@@ -253,8 +263,7 @@ impl Templates {
     }
 
     fn eval_raw(&self, e: &str, ctx: JValue) -> std::result::Result<JValue, JError> {
-        // An expression is cached as a template that sets a variable; its value is read back.
-        match self.compiled(&self.expressions, e, || format!("{{% set {VALUE_VAR} = ({e}) %}}")) {
+        match self.compiled(&self.expressions, e, || expression_template(e)) {
             Some(name) => {
                 let env = self.env.borrow();
                 let template = env.get_template(&name)?;
@@ -266,11 +275,6 @@ impl Templates {
     }
 
     /// Evaluates an expression (`state.n + 1`; a `{{ }}` wrapper is allowed) to a JSON value.
-    pub fn eval(&self, expr: &str, state: &Value, variables: &Map<String, Value>) -> Result<Value> {
-        self.eval_in(expr, &Self::scope(state, variables))
-    }
-
-    /// `eval` in a scope.
     pub fn eval_in(&self, expr: &str, scope: &Scope) -> Result<Value> {
         let e = single_expression(expr).unwrap_or(expr.trim());
         check_operators("expression", e, true)?;

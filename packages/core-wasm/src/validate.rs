@@ -48,10 +48,10 @@ fn unknown_keys(src: &Source, path: &[Seg], known: &[&str], what: &str, strict: 
     }
 }
 
-/// Checks a workflow. `actions` are the names registered from JavaScript.
-pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, out: &mut Vec<Problem>) {
+/// Checks a workflow. `actions` are the names registered from JavaScript; `templates` receives
+/// every template compiled (the run uses them from there).
+pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, templates: &Templates, out: &mut Vec<Problem>) {
     let strict = wf.settings.strict;
-    let templates = Templates::default();
     unknown_keys(src, &[], TOP_LEVEL_KEYS, "top-level", strict, out);
     for field in &wf.state_schema {
         if let Some(ty) = &field.ty {
@@ -131,7 +131,7 @@ pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, out: &mu
                 );
             }
         }
-        check_templates(src, i, &node.params, &node.name, &templates, out);
+        check_templates(src, i, &node.params, &node.name, templates, out);
         for rule in &node.goto {
             if let Some(cond) = &rule.when {
                 if let Err(e) = templates.check_syntax(cond, true) {
