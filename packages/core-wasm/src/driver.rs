@@ -128,10 +128,6 @@ pub struct StepRun {
     future: Option<Pin<Box<dyn Future<Output = Result<Value>>>>>,
 }
 
-fn noop_waker() -> std::task::Waker {
-    futures::task::noop_waker()
-}
-
 impl StepRun {
     /// Starts `compiled` on `state`; nothing runs until the first `poll`.
     pub fn start(
@@ -165,7 +161,7 @@ impl StepRun {
         host.yield_wanted.set(false);
         let done = match self.future.as_mut() {
             None => Some(Err(EngineError::new(Code::InvalidArgument, "this run has already finished"))),
-            Some(f) => match f.as_mut().poll(&mut Context::from_waker(&noop_waker())) {
+            Some(f) => match f.as_mut().poll(&mut Context::from_waker(&futures::task::noop_waker())) {
                 Poll::Ready(r) => {
                     self.future = None;
                     Some(r)

@@ -71,16 +71,6 @@ unsafe impl GlobalAlloc for CappedHeap {
     }
 }
 
-/// Bytes the engine holds now.
-pub fn in_use() -> usize {
-    IN_USE.load(Ordering::Relaxed)
-}
-
-/// The size of the last allocation that failed (0 if none did).
-pub fn failed_allocation() -> usize {
-    FAILED.load(Ordering::Relaxed)
-}
-
 /// Where the size of the last failed allocation is kept (a `usize`, 4 bytes on wasm32).
 pub fn failed_allocation_address() -> usize {
     &FAILED as *const AtomicUsize as usize

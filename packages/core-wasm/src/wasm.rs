@@ -111,6 +111,14 @@ fn failure(e: &EngineError) -> String {
     json!({ "error": error_json(e) }).to_string()
 }
 
+/// An export's answer: the value's JSON text, or `{ error }`.
+fn answer(result: Result<Value, EngineError>) -> String {
+    match result {
+        Ok(v) => v.to_string(),
+        Err(e) => failure(&e),
+    }
+}
+
 fn problem_json(p: &Problem) -> Value {
     json!({
         "severity": if p.severity == Severity::Error { "error" } else { "warning" },
@@ -153,24 +161,17 @@ pub fn trap_report_addresses() -> Vec<u32> {
 #[wasm_bindgen]
 pub fn workflow_parse(yaml: &str, actions: &str) -> String {
     clear_node();
-    let actions = match action_names(actions) {
-        Ok(a) => a,
-        Err(e) => return failure(&e),
-    };
-    match Compiled::parse(yaml, &actions) {
-        Err(e) => failure(&e),
-        Ok(c) => {
-            let id = next_id();
-            let out = json!({
-                "id": id,
-                "name": c.workflow.name,
-                "nodeNames": c.workflow.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>(),
-                "warnings": c.warnings.iter().map(problem_json).collect::<Vec<_>>(),
-            });
-            WORKFLOWS.with(|w| w.borrow_mut().insert(id, Rc::new(c)));
-            out.to_string()
-        }
-    }
+    answer(action_names(actions).and_then(|actions| Compiled::parse(yaml, &actions)).map(|c| {
+        let id = next_id();
+        let out = json!({
+            "id": id,
+            "name": c.workflow.name,
+            "nodeNames": c.workflow.nodes.iter().map(|n| n.name.clone()).collect::<Vec<_>>(),
+            "warnings": c.warnings.iter().map(problem_json).collect::<Vec<_>>(),
+        });
+        WORKFLOWS.with(|w| w.borrow_mut().insert(id, Rc::new(c)));
+        out
+    }))
 }
 
 /// Frees a parsed workflow (runs already started keep their own reference).
@@ -183,13 +184,10 @@ pub fn workflow_free(id: u32) {
 #[wasm_bindgen]
 pub fn validate_yaml(yaml: &str, actions: &str) -> String {
     clear_node();
-    let actions = match action_names(actions) {
-        Ok(a) => a,
-        Err(e) => return failure(&e),
-    };
-    let (_, mut problems) = check(yaml, &actions);
-    problems.sort_by_key(|p| p.pos.map(|p| (p.line, p.column)).unwrap_or((usize::MAX, 0)));
-    json!({ "problems": problems.iter().map(problem_json).collect::<Vec<_>>() }).to_string()
+    answer(action_names(actions).map(|actions| {
+        let (_, problems) = check(yaml, &actions);
+        json!({ "problems": problems.iter().map(problem_json).collect::<Vec<_>>() })
+    }))
 }
 
 /// Starts a run of workflow `id`: `{ run }` or `{ error }`. `options` holds `max_steps`,
@@ -218,10 +216,7 @@ pub fn run_start(id: u32, state: &str, options: &str) -> String {
         RUNS.with(|r| r.borrow_mut().insert(run_id, run));
         Ok(run_id)
     })();
-    match started {
-        Ok(run) => json!({ "run": run }).to_string(),
-        Err(e) => failure(&e),
-    }
+    answer(started.map(|run| json!({ "run": run })))
 }
 
 /// One poll's answer, written straight to JSON text.
@@ -318,10 +313,7 @@ pub fn render_template(template: &str, state: &str, variables: &str) -> String {
         let vars = parse_json(variables, "the variables")?;
         render(template, &state, &vars)
     })();
-    match out {
-        Ok(v) => json!({ "value": v }).to_string(),
-        Err(e) => failure(&e),
-    }
+    answer(out.map(|v| json!({ "value": v })))
 }
 
 /// Checks and completes the parameters of a direct LLM call (`kind` "call" or "embed"), as
@@ -329,24 +321,12 @@ pub fn render_template(template: &str, state: &str, variables: &str) -> String {
 #[wasm_bindgen]
 pub fn llm_request(kind: &str, params: &str) -> String {
     clear_node();
-    match parse_json(params, "the llm parameters").and_then(|p| crate::llm::check_request(kind, p)) {
-        Ok(v) => json!({ "value": v }).to_string(),
-        Err(e) => failure(&e),
-    }
+    answer(parse_json(params, "the llm parameters").and_then(|p| crate::llm::check_request(kind, p)).map(|v| json!({ "value": v })))
 }
 
 /// Checks and completes an LLM handler's reply: `{ value }` or `{ error }`.
 #[wasm_bindgen]
 pub fn llm_reply(kind: &str, reply: &str) -> String {
     clear_node();
-    match parse_json(reply, "the LLM handler's reply").and_then(|r| crate::llm::check_reply(kind, r)) {
-        Ok(v) => json!({ "value": v }).to_string(),
-        Err(e) => failure(&e),
-    }
-}
-
-/// Bytes the engine's heap holds (for tests and the README's limits).
-#[wasm_bindgen]
-pub fn heap_in_use() -> f64 {
-    crate::heap::in_use() as f64
+    answer(parse_json(reply, "the LLM handler's reply").and_then(|r| crate::llm::check_reply(kind, r)).map(|v| json!({ "value": v })))
 }
