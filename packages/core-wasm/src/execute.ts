@@ -1,11 +1,10 @@
 import * as glue from '../wasm/tea_core.js';
 import { CoreWasmError } from './errors.js';
-import { call, currentGeneration, engineFacts, unwrap } from './instance.js';
+import { call, engineFacts, unwrap } from './instance.js';
 import { assertString, toJsonText } from './json-boundary.js';
 import { actionNames } from './registry.js';
-import { runWorkflow } from './run.js';
 import type { RunOptions, ValidationProblem, WorkflowState } from './types.js';
-import { parseIn } from './workflow.js';
+import { Workflow } from './workflow.js';
 
 /**
  * Parses, validates and runs a workflow; resolves to the final state. `initialState` may be an
@@ -28,13 +27,12 @@ export async function executeYaml(
   options: RunOptions = {},
 ): Promise<unknown> {
   assertString(yaml, 'executeYaml(yaml): yaml');
-  const { id } = parseIn(yaml, actionNames());
-  const generation = currentGeneration();
+  const workflow = Workflow.parse(yaml);
   try {
-    return await runWorkflow({ id: () => id }, initialState, options);
+    // Workflow.run takes a state or a JSON string, as this function does.
+    return await workflow.run(initialState as WorkflowState, options);
   } finally {
-    // After a trap the instance, and this workflow with it, is gone.
-    if (generation === currentGeneration()) glue.workflow_free(id);
+    workflow.free();
   }
 }
 

@@ -2,6 +2,7 @@ import * as glue from '../wasm/tea_core.js';
 import { CoreWasmError } from './errors.js';
 import { call, engineFacts, unwrap } from './instance.js';
 import { toJsonText, typeName } from './json-boundary.js';
+import { raceAbort } from './race-abort.js';
 import { defaultLlmHandler } from './registry.js';
 import type { LlmCallResult, LlmHandler, LlmRequest } from './types.js';
 
@@ -46,15 +47,11 @@ async function direct(
     throw new CoreWasmError('ABORTED', 'the call was aborted', { cause: signal.reason });
   let reply: unknown;
   try {
-    reply = await new Promise((resolve, reject) => {
-      const onAbort = () =>
-        reject(new CoreWasmError('ABORTED', 'the call was aborted', { cause: signal?.reason }));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      Promise.resolve()
-        .then(() => handler(request))
-        .then(resolve, reject)
-        .finally(() => signal?.removeEventListener('abort', onAbort));
-    });
+    reply = await raceAbort(
+      Promise.resolve().then(() => handler(request)),
+      signal,
+      'the call was aborted',
+    );
   } catch (error) {
     if (error instanceof CoreWasmError) throw error;
     const e = error as { name?: unknown; message?: unknown; code?: unknown };

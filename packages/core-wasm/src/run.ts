@@ -2,6 +2,7 @@ import * as glue from '../wasm/tea_core.js';
 import { CoreWasmError, fromEngineError, type EngineErrorJson } from './errors.js';
 import { call, currentGeneration, engineFacts, onTrap, unwrap } from './instance.js';
 import { assertFunction, toJsonText, typeName } from './json-boundary.js';
+import { raceAbort } from './race-abort.js';
 import { actionNamed, actionNames, defaultLlmHandler } from './registry.js';
 import type { LlmHandler, LlmRequest, RunOptions, WorkflowEvent } from './types.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';
@@ -81,18 +82,6 @@ function rejection(error: unknown): string {
   return JSON.stringify({ code, message });
 }
 
-/** Rejects as soon as `signal` aborts, so a slow handler cannot hold a cancelled run. */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () =>
-      reject(new CoreWasmError('ABORTED', 'the run was aborted', { cause: signal.reason }));
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
 /**
  * Serves one request of a run: calls the LLM handler (the run's own, else the page's default)
  * or a registered action, and gives back the reply as JSON text checked at the boundary.
@@ -138,6 +127,7 @@ async function serve(
       value = await raceAbort(
         Promise.resolve().then(() => llm(request)),
         options.signal,
+        'the run was aborted',
       );
       if (
         streaming &&
@@ -161,6 +151,7 @@ async function serve(
       value = await raceAbort(
         Promise.resolve().then(() => action(req.params, req.state ?? {})),
         options.signal,
+        'the run was aborted',
       );
       what = `the result of action '${req.action}' in node '${req.node}'`;
     }

@@ -14,7 +14,7 @@ interface Parsed {
 }
 
 /** Parses `yaml` in the current engine instance. */
-export function parseIn(yaml: string, actions: string[]): Parsed {
+function parseIn(yaml: string, actions: string[]): Parsed {
   return unwrap<Parsed>(
     call(() => glue.workflow_parse(yaml, JSON.stringify(actions)), { what: 'parsing a workflow' }),
   );
