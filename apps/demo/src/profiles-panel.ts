@@ -38,6 +38,8 @@ export async function showProfiles(
     const index = await loadModelIndex(source ?? bundledModelsUrl());
     const ranked = rankProfiles(index, await probeEnvironment());
     if (mine !== generation) return;
+    // A re-render (the URL field fires `change` again when it loses focus) keeps the choice.
+    const chosen = picker.value;
     picker.replaceChildren(new Option('the best that fits this browser', ''));
     list.replaceChildren(
       ...ranked.map((r) => {
@@ -51,6 +53,7 @@ export async function showProfiles(
     );
     for (const r of ranked)
       picker.append(new Option(r.profile.label ?? r.profile.id, r.profile.id));
+    if (ranked.some((r) => r.profile.id === chosen)) picker.value = chosen;
     list.dataset['state'] = 'ready';
   } catch (error) {
     if (mine !== generation) return;
