@@ -14,6 +14,7 @@ nodes:
       prompt: "{{ state.question }}"
       max_tokens: 8
       stream: true
+    output: chat
 edges:
   - from: __start__
     to: chat

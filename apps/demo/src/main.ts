@@ -161,7 +161,11 @@ async function runWorkflow(): Promise<void> {
     li.textContent =
       event.type === 'error'
         ? `error in ${event.node}: ${event.code}`
-        : `${event.type} ${event.node} (step ${event.step})`;
+        : event.type === 'warning'
+          ? `warning in ${event.node}: ${event.message}`
+          : event.type === 'interrupt'
+            ? `interrupted ${event.when} ${event.node}`
+            : `${event.type} ${event.node} (step ${event.step})`;
     timeline.append(li);
   };
   try {

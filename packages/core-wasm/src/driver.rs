@@ -7,7 +7,7 @@
 
 use crate::engine::Compiled;
 use crate::error::{Code, EngineError, Result};
-use crate::exec::{Event, Host, RunOptions};
+use crate::exec::{Event, Host, Outcome, RunOptions};
 use crate::limits::SLICE_MS;
 use futures::future::LocalBoxFuture;
 use serde_json::{json, Value};
@@ -96,6 +96,8 @@ impl Host for StepHost {
                 json!({ "type": "node_start", "node": node, "step": step })
             }
             Event::NodeEnd { node, step } => json!({ "type": "node_end", "node": node, "step": step }),
+            Event::Warning { node, message } => json!({ "type": "warning", "node": node, "message": message }),
+            Event::Interrupt { node, when } => json!({ "type": "interrupt", "node": node, "when": when.as_str() }),
             Event::Error { node, step, code, message } => {
                 json!({ "type": "error", "node": node, "step": step, "code": code, "message": message })
             }
@@ -110,12 +112,22 @@ impl Host for StepHost {
     fn pause(&self) -> LocalBoxFuture<'_, ()> {
         Box::pin(Pause { host: self, asked: false })
     }
+
+    /// A `__sleep` request: the host answers it after `ms` (or at once with `ABORTED`).
+    fn sleep(&self, ms: f64) -> LocalBoxFuture<'_, Result<()>> {
+        let reply = self.call("__sleep", json!({ "ms": ms }), "", &Value::Null);
+        Box::pin(async move { reply.await.map(drop) })
+    }
+
+    fn now_ms(&self) -> f64 {
+        (self.clock)()
+    }
 }
 
 /// What one poll produced.
 pub struct Step {
-    /// `Some` when the run finished (its final state or its error).
-    pub done: Option<Result<Value>>,
+    /// `Some` when the run finished (its final state, interrupt or error).
+    pub done: Option<Result<Outcome>>,
     pub events: Vec<Value>,
     pub requests: Vec<Request>,
     /// The run used up its slice: the host should let its event loop run, then poll again.
@@ -125,7 +137,7 @@ pub struct Step {
 /// A started run.
 pub struct StepRun {
     host: Rc<StepHost>,
-    future: Option<Pin<Box<dyn Future<Output = Result<Value>>>>>,
+    future: Option<Pin<Box<dyn Future<Output = Result<Outcome>>>>>,
 }
 
 impl StepRun {
@@ -201,6 +213,9 @@ mod tests {
             let step = run.poll();
             polls += 1;
             if let Some(done) = step.done {
+                let done = done.map(|o| match o {
+                    Outcome::Done(s) | Outcome::Interrupted { state: s, .. } => s,
+                });
                 return (done, polls, yields);
             }
             yields += step.yield_now as usize;
@@ -222,7 +237,8 @@ mod tests {
         assert_eq!(step.requests[0].state, None);
         run.reply(step.requests[0].id, Ok(json!({ "content": "yes" })));
         let step = run.poll();
-        assert_eq!(step.done.unwrap().unwrap()["a"]["content"], json!("yes"));
+        let Outcome::Done(state) = step.done.unwrap().unwrap() else { panic!("interrupted") };
+        assert_eq!(state["a"]["content"], json!("yes"));
         assert_eq!(step.events, vec![json!({ "type": "node_end", "node": "ask", "step": 1 })]);
     }
 
@@ -236,7 +252,7 @@ mod tests {
                 t.get()
             })
         }
-        let yaml = "name: l\nstate_schema: { n: { type: int, default: 0 } }\nnodes:\n  - name: inc\n    uses: return\n    with: { value: \"{{ state.n + 1 }}\" }\n    output: n\n    goto:\n      - if: \"state.n < 100\"\n        to: inc\n";
+        let yaml = "name: l\nstate_schema: { n: { type: int, default: 0 } }\nnodes:\n  - name: inc\n    uses: return\n    with: { value: \"{{ state.n + 1 }}\" }\n    output: n\n    goto:\n      - if: \"state.n < 100\"\n        to: inc\n      - to: __end__\n";
         let mut run = StepRun::start(compiled(yaml), json!({}), RunOptions::default(), HashSet::new(), slow_clock, |_| {});
         let (done, polls, yields) = drive(&mut run);
         assert_eq!(done.unwrap()["n"], json!(100));

@@ -1,7 +1,7 @@
 //! The engine's entry points, free of JavaScript: parse + validate, then run.
 
 use crate::error::{Code, EngineError, Problem, Result, Severity};
-use crate::exec::{run, Host, RunOptions};
+use crate::exec::{run, Host, Outcome, RunOptions};
 use crate::model::Workflow;
 use crate::source::Source;
 use crate::template::Templates;
@@ -59,7 +59,7 @@ impl Compiled {
         Ok(Compiled { workflow, warnings: problems, templates })
     }
 
-    pub async fn run(&self, state: Value, opts: RunOptions, host: &dyn Host) -> Result<Value> {
+    pub async fn run(&self, state: Value, opts: RunOptions, host: &dyn Host) -> Result<Outcome> {
         run(&self.workflow, &self.templates, state, opts, host).await
     }
 }

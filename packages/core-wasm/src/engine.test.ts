@@ -42,6 +42,7 @@ nodes:
       prompt: "{{ state.question }}"
       system: Be brief.
       max_tokens: 32
+    output: chat
 edges:
   - from: __start__
     to: chat
@@ -52,12 +53,7 @@ edges:
 describe('executeYaml', () => {
   it('runs the simple-chat workflow through the LLM handler', async () => {
     const out = await executeYaml(simpleChat, { question: 'Why?' });
-    expect(out['chat']).toEqual({
-      content: 'answer to Why?',
-      model: 'scripted',
-      finish_reason: 'stop',
-      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-    });
+    expect(out['chat']).toEqual({ content: 'answer to Why?', model: 'scripted', usage: {} });
     expect(requests).toEqual([
       { kind: 'call', prompt: 'Why?', system: 'Be brief.', max_tokens: 32 },
     ]);
@@ -151,7 +147,6 @@ settings:
     merge_strategy: ${strategy}
 nodes:
   - name: split
-    uses: passthrough
   - name: a
     uses: llm.call
     with: { prompt: A }
@@ -186,10 +181,12 @@ edges:
     expect((await executeYaml(parallel('last_write_wins'), {}))['shared']).toBe('B');
     const iso = await executeYaml(parallel('isolated'), { shared: 'base' });
     expect(iso['shared']).toBe('base');
+    // Each branch's final state, as upstream's browser runtime.
     expect(iso['parallel_results']).toEqual([
       { shared: expect.objectContaining({ content: 'answer to A' }) },
       { shared: 'B' },
     ]);
+    expect(deep['parallel_results']).toHaveLength(2);
     await expect(executeYaml(parallel('fail_on_conflict'), {})).rejects.toMatchObject({
       code: 'MERGE_CONFLICT',
     });
@@ -241,8 +238,19 @@ nodes:
   - name: sum
     uses: math.add
     with: { a: "{{ state.x }}", b: 2 }
+    output: sum
+  - name: merged
+    uses: math.pair
 `;
-    expect(await executeYaml(yaml, { x: 3, base: 10 })).toEqual({ x: 3, base: 10, sum: 15 });
+    // Without output:, a mapping result merges into the state, as upstream's actions.
+    registerAction('math.pair', () => ({ left: 1, right: 2 }));
+    expect(await executeYaml(yaml, { x: 3, base: 10 })).toEqual({
+      x: 3,
+      base: 10,
+      sum: 15,
+      left: 1,
+      right: 2,
+    });
   });
 
   it('calls llm.embed', async () => {
@@ -252,6 +260,7 @@ nodes:
   - name: vec
     uses: llm.embed
     with: { input: "{{ state.text }}" }
+    output: vec
 `;
     expect((await executeYaml(yaml, { text: 'abcd' }))['vec']).toEqual({
       embedding: [4, 1],
@@ -288,7 +297,7 @@ describe('errors', () => {
 
   it('name the expression and the node of a template error', async () => {
     const yaml =
-      'name: t\nnodes:\n  - name: greet\n    uses: return\n    with: { value: "{{ state.who.name }}" }\n';
+      'name: t\nnodes:\n  - name: greet\n    uses: return\n    with: { value: "hi {{ state.who.name }}" }\n';
     await expect(executeYaml(yaml, {})).rejects.toMatchObject({
       code: 'TEMPLATE',
       node: 'greet',
@@ -354,7 +363,7 @@ describe('renderTemplate and llmCallAsync', () => {
 
   it('calls the handler directly with defaults filled', async () => {
     const out = await llmCallAsync({ prompt: 'p' });
-    expect(out).toMatchObject({ content: 'answer to p', finish_reason: 'stop' });
+    expect(out).toEqual({ content: 'answer to p', model: 'scripted', usage: {} });
     expect(requests[0]).toMatchObject({ kind: 'call', prompt: 'p', max_tokens: 100 });
   });
 });

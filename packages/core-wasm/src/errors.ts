@@ -1,3 +1,5 @@
+import type { Checkpoint } from './types.js';
+
 /** Codes the Rust engine raises (its `Code` enum; a test checks that both lists agree). */
 export const ENGINE_ERROR_CODES = [
   'YAML_PARSE',
@@ -19,8 +21,17 @@ export const ENGINE_ERROR_CODES = [
   'LLM_INVALID_REPLY',
 ] as const;
 
-/** Codes only this TypeScript layer raises (loading the wasm, and containing a trap). */
-export const HOST_ERROR_CODES = ['NOT_INITIALIZED', 'WASM_INIT_FAILED', 'WASM_TRAPPED'] as const;
+/**
+ * Codes only this TypeScript layer raises: loading the wasm, containing a trap, and
+ * `INTERRUPTED` (`Workflow.run` / `executeYaml` reached an `interrupt_before` / `interrupt_after`
+ * node; the error's `checkpoint` resumes it with `Workflow.resume`).
+ */
+export const HOST_ERROR_CODES = [
+  'NOT_INITIALIZED',
+  'WASM_INIT_FAILED',
+  'WASM_TRAPPED',
+  'INTERRUPTED',
+] as const;
 
 /** Stable codes of the errors this package throws; branch on `error.code`, never on the message. */
 export type CoreWasmErrorCode =
@@ -43,6 +54,8 @@ export class CoreWasmError extends Error {
   readonly node?: string;
   readonly line?: number;
   readonly column?: number;
+  /** With `INTERRUPTED`: where the run stopped; pass it to `Workflow.resume`. */
+  checkpoint?: Checkpoint;
 
   constructor(
     code: CoreWasmErrorCode,

@@ -2,7 +2,7 @@
 
 use crate::engine::{check, Compiled};
 use crate::error::{Code, Severity};
-use crate::exec::{Event, Host, RunOptions};
+use crate::exec::{Event, Host, Outcome, RunOptions};
 use futures::executor::block_on;
 use futures::future::LocalBoxFuture;
 use serde_json::{json, Value};
@@ -41,6 +41,8 @@ impl Host for Script {
             Event::NodeStart { node, step } => format!("start:{node}:{step}"),
             Event::NodeEnd { node, step } => format!("end:{node}:{step}"),
             Event::Error { node, code, .. } => format!("error:{node}:{code}"),
+            Event::Warning { node, .. } => format!("warning:{node}"),
+            Event::Interrupt { node, when } => format!("interrupt:{node}:{}", when.as_str()),
         };
         self.events.borrow_mut().push(s);
     }
@@ -58,8 +60,15 @@ fn actions() -> HashSet<String> {
 
 fn run(yaml: &str, state: Value) -> (crate::error::Result<Value>, Script) {
     let host = Script::default();
-    let result = Compiled::parse(yaml, &actions()).and_then(|c| block_on(c.run(state, RunOptions::default(), &host)));
+    let result = Compiled::parse(yaml, &actions()).and_then(|c| block_on(c.run(state, RunOptions::default(), &host))).map(done);
     (result, host)
+}
+
+fn done(o: Outcome) -> Value {
+    match o {
+        Outcome::Done(s) => s,
+        Outcome::Interrupted { node, .. } => panic!("interrupted at {node}"),
+    }
 }
 
 #[test]
@@ -68,8 +77,8 @@ fn simple_chat_sequence_with_dotted_output() {
     let (r, host) = run(yaml, json!({ "question": "hi" }));
     let out = r.unwrap();
     assert_eq!(out["answer"]["reply"]["content"], json!("echo:hi"));
-    assert_eq!(out["answer"]["reply"]["finish_reason"], json!("stop"));
-    assert_eq!(out["answer"]["reply"]["usage"]["total_tokens"], json!(0));
+    assert_eq!(out["answer"]["reply"]["usage"], json!({}), "as upstream: usage is empty when the handler reports none");
+    assert_eq!(out["answer"]["reply"].get("finish_reason"), None);
     assert_eq!(host.calls.borrow()[0]["params"]["max_tokens"], json!(100));
     assert_eq!(*host.events.borrow(), vec!["start:ask:1", "end:ask:1"]);
 }
@@ -78,7 +87,7 @@ fn simple_chat_sequence_with_dotted_output() {
 fn no_edges_runs_in_order_and_goto_loops_with_typed_templates() {
     let yaml = "name: loop\nstate_schema:\n  counter: { type: int, default: 0 }\nnodes:\n  - name: inc\n    uses: return\n    with:\n      value: \"{{ state.counter + 1 }}\"\n    output: counter\n    goto:\n      - if: \"state.counter < 3\"\n        to: inc\n      - to: done\n  - name: done\n    uses: passthrough\n";
     let (r, host) = run(yaml, json!({}));
-    assert_eq!(r.unwrap(), json!({ "counter": 3 }));
+    assert_eq!(r.unwrap(), json!({ "counter": 3, "done": { "counter": 3 } }), "passthrough stores a copy of the state");
     let starts: Vec<_> = host.events.borrow().iter().filter(|e| e.starts_with("start")).cloned().collect();
     assert_eq!(starts, vec!["start:inc:1", "start:inc:2", "start:inc:3", "start:done:4"]);
 }
@@ -92,6 +101,9 @@ fn conditional_edges_route_like_a_switch_in_written_order() {
     assert_eq!(err.code, Code::NoRoute);
     assert_eq!(err.node.as_deref(), Some("classify"));
     let err = run(yaml, json!({})).0.unwrap_err();
+    assert_eq!(err.code, Code::NoRoute, "a missing state key is None (as upstream), so neither condition holds");
+    let failing = yaml.replace("state.n > 10", "state.n + 'a' > 1");
+    let err = run(&failing, json!({ "n": 5 })).0.unwrap_err();
     assert_eq!(err.code, Code::Template, "a condition that fails to evaluate is an error, not false");
     assert_eq!(err.pos.map(|p| p.line), Some(18), "the position of the failing condition");
 }
@@ -107,7 +119,11 @@ fn parallel_fan_out_and_fan_in_with_each_merge_strategy() {
     assert_eq!(lww["shared"], json!(42));
     let iso = run(&PARALLEL.replace("STRATEGY", "isolated"), json!({ "shared": 0 })).0.unwrap();
     assert_eq!(iso["shared"], json!(0));
-    assert_eq!(iso["parallel_results"], json!([{ "shared": "L" }, { "shared": 42 }]));
+    assert_eq!(
+        iso["parallel_results"],
+        json!([{ "shared": "L", "split": { "shared": 0 } }, { "shared": 42, "split": { "shared": 0 } }]),
+        "each branch's final state"
+    );
     let err = run(&PARALLEL.replace("STRATEGY", "fail_on_conflict"), json!({})).0.unwrap_err();
     assert_eq!(err.code, Code::MergeConflict);
     let (_, host) = run(&PARALLEL.replace("STRATEGY", "merge_deep"), json!({}));
@@ -117,8 +133,11 @@ fn parallel_fan_out_and_fan_in_with_each_merge_strategy() {
 
 #[test]
 fn python_style_parallel_edges_with_fan_in() {
-    let yaml = "name: py\nnodes:\n  - name: a\n    uses: return\n    with: { value: 1 }\n  - name: b\n    uses: return\n    with: { value: 2 }\n  - name: merge\n    uses: return\n    with:\n      value: \"{{ state.a + state.b }}\"\nedges:\n  - from: __start__\n    to: [a, b]\n    parallel: true\n    fan_in: merge\n  - from: merge\n    to: __end__\n";
-    assert_eq!(run(yaml, json!({})).0.unwrap()["merge"], json!(3));
+    let yaml = "name: py\nnodes:\n  - name: a\n    uses: return\n    with: { value: 1 }\n  - name: b\n    uses: return\n    with: { value: 2 }\n  - name: merge\n    uses: return\n    with:\n      value: \"{{ state.parallel_results[0].state.a + state.parallel_results[1].state.b }}\"\nedges:\n  - from: __start__\n    to: a\n    type: parallel\n    fan_in: merge\n  - from: __start__\n    to: b\n    type: parallel\n    fan_in: merge\n  - from: merge\n    to: __end__\n";
+    let out = run(yaml, json!({})).0.unwrap();
+    assert_eq!(out["merge"], json!(3));
+    assert_eq!(out.get("a"), None, "branch writes stay in parallel_results, as upstream Python");
+    assert_eq!(out["parallel_results"][1]["branch"], json!("b"));
 }
 
 #[test]
@@ -155,9 +174,9 @@ fn runtime_variables_override_the_workflow_ones() {
         "name: v\nvariables:\n  who: yaml\nnodes:\n  - name: greet\n    uses: return\n    with:\n      value: \"hi {{ variables.who }}\"\n";
     let host = Script::default();
     let c = Compiled::parse(yaml, &actions()).unwrap();
-    assert_eq!(block_on(c.run(json!({}), RunOptions::default(), &host)).unwrap()["greet"], json!("hi yaml"));
+    assert_eq!(done(block_on(c.run(json!({}), RunOptions::default(), &host)).unwrap())["greet"], json!("hi yaml"));
     let opts = RunOptions { variables: [("who".to_string(), json!("runtime"))].into_iter().collect(), ..Default::default() };
-    assert_eq!(block_on(c.run(json!({}), opts, &host)).unwrap()["greet"], json!("hi runtime"));
+    assert_eq!(done(block_on(c.run(json!({}), opts, &host)).unwrap())["greet"], json!("hi runtime"));
 }
 
 #[test]
@@ -179,8 +198,8 @@ fn validation_reports_every_problem_with_line_and_column() {
     assert_eq!(find("inline `run:`").pos.map(|p| p.line), Some(10));
     assert_eq!(find("parameter 'prompt'").pos.map(|p| p.line), Some(14));
     assert_eq!(find("edge to unknown node 'ghost'").pos.map(|p| p.line), Some(17));
-    assert!(problems.iter().any(|p| p.message.contains("none starts at '__start__'")));
-    assert!(problems.iter().any(|p| p.message.contains("unreachable")));
+    let unreached = find("is never reached");
+    assert_eq!(unreached.severity, Severity::Warning, "upstream runs workflows with unreached nodes");
 }
 
 #[test]
@@ -217,4 +236,63 @@ fn validation_reports_template_syntax_errors_with_their_lines() {
     let mut lines: Vec<usize> = templates.iter().map(|t| t.0).collect();
     lines.sort();
     assert_eq!(lines, vec![6, 8, 11], "{problems:?}");
+}
+
+#[test]
+fn retry_then_fallback_with_the_state_from_before_the_failure() {
+    let yaml = "name: r\nnodes:\n  - name: risky\n    uses: fails\n    output: out\n    retry: { max_retries: 2, base_delay_ms: 1 }\n    fallback: recover\n  - name: skipped\n    uses: return\n    with: { value: ran }\n  - name: recover\n    uses: return\n    with: { value: \"recovered {{ state.topic }}\" }\n    output: note\n";
+    let (r, host) = run(yaml, json!({ "topic": "x" }));
+    assert_eq!(r.unwrap(), json!({ "topic": "x", "note": "recovered x" }));
+    let calls = host.calls.borrow().iter().filter(|c| c["action"] == "fails").count();
+    assert_eq!(calls, 3, "max_retries + 1 attempts");
+    assert_eq!(host.events.borrow().iter().filter(|e| e.starts_with("warning:risky")).count(), 3, "two retries and the fallback");
+    let no_fallback = yaml.replace("    fallback: recover\n", "");
+    assert_eq!(run(&no_fallback, json!({})).0.unwrap_err().code, Code::ActionFailed);
+}
+
+#[test]
+fn interrupts_stop_the_run_and_resume_continues_it() {
+    let yaml = "name: i\nconfig:\n  interrupt_before: [review]\n  interrupt_after: [draft]\nnodes:\n  - name: draft\n    uses: return\n    with: { value: d }\n    output: draft\n  - name: review\n    uses: return\n    with: { value: \"{{ state.approved }}\" }\n    output: review\n";
+    let c = Compiled::parse(yaml, &actions()).unwrap();
+    let host = Script::default();
+    let first = block_on(c.run(json!({}), RunOptions::default(), &host)).unwrap();
+    let Outcome::Interrupted { node, when, state } = first else { panic!("{first:?}") };
+    assert_eq!((node.as_str(), when.as_str(), &state), ("draft", "after", &json!({ "draft": "d" })));
+    let resume = |node: &str, when: crate::exec::When, state: Value| {
+        let opts = RunOptions { resume: Some(crate::exec::Resume { node: node.into(), when }), ..Default::default() };
+        block_on(c.run(state, opts, &host)).unwrap()
+    };
+    let second = resume("draft", crate::exec::When::After, state);
+    let Outcome::Interrupted { node, when, state } = second else { panic!("{second:?}") };
+    assert_eq!((node.as_str(), when.as_str()), ("review", "before"));
+    let mut state = state;
+    state["approved"] = json!(true);
+    assert_eq!(
+        resume("review", crate::exec::When::Before, state),
+        Outcome::Done(json!({ "draft": "d", "approved": true, "review": true }))
+    );
+    assert!(host.events.borrow().contains(&"interrupt:review:before".to_string()));
+}
+
+#[test]
+fn secrets_and_steps() {
+    let yaml = "name: s\nnodes:\n  - name: both\n    steps:\n      - uses: return\n        with: { value: \"{{ secrets.token | length }}\" }\n        output: n\n      - uses: double\n        with: { n: \"{{ state.n }}\" }\n        output: twice\n";
+    let c = Compiled::parse(yaml, &actions()).unwrap();
+    let opts = RunOptions { secrets: [("token".to_string(), json!("abcd"))].into_iter().collect(), ..Default::default() };
+    let out = block_on(c.run(json!({}), opts, &Script::default())).unwrap();
+    assert_eq!(out, Outcome::Done(json!({ "n": 4, "twice": 8 })));
+}
+
+#[test]
+fn unknown_settings_and_llm_parameters_are_warnings_with_did_you_mean() {
+    let yaml = "name: w\nsettings:\n  max_step: 3\n  checkpoint_dir: /tmp\n  llm:\n    provider: openai\nnodes:\n  - name: ask\n    uses: llm.call\n    with:\n      prompt: hi\n      max_token: 5\n";
+    let (_, problems) = check(yaml, &actions());
+    let find = |s: &str| problems.iter().find(|p| p.message.contains(s)).unwrap_or_else(|| panic!("{s}: {problems:?}"));
+    assert!(find("unknown settings key 'max_step'").message.contains("did you mean 'max_steps'"));
+    assert_eq!(find("max_token").pos.map(|p| p.line), Some(12));
+    assert!(find("max_token").message.contains("did you mean 'max_tokens'"));
+    assert!(find("checkpoint_dir").message.contains("resume"));
+    assert!(find("'provider' is ignored").severity == Severity::Warning);
+    let strict = yaml.replace("settings:\n", "settings:\n  strict: true\n");
+    assert!(Compiled::parse(&strict, &actions()).is_err(), "strict turns the warnings into errors");
 }

@@ -310,7 +310,8 @@ describe('the LLM boundary is strict', () => {
       expect(e.code).toBe('LLM_INVALID_REPLY');
       expect(e.node).toBe('ask');
     }
-    const embed = 'name: e\nnodes:\n  - name: vec\n    uses: llm.embed\n    with: { input: hi }\n';
+    const embed =
+      'name: e\nnodes:\n  - name: vec\n    uses: llm.embed\n    with: { input: hi }\n    output: vec\n';
     // A typed array (what other libraries' embedders return) is a list of numbers.
     await expect(
       executeYaml(
@@ -343,7 +344,7 @@ describe('the LLM boundary is strict', () => {
 
 describe('per-run LLM handlers', () => {
   const ask =
-    'name: a\nnodes:\n  - name: ask\n    uses: llm.call\n    with: { prompt: "{{ state.q }}" }\n';
+    'name: a\nnodes:\n  - name: ask\n    uses: llm.call\n    with: { prompt: "{{ state.q }}" }\n    output: ask\n';
 
   it('concurrent runs each use their own handler', async () => {
     const model = (name: string, ms: number) => async (r: LlmRequest) => {

@@ -17,6 +17,7 @@ export type { EngineLimits } from './instance.js';
 export type { DirectLlmOptions } from './llm.js';
 export type {
   ActionHandler,
+  Checkpoint,
   LlmCallResult,
   LlmHandler,
   LlmMessage,
@@ -24,6 +25,7 @@ export type {
   LlmResponse,
   LlmUsage,
   RunOptions,
+  RunResult,
   ValidationProblem,
   WorkflowEvent,
   WorkflowState,

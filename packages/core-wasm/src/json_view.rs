@@ -79,8 +79,13 @@ impl Object for JsonView {
         match self.node() {
             Value::Object(m) => {
                 let k = key.as_str()?;
-                let (k, v) = m.get_key_value(k)?;
-                Some(self.child(v, Step::Key(k.as_str().into())))
+                match m.get_key_value(k) {
+                    Some((k, v)) => Some(self.child(v, Step::Key(k.as_str().into()))),
+                    // As upstream's DotDict: a missing key of the root (`state.missing`) is None;
+                    // deeper ones are undefined.
+                    None if self.path.is_empty() => Some(JValue::from(())),
+                    None => None,
+                }
             }
             Value::Array(a) => {
                 let i = key.as_usize()?;

@@ -12,6 +12,8 @@ pub mod json_view;
 pub mod limits;
 pub mod llm;
 pub mod model;
+pub mod pyfmt;
+pub mod sha256;
 pub mod source;
 pub mod state;
 pub mod template;

@@ -102,7 +102,7 @@ fn is_vector(v: &Value) -> bool {
 }
 
 /// Checks a handler's reply and fills the documented shape: for "call" an object with a string
-/// `content` (`model`, `finish_reason` and `usage` are filled when absent); for "embed" a
+/// `content` and a `usage` ({} when absent; token counts completed when given); for "embed" a
 /// non-empty numeric `embedding` or a list of them as `embeddings`.
 pub fn check_reply(kind_name: &str, reply: Value) -> Result<Value> {
     let Value::Object(mut m) = reply else {
@@ -139,17 +139,21 @@ pub fn check_reply(kind_name: &str, reply: Value) -> Result<Value> {
             }
         }
     }
-    if !m.get("model").is_some_and(Value::is_string) {
-        m.insert("model".into(), json!("unknown"));
-    }
-    if !m.get("finish_reason").is_some_and(Value::is_string) {
-        m.insert("finish_reason".into(), json!("stop"));
+    // As upstream's `{content, usage}`: `usage` is {} when the handler reports none; `model` and
+    // `finish_reason` are kept when the handler gives them.
+    for field in ["model", "finish_reason"] {
+        if m.get(field).is_some_and(Value::is_null) {
+            m.remove(field);
+        }
     }
     let usage = m.entry("usage").or_insert(json!({}));
     if usage.is_null() {
         *usage = json!({});
     }
     let Value::Object(u) = usage else { return Err(bad_reply("the LLM handler's reply has a `usage` that is not an object".into())) };
+    if u.is_empty() {
+        return Ok(Value::Object(m));
+    }
     let count = |k: &str| -> Result<u64> {
         match u.get(k) {
             None | Some(Value::Null) => Ok(0),
@@ -196,10 +200,7 @@ mod tests {
             assert_eq!(check_reply("call", bad.clone()).unwrap_err().code, Code::LlmInvalidReply, "{bad}");
         }
         let ok = check_reply("call", json!({ "content": "x", "usage": { "prompt_tokens": 2, "completion_tokens": 3 } })).unwrap();
-        assert_eq!(
-            ok,
-            json!({ "content": "x", "model": "unknown", "finish_reason": "stop", "usage": { "prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5 } })
-        );
+        assert_eq!(ok, json!({ "content": "x", "usage": { "prompt_tokens": 2, "completion_tokens": 3, "total_tokens": 5 } }));
         assert_eq!(check_reply("embed", json!({ "embedding": [0.5, 1] })).unwrap(), json!({ "embedding": [0.5, 1], "dimensions": 2 }));
         assert_eq!(check_request("embed", json!({ "text": "hi" })).unwrap(), json!({ "input": "hi" }));
         assert!(check_reply("embed", json!({ "embedding": [] })).is_err());

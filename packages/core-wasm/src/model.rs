@@ -16,6 +16,59 @@ pub enum MergeStrategy {
     FailOnConflict,
 }
 
+/// How an edge decides whether it is taken (upstream Python's `add_edge_from_config`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum EdgeCond {
+    /// No `when:` / `condition:`.
+    Always,
+    /// `when: "<expression>"` (also `!name` and a bare `name`): taken when it is true.
+    Truthy(String),
+    /// `condition: <expression>` or `{ type: expression, value }` with `when: <value>` (default
+    /// true): taken when the condition's truth equals the value.
+    Equals(String, Value),
+    /// `when: true` / `when: false` (or the strings "true" / "false").
+    Const(bool),
+}
+
+impl EdgeCond {
+    /// The expression to compile, if any.
+    pub fn expression(&self) -> Option<&str> {
+        match self {
+            EdgeCond::Truthy(e) | EdgeCond::Equals(e, _) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Where a node's result goes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// `output: key` (dotted keys nest: `a.b`).
+    Key(String),
+    /// `output: { key: "{{ result.x }}" }`: templates over the action's `result`.
+    Map(Map<String, Value>),
+}
+
+/// Node-level `retry:` (upstream Rust engine's `RetryConfig`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryDef {
+    pub max_retries: u32,
+    pub base_delay_ms: f64,
+    pub max_delay_ms: f64,
+    pub multiplier: f64,
+}
+
+/// What kind of node this is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeKind {
+    /// An action (`uses:`), a list of `steps:`, or nothing (a no-op join point).
+    Plain,
+    /// `type: while_loop`: runs `body` while `condition` holds, at most `max_iterations` times.
+    WhileLoop { condition: String, max_iterations: u64, body: Vec<NodeDef> },
+    /// `type: dynamic_parallel`: one branch per item of `items`, joined at `fan_in`.
+    DynamicParallel { items: String, item_var: String, index_var: String, action_mode: bool, fan_in: String },
+}
+
 /// A `goto:` rule; `when: None` is the final unconditional `{ to: ... }`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GotoRule {
@@ -29,19 +82,29 @@ pub struct NodeDef {
     pub name: String,
     pub action: Option<String>,
     pub params: Value,
-    pub output: Option<String>,
+    pub output: Option<Output>,
+    /// Whether the node has a `goto:` key (a node with one never chains implicitly).
+    pub has_goto: bool,
     pub goto: Vec<GotoRule>,
     pub pos: Option<Pos>,
     pub action_pos: Option<Pos>,
-    /// `run:` / `steps:` (not runnable in a browser engine), with where they are.
+    /// `run:` / `script:` (code, not runnable in a browser engine), with where they are.
     pub unsupported: Vec<(String, Option<Pos>)>,
+    pub kind: NodeKind,
+    /// `steps:` of a plain node, or a dynamic_parallel node's branch body (its `action:` as one
+    /// step in action mode).
+    pub steps: Vec<NodeDef>,
+    pub retry: Option<RetryDef>,
+    pub fallback: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct EdgeDef {
     pub from: String,
     pub to: String,
-    pub when: Option<String>,
+    pub cond: EdgeCond,
+    /// `type: parallel` (upstream Python's parallel edge, joined at `fan_in`).
+    pub parallel: bool,
     pub when_pos: Option<Pos>,
     pub fan_in: Option<String>,
     pub pos: Option<Pos>,
@@ -62,6 +125,10 @@ pub struct Settings {
     pub max_steps: usize,
     pub merge: MergeStrategy,
     pub strict: bool,
+    /// `settings.llm`: defaults for the `llm.*` actions' parameters.
+    pub llm: Map<String, Value>,
+    pub interrupt_before: Vec<String>,
+    pub interrupt_after: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -76,8 +143,30 @@ pub struct Workflow {
 }
 
 pub const TOP_LEVEL_KEYS: &[&str] = &["name", "description", "state_schema", "variables", "settings", "config", "nodes", "edges"];
-pub const NODE_KEYS: &[&str] = &["name", "uses", "action", "with", "params", "output", "goto", "run", "steps", "description"];
-pub const EDGE_KEYS: &[&str] = &["from", "to", "when", "condition", "parallel", "fan_in"];
+pub const NODE_KEYS: &[&str] = &[
+    "name",
+    "uses",
+    "action",
+    "with",
+    "params",
+    "output",
+    "output_key",
+    "goto",
+    "run",
+    "script",
+    "steps",
+    "description",
+    "type",
+    "retry",
+    "fallback",
+];
+pub const WHILE_LOOP_KEYS: &[&str] = &["name", "type", "condition", "max_iterations", "body", "goto", "description"];
+pub const DYNAMIC_PARALLEL_KEYS: &[&str] =
+    &["name", "type", "items", "item_var", "index_var", "action", "steps", "fan_in", "output", "description", "max_concurrency"];
+pub const EDGE_KEYS: &[&str] = &["from", "to", "when", "condition", "parallel", "fan_in", "type"];
+/// `settings:` keys this engine reads (`config:` is read too; upstream keeps interrupts there).
+pub const SETTINGS_KEYS: &[&str] =
+    &["max_steps", "max_iterations", "strict", "parallel", "llm", "interrupt_before", "interrupt_after", "raise_exceptions"];
 
 fn text(v: Option<&Value>) -> Option<String> {
     match v? {
@@ -102,8 +191,7 @@ impl Workflow {
                 &empty
             }
         };
-        let settings_key = if top.contains_key("settings") { "settings" } else { "config" };
-        let settings = read_settings(top.get(settings_key), src, settings_key, problems);
+        let settings = read_settings(top, src, problems);
         let variables = match top.get("variables") {
             Some(Value::Object(m)) => m.clone(),
             None | Some(Value::Null) => Map::new(),
@@ -116,7 +204,7 @@ impl Workflow {
         match top.get("nodes") {
             Some(Value::Array(list)) => {
                 for (i, raw) in list.iter().enumerate() {
-                    if let Some(node) = read_node(raw, i, src, problems) {
+                    if let Some(node) = read_node(raw, &[Seg::Key("nodes"), Seg::Index(i)], src, problems) {
                         nodes.push(node);
                     }
                 }
@@ -150,19 +238,62 @@ impl Workflow {
     }
 }
 
-fn read_settings(raw: Option<&Value>, src: &Source, key: &str, problems: &mut Vec<Problem>) -> Settings {
-    let mut s = Settings { max_steps: 1000, merge: MergeStrategy::MergeDeep, strict: false };
-    let Some(Value::Object(m)) = raw else { return s };
-    if let Some(v) = m.get("max_steps") {
-        match v.as_u64() {
-            Some(n) if n > 0 => s.max_steps = usize::try_from(n).unwrap_or(usize::MAX),
-            _ => problems.push(
-                Problem::error(Code::Validation, "`max_steps` must be a positive integer")
-                    .at(src.pos(&[Seg::Key(key), Seg::Key("max_steps")])),
-            ),
+/// `settings:` and `config:` together (upstream Python reads interrupts from `config:` and the
+/// rest from `settings:`; the browser runtime treats them as one). `settings:` wins.
+fn read_settings(top: &Map<String, Value>, src: &Source, problems: &mut Vec<Problem>) -> Settings {
+    let mut s = Settings {
+        max_steps: 1000,
+        merge: MergeStrategy::Isolated,
+        strict: false,
+        llm: Map::new(),
+        interrupt_before: Vec::new(),
+        interrupt_after: Vec::new(),
+    };
+    for key in ["config", "settings"] {
+        match top.get(key) {
+            Some(Value::Object(m)) => read_settings_map(&mut s, m, src, key, problems),
+            None | Some(Value::Null) => {}
+            Some(_) => problems.push(Problem::error(Code::Validation, format!("`{key}` must be a mapping")).at(src.pos(&[Seg::Key(key)]))),
         }
     }
-    s.strict = m.get("strict").and_then(Value::as_bool).unwrap_or(false);
+    s
+}
+
+fn read_settings_map(s: &mut Settings, m: &Map<String, Value>, src: &Source, key: &str, problems: &mut Vec<Problem>) {
+    let at = |field: &str| src.pos(&[Seg::Key(key), Seg::Key(field)]);
+    for field in ["max_steps", "max_iterations"] {
+        if let Some(v) = m.get(field) {
+            match v.as_u64() {
+                Some(n) if n > 0 => s.max_steps = usize::try_from(n).unwrap_or(usize::MAX),
+                _ => problems.push(Problem::error(Code::Validation, format!("`{field}` must be a positive integer")).at(at(field))),
+            }
+        }
+    }
+    if let Some(v) = m.get("strict") {
+        s.strict = v.as_bool().unwrap_or(false);
+    }
+    match m.get("llm") {
+        Some(Value::Object(llm)) => s.llm.extend(llm.iter().map(|(k, v)| (k.clone(), v.clone()))),
+        None | Some(Value::Null) => {}
+        Some(_) => problems.push(Problem::error(Code::Validation, "`llm` must be a mapping of llm.call parameters").at(at("llm"))),
+    }
+    for (field, list) in [("interrupt_before", &mut s.interrupt_before), ("interrupt_after", &mut s.interrupt_after)] {
+        match m.get(field) {
+            Some(Value::Array(names)) => {
+                for n in names {
+                    match n.as_str() {
+                        Some(name) => list.push(name.to_string()),
+                        None => {
+                            problems.push(Problem::error(Code::Validation, format!("`{field}` must be a list of node names")).at(at(field)))
+                        }
+                    }
+                }
+            }
+            Some(Value::String(name)) => list.push(name.clone()),
+            None | Some(Value::Null) => {}
+            Some(_) => problems.push(Problem::error(Code::Validation, format!("`{field}` must be a list of node names")).at(at(field))),
+        }
+    }
     if let Some(Value::Object(p)) = m.get("parallel") {
         let field = if p.contains_key("merge_strategy") { "merge_strategy" } else { "strategy" };
         if let Some(name) = p.get(field).and_then(Value::as_str) {
@@ -172,7 +303,7 @@ fn read_settings(raw: Option<&Value>, src: &Source, key: &str, problems: &mut Ve
                 "isolated" => MergeStrategy::Isolated,
                 "fail_on_conflict" => MergeStrategy::FailOnConflict,
                 // Upstream's execution strategies (thread/process/remote) do not apply here.
-                "thread" | "process" | "remote" if field == "strategy" => MergeStrategy::MergeDeep,
+                "thread" | "process" | "remote" if field == "strategy" => s.merge,
                 other => {
                     problems.push(
                         Problem::error(
@@ -181,12 +312,45 @@ fn read_settings(raw: Option<&Value>, src: &Source, key: &str, problems: &mut Ve
                         )
                         .at(src.pos(&[Seg::Key(key), Seg::Key("parallel"), Seg::Key(field)])),
                     );
-                    MergeStrategy::MergeDeep
+                    s.merge
                 }
             };
         }
     }
-    s
+}
+
+/// A `state_schema` type as upstream writes it: `str`, `Optional[str]`, `List[str]`,
+/// `dict[str, Any]`... reduced to the JSON kind it checks (`None` = any).
+pub fn schema_kind(ty: &str) -> Option<&'static str> {
+    let t = ty.trim();
+    let (outer, inner) = match t.find('[') {
+        Some(i) if t.ends_with(']') => (&t[..i], Some(&t[i + 1..t.len() - 1])),
+        _ => (t, None),
+    };
+    Some(match outer.trim().to_ascii_lowercase().as_str() {
+        "str" | "string" => "string",
+        "int" | "integer" => "integer",
+        "float" | "number" => "number",
+        "bool" | "boolean" => "boolean",
+        "list" | "array" | "sequence" | "tuple" | "set" => "list",
+        "dict" | "object" | "mapping" => "object",
+        "any" | "typing.any" => "any",
+        "optional" => return inner.and_then(schema_kind).map(|k| if k == "any" { "any" } else { optional(k) }),
+        "union" => "any",
+        _ => return None,
+    })
+}
+
+fn optional(kind: &str) -> &'static str {
+    match kind {
+        "string" => "string?",
+        "integer" => "integer?",
+        "number" => "number?",
+        "boolean" => "boolean?",
+        "list" => "list?",
+        "object" => "object?",
+        _ => "any",
+    }
 }
 
 fn read_schema(raw: Option<&Value>, src: &Source, problems: &mut Vec<Problem>) -> Vec<FieldDef> {
@@ -208,57 +372,185 @@ fn read_schema(raw: Option<&Value>, src: &Source, problems: &mut Vec<Problem>) -
         .collect()
 }
 
-fn read_node(raw: &Value, i: usize, src: &Source, problems: &mut Vec<Problem>) -> Option<NodeDef> {
-    let path = [Seg::Key("nodes"), Seg::Index(i)];
+fn read_output(v: Option<&Value>) -> Option<Output> {
+    match v? {
+        Value::Object(m) => Some(Output::Map(m.clone())),
+        other => text(Some(other)).map(Output::Key),
+    }
+}
+
+fn read_retry(v: Option<&Value>, at: Option<Pos>, node: &str, problems: &mut Vec<Problem>) -> Option<RetryDef> {
+    let m = match v? {
+        Value::Object(m) => m,
+        Value::Null => return None,
+        _ => {
+            problems
+                .push(Problem::error(Code::Validation, "`retry` must be a mapping (max_retries, base_delay_ms, ...)").in_node(node).at(at));
+            return None;
+        }
+    };
+    let num = |k: &str, d: f64| m.get(k).and_then(Value::as_f64).filter(|x| *x >= 0.0).unwrap_or(d);
+    Some(RetryDef {
+        max_retries: u32::try_from(m.get("max_retries").and_then(Value::as_u64).unwrap_or(3)).unwrap_or(u32::MAX),
+        base_delay_ms: num("base_delay_ms", 1000.0),
+        max_delay_ms: num("max_delay_ms", 30000.0),
+        multiplier: num("backoff_multiplier", 2.0),
+    })
+}
+
+fn read_node(raw: &Value, path: &[Seg], src: &Source, problems: &mut Vec<Problem>) -> Option<NodeDef> {
+    let here = path.len().checked_sub(1).map(|_| path).unwrap_or(path);
     let Value::Object(m) = raw else {
-        problems.push(Problem::error(Code::Validation, format!("nodes[{i}] must be a mapping with a `name`")).at(src.pos(&path)));
+        problems.push(Problem::error(Code::Validation, "a node must be a mapping with a `name`").at(src.pos(here)));
         return None;
     };
     let Some(name) = text(m.get("name")) else {
-        problems.push(Problem::error(Code::Validation, format!("nodes[{i}] has no `name`")).at(src.pos(&path)));
+        problems.push(Problem::error(Code::Validation, "a node has no `name`").at(src.pos(here)));
         return None;
     };
+    let sub = |k: &'static str| -> Vec<Seg> {
+        let mut p = path.to_vec();
+        p.push(Seg::Key(k));
+        p
+    };
+    let kind_name = m.get("type").and_then(Value::as_str).unwrap_or("");
     let action_key = if m.contains_key("uses") { "uses" } else { "action" };
     let params_key = if m.contains_key("with") { "with" } else { "params" };
-    let goto = read_goto(m.get("goto"), &path, src, problems, &name);
-    let unsupported = ["run", "steps"].iter().filter(|k| m.contains_key(**k)).map(|k| (k.to_string(), src.key_pos(&path, k))).collect();
+    let goto = read_goto(m.get("goto"), &sub("goto"), src, problems, &name);
+    let unsupported = ["run", "script"].iter().filter(|k| m.contains_key(**k)).map(|k| (k.to_string(), src.key_pos(path, k))).collect();
+    let read_list = |key: &'static str, problems: &mut Vec<Problem>| -> Vec<NodeDef> {
+        match m.get(key) {
+            Some(Value::Array(list)) => list
+                .iter()
+                .enumerate()
+                .filter_map(|(j, raw)| {
+                    let mut p = sub(key);
+                    p.push(Seg::Index(j));
+                    // A step without a name is named by its position, as upstream does.
+                    let mut raw = raw.clone();
+                    if let Value::Object(o) = &mut raw {
+                        o.entry("name").or_insert_with(|| Value::String(format!("{name}.{key}[{j}]")));
+                    }
+                    read_node(&raw, &p, src, problems)
+                })
+                .collect(),
+            None | Some(Value::Null) => Vec::new(),
+            Some(_) => {
+                problems.push(
+                    Problem::error(Code::Validation, format!("`{key}` must be a list of nodes")).in_node(&name).at(src.pos(&sub(key))),
+                );
+                Vec::new()
+            }
+        }
+    };
+    let mut steps = Vec::new();
+    let (kind, action, params) = match kind_name {
+        "while_loop" => {
+            let condition = text(m.get("condition")).unwrap_or_default();
+            let max_iterations = m.get("max_iterations").and_then(Value::as_u64).unwrap_or(0);
+            (NodeKind::WhileLoop { condition, max_iterations, body: read_list("body", problems) }, None, Value::Null)
+        }
+        "dynamic_parallel" => {
+            let action_mode = m.contains_key("action");
+            if let Some(a) = m.get("action") {
+                let mut a = a.clone();
+                if let Value::Object(o) = &mut a {
+                    o.entry("name").or_insert_with(|| Value::String(format!("{name}.action")));
+                }
+                steps.extend(read_node(&a, &sub("action"), src, problems));
+            } else {
+                steps = read_list("steps", problems);
+            }
+            let kind = NodeKind::DynamicParallel {
+                items: text(m.get("items")).unwrap_or_default(),
+                item_var: text(m.get("item_var")).unwrap_or_else(|| "item".into()),
+                index_var: text(m.get("index_var")).unwrap_or_else(|| "index".into()),
+                action_mode,
+                fan_in: text(m.get("fan_in")).unwrap_or_default(),
+            };
+            (kind, None, Value::Null)
+        }
+        _ => {
+            if m.contains_key("steps") {
+                steps = read_list("steps", problems);
+            }
+            (NodeKind::Plain, text(m.get(action_key)), m.get(params_key).cloned().unwrap_or(Value::Null))
+        }
+    };
+    let output = read_output(m.get("output").or_else(|| m.get("output_key")));
+    let retry = read_retry(m.get("retry"), src.pos(&sub("retry")), &name, problems);
     Some(NodeDef {
-        action: text(m.get(action_key)),
-        params: m.get(params_key).cloned().unwrap_or(Value::Null),
-        output: text(m.get("output")),
+        action,
+        params,
+        output,
+        has_goto: m.get("goto").is_some_and(|g| !g.is_null()),
         goto,
-        pos: src.pos(&path),
-        action_pos: src.pos(&[path[0], path[1], Seg::Key(action_key)]),
+        pos: src.pos(path),
+        action_pos: src.pos(&sub(action_key)),
         unsupported,
+        kind,
+        steps,
+        retry,
+        fallback: text(m.get("fallback")),
         name,
     })
 }
 
-fn read_goto(raw: Option<&Value>, path: &[Seg; 2], src: &Source, problems: &mut Vec<Problem>, node: &str) -> Vec<GotoRule> {
-    let gpath = [path[0], path[1], Seg::Key("goto")];
+fn read_goto(raw: Option<&Value>, gpath: &[Seg], src: &Source, problems: &mut Vec<Problem>, node: &str) -> Vec<GotoRule> {
     match raw {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(to)) => vec![GotoRule { when: None, to: to.clone(), pos: src.pos(&gpath) }],
+        Some(Value::String(to)) => vec![GotoRule { when: None, to: to.clone(), pos: src.pos(gpath) }],
         Some(Value::Array(rules)) => rules
             .iter()
             .enumerate()
             .filter_map(|(j, r)| {
-                let rpath = [gpath[0], gpath[1], gpath[2], Seg::Index(j)];
+                let mut rpath = gpath.to_vec();
+                rpath.push(Seg::Index(j));
                 let to = r.get("to").and_then(|v| text(Some(v)));
                 if to.is_none() {
                     problems.push(Problem::error(Code::Validation, format!("goto rule {j} has no `to`")).in_node(node).at(src.pos(&rpath)));
                 }
                 let when = r.get("if").or_else(|| r.get("when")).and_then(|v| text(Some(v)));
-                Some(GotoRule { when, to: to?, pos: src.pos(&[rpath[0], rpath[1], rpath[2], rpath[3], Seg::Key("to")]) })
+                rpath.push(Seg::Key("to"));
+                Some(GotoRule { when, to: to?, pos: src.pos(&rpath) })
             })
             .collect(),
         Some(_) => {
             problems.push(
                 Problem::error(Code::Validation, "`goto` must be a node name or a list of { if, to } rules")
                     .in_node(node)
-                    .at(src.pos(&gpath)),
+                    .at(src.pos(gpath)),
             );
             Vec::new()
+        }
+    }
+}
+
+/// An edge's condition, as upstream Python's `add_edge_from_config` reads `condition:` / `when:`.
+fn read_cond(m: &Map<String, Value>, at: Option<Pos>, problems: &mut Vec<Problem>) -> EdgeCond {
+    if let Some(c) = m.get("condition") {
+        let when = m.get("when").cloned().unwrap_or(Value::Bool(true));
+        let expr = match c {
+            Value::Object(o) if o.get("type").and_then(Value::as_str) == Some("expression") => text(o.get("value")),
+            Value::Object(o) => {
+                let t = o.get("type").map(|t| t.to_string()).unwrap_or_else(|| "nothing".into());
+                problems.push(Problem::error(Code::Validation, format!("unknown condition type {t} (use `type: expression`)")).at(at));
+                None
+            }
+            other => text(Some(other)),
+        };
+        return expr.map(|e| EdgeCond::Equals(e, when)).unwrap_or(EdgeCond::Always);
+    }
+    match m.get("when") {
+        None | Some(Value::Null) => EdgeCond::Always,
+        Some(Value::Bool(b)) => EdgeCond::Const(*b),
+        Some(Value::String(w)) if w.eq_ignore_ascii_case("true") => EdgeCond::Const(true),
+        Some(Value::String(w)) if w.eq_ignore_ascii_case("false") => EdgeCond::Const(false),
+        Some(Value::String(w)) => EdgeCond::Truthy(w.clone()),
+        Some(Value::Number(n)) => EdgeCond::Const(n.as_f64().is_some_and(|x| x != 0.0)),
+        Some(_) => {
+            problems.push(Problem::error(Code::Validation, "`when` must be an expression or true / false").at(at));
+            EdgeCond::Always
         }
     }
 }
@@ -269,12 +561,19 @@ fn read_edges(raw: &Value, i: usize, src: &Source, problems: &mut Vec<Problem>, 
         problems.push(Problem::error(Code::Validation, format!("edges[{i}] must be a mapping with `from` and `to`")).at(src.pos(&path)));
         return;
     };
-    let from = text(m.get("from"));
-    let when_key = if m.contains_key("when") { "when" } else { "condition" };
-    let when = m.get(when_key).and_then(|v| text(Some(v)));
+    let edge_type = m.get("type").and_then(Value::as_str).unwrap_or("normal");
+    if !matches!(edge_type, "normal" | "entry" | "finish" | "parallel") {
+        problems.push(
+            Problem::error(Code::Validation, format!("unknown edge type '{edge_type}' (use normal, entry, finish or parallel)"))
+                .at(src.pos(&[path[0], path[1], Seg::Key("type")])),
+        );
+    }
+    let from = text(m.get("from")).or_else(|| (edge_type == "entry").then(|| START.to_string()));
+    let when_key = if m.contains_key("condition") { "condition" } else { "when" };
     let when_pos = src.pos(&[path[0], path[1], Seg::Key(when_key)]);
+    let cond = read_cond(m, when_pos, problems);
     let fan_in = text(m.get("fan_in"));
-    let targets: Vec<(String, Option<Pos>)> = match m.get("to") {
+    let mut targets: Vec<(String, Option<Pos>)> = match m.get("to") {
         Some(Value::Array(list)) => list
             .iter()
             .enumerate()
@@ -282,6 +581,9 @@ fn read_edges(raw: &Value, i: usize, src: &Source, problems: &mut Vec<Problem>, 
             .collect(),
         other => text(other).map(|t| vec![(t, src.pos(&[path[0], path[1], Seg::Key("to")]))]).unwrap_or_default(),
     };
+    if targets.is_empty() && edge_type == "finish" {
+        targets.push((END.to_string(), src.pos(&path)));
+    }
     let Some(from) = from else {
         problems.push(Problem::error(Code::Validation, format!("edges[{i}] has no `from`")).at(src.pos(&path)));
         return;
@@ -294,7 +596,8 @@ fn read_edges(raw: &Value, i: usize, src: &Source, problems: &mut Vec<Problem>, 
         out.push(EdgeDef {
             from: from.clone(),
             to,
-            when: when.clone(),
+            cond: cond.clone(),
+            parallel: edge_type == "parallel",
             when_pos,
             fan_in: fan_in.clone(),
             pos: src.pos(&path),

@@ -16,7 +16,13 @@ interface Request {
 }
 
 type Step =
-  | { done: true; events: WorkflowEvent[]; state?: unknown; error?: EngineErrorJson }
+  | {
+      done: true;
+      events: WorkflowEvent[];
+      state?: unknown;
+      error?: EngineErrorJson;
+      interrupted?: { node: string; when: 'before' | 'after' };
+    }
   | { done?: false; events: WorkflowEvent[]; requests: Request[]; yield: boolean };
 
 /** The parsed workflow a run starts from: its id in the current engine instance. */
@@ -51,6 +57,19 @@ function checkOptions(options: unknown): RunOptions {
       'INVALID_ARGUMENT',
       `RunOptions.max_steps must be a positive integer, got ${String(o.max_steps)}`,
     );
+  if (o.secrets !== undefined) {
+    if (typeof o.secrets !== 'object' || o.secrets === null || Array.isArray(o.secrets))
+      throw new CoreWasmError(
+        'INVALID_ARGUMENT',
+        `RunOptions.secrets must be an object of strings, got ${typeName(o.secrets)}`,
+      );
+    for (const [k, v] of Object.entries(o.secrets))
+      if (typeof v !== 'string')
+        throw new CoreWasmError(
+          'INVALID_ARGUMENT',
+          `RunOptions.secrets.${k} must be a string, got ${typeName(v)}`,
+        );
+  }
   if (
     o.variables !== undefined &&
     (typeof o.variables !== 'object' || o.variables === null || Array.isArray(o.variables))
@@ -82,6 +101,42 @@ function rejection(error: unknown): string {
   return JSON.stringify({ code, message });
 }
 
+/** Waits `ms` (a retry's back-off), or until the signal aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return raceAbort(
+    new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, Math.min(ms, 2 ** 31 - 1)))),
+    signal,
+    'the run was aborted',
+  );
+}
+
+/** Replaces every occurrence of a secret's value in text. */
+export type Redact = (text: string) => string;
+
+function redactor(secrets: Record<string, string> | undefined): Redact | undefined {
+  const values = Object.values(secrets ?? {})
+    .filter((v) => v.length > 0)
+    .sort((a, b) => b.length - a.length);
+  if (values.length === 0) return undefined;
+  return (text) => {
+    let out = text;
+    for (const v of values) if (out.includes(v)) out = out.split(v).join('[secret]');
+    return out;
+  };
+}
+
+/** `value` with every string (and key) redacted; the same object when nothing changed. */
+function redactDeep(value: unknown, redact: Redact): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[redact(k)] = redactDeep(v, redact);
+    return out;
+  }
+  return value;
+}
+
 /**
  * Serves one request of a run: calls the LLM handler (the run's own, else the page's default)
  * or a registered action, and gives back the reply as JSON text checked at the boundary.
@@ -95,6 +150,10 @@ async function serve(
   try {
     let value: unknown;
     let what: string;
+    if (req.action === '__sleep') {
+      await sleep(Number(req.params['ms']) || 0, options.signal);
+      return { ok: true, text: 'null' };
+    }
     if (req.action === 'llm.call' || req.action === 'llm.embed') {
       if (!llm)
         return {
@@ -161,16 +220,23 @@ async function serve(
   }
 }
 
+/** How a run ended: its final state (JSON text when it started from text), and the interrupt. */
+export interface RunEnd {
+  state: unknown;
+  interrupted?: { node: string; when: 'before' | 'after' };
+}
+
 /**
  * Runs a parsed workflow: starts it in the engine, then polls it, serving its requests and
- * yielding to the event loop whenever the engine used up its slice of work, until it ends, fails
- * or the signal aborts. Resolves to the final state (as JSON text when `asText`).
+ * yielding to the event loop whenever the engine used up its slice of work, until it ends, stops
+ * at an interrupt, fails or the signal aborts. `resume` continues an interrupted run.
  */
 export async function runWorkflow(
   target: RunTarget,
   state: unknown,
   rawOptions: unknown,
-): Promise<unknown> {
+  resume?: { node: string; when: 'before' | 'after' },
+): Promise<RunEnd> {
   const options = checkOptions(rawOptions);
   const { limits } = engineFacts();
   const asText = typeof state === 'string';
@@ -190,8 +256,11 @@ export async function runWorkflow(
     variables: JSON.parse(
       toJsonText(options.variables ?? {}, 'RunOptions.variables', limits),
     ) as unknown,
+    ...(options.secrets ? { secrets: options.secrets } : {}),
+    ...(resume ? { resume } : {}),
     actions: actionNames(),
   });
+  const redact = redactor(options.secrets);
   const signal = options.signal;
   if (signal?.aborted)
     throw new CoreWasmError('ABORTED', 'the run was aborted before it started', {
@@ -204,7 +273,7 @@ export async function runWorkflow(
     call(() => glue.run_start(workflow, stateText, optionsText), { what: 'starting a run' }),
   );
 
-  return new Promise<unknown>((resolve, reject) => {
+  return new Promise<RunEnd>((resolve, reject) => {
     let settled = false;
     let node: string | undefined;
     let step = 0;
@@ -232,7 +301,8 @@ export async function runWorkflow(
         );
     });
 
-    const emit = (event: WorkflowEvent) => {
+    const emit = (raw: WorkflowEvent) => {
+      const event = redact ? (redactDeep(raw, redact) as WorkflowEvent) : raw;
       if (event.type === 'node_start') {
         node = event.node;
         step = event.step;
@@ -244,8 +314,10 @@ export async function runWorkflow(
         report(error);
       }
     };
-    const finish = (error: unknown, value?: unknown) => {
+    const finish = (error: unknown, value?: RunEnd) => {
       if (settled) return;
+      if (redact && error instanceof CoreWasmError && error.message !== redact(error.message))
+        error = new CoreWasmError(error.code, redact(error.message), error);
       settled = true;
       stopListening();
       signal?.removeEventListener('abort', onAbort);
@@ -258,7 +330,7 @@ export async function runWorkflow(
       }
       wake?.();
       if (error) reject(error);
-      else resolve(value);
+      else resolve(value ?? { state: undefined });
     };
     const onAbort = () => {
       const message = `the run was aborted${node ? ` in node '${node}'` : ''}`;
@@ -297,8 +369,15 @@ export async function runWorkflow(
         for (const event of out.events) emit(event);
         if (settled) return;
         if (out.done) {
-          if (out.error) finish(fromEngineError(out.error));
-          else finish(undefined, asText ? JSON.stringify(out.state) : out.state);
+          if (out.error) {
+            finish(fromEngineError(out.error));
+            return;
+          }
+          const final = redact ? redactDeep(out.state, redact) : out.state;
+          finish(undefined, {
+            state: asText ? JSON.stringify(final) : final,
+            ...(out.interrupted ? { interrupted: out.interrupted } : {}),
+          });
           return;
         }
         for (const req of out.requests) {

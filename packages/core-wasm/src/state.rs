@@ -29,16 +29,24 @@ pub fn initial_state(schema: &[FieldDef], given: Value) -> Result<Value> {
     Ok(Value::Object(state))
 }
 
+/// Whether `v` fits a `state_schema` type (Python typing forms included: `Optional[str]`
+/// allows null, `List[str]` is a list).
 fn type_matches(ty: &str, v: &Value) -> bool {
-    match ty {
-        "str" | "string" => v.is_string(),
-        "int" | "integer" => v.is_i64() || v.is_u64(),
-        "float" | "number" => v.is_number(),
-        "bool" | "boolean" => v.is_boolean(),
-        "list" | "array" => v.is_array(),
-        "dict" | "object" => v.is_object(),
-        _ => true,
-    }
+    let Some(kind) = crate::model::schema_kind(ty) else { return true };
+    let (kind, optional) = match kind.strip_suffix('?') {
+        Some(k) => (k, true),
+        None => (kind, false),
+    };
+    (optional && v.is_null())
+        || match kind {
+            "string" => v.is_string(),
+            "integer" => v.is_i64() || v.is_u64(),
+            "number" => v.is_number(),
+            "boolean" => v.is_boolean(),
+            "list" => v.is_array(),
+            "object" => v.is_object(),
+            _ => true,
+        }
 }
 
 pub fn kind(v: &Value) -> &'static str {
@@ -79,10 +87,15 @@ pub fn changes(base: &Value, branch: &Value) -> Map<String, Value> {
         .unwrap_or_default()
 }
 
+/// Upstream's `merge_json_deep`: objects merge recursively, lists are concatenated, anything
+/// else is replaced (`parallel_results` is skipped: the merge sets it).
 fn deep_merge(into: &mut Value, from: &Value) {
     match (into, from) {
         (Value::Object(a), Value::Object(b)) => {
             for (k, v) in b {
+                if k == "parallel_results" {
+                    continue;
+                }
                 match a.get_mut(k) {
                     Some(existing) => deep_merge(existing, v),
                     None => {
@@ -91,7 +104,17 @@ fn deep_merge(into: &mut Value, from: &Value) {
                 }
             }
         }
+        (Value::Array(a), Value::Array(b)) => a.extend(b.iter().cloned()),
         (slot, v) => *slot = v.clone(),
+    }
+}
+
+fn last_write(into: &mut Value, from: &Value) {
+    if let Value::Object(b) = from {
+        let a = obj(into);
+        for (k, v) in b.iter().filter(|(k, _)| *k != "parallel_results") {
+            a.insert(k.clone(), v.clone());
+        }
     }
 }
 
@@ -102,45 +125,70 @@ fn obj(s: &mut Value) -> &mut Map<String, Value> {
     s.as_object_mut().expect("object")
 }
 
-/// Merges branch states (in the order the branches are written) into the fork state.
-pub fn merge_branches(base: &Value, branches: &[(String, Value)], strategy: MergeStrategy) -> Result<Value> {
-    let mut state = base.clone();
-    let diffs: Vec<(&str, Map<String, Value>)> = branches.iter().map(|(n, s)| (n.as_str(), changes(base, s))).collect();
-    match strategy {
-        MergeStrategy::Isolated => {
-            let results = diffs.into_iter().map(|(_, d)| Value::Object(d)).collect();
-            obj(&mut state).insert("parallel_results".into(), Value::Array(results));
-        }
-        MergeStrategy::LastWriteWins => {
-            for (_, d) in diffs {
-                obj(&mut state).extend(d);
-            }
-        }
-        MergeStrategy::MergeDeep => {
-            for (_, d) in diffs {
-                deep_merge(&mut state, &Value::Object(d));
-            }
-        }
-        MergeStrategy::FailOnConflict => {
-            let mut owner: Map<String, Value> = Map::new();
-            for (branch, d) in diffs {
-                for (k, v) in d {
-                    if let Some(prev) = owner.get(&k) {
-                        let prev_branch = prev["branch"].as_str().unwrap_or_default().to_string();
-                        if prev["value"] != v {
-                            return Err(EngineError::new(
-                                Code::MergeConflict,
-                                format!("parallel branches '{prev_branch}' and '{branch}' both wrote different values to state key '{k}' (merge_strategy: fail_on_conflict)"),
-                            ));
-                        }
-                    }
-                    owner.insert(k.clone(), serde_json::json!({ "branch": branch, "value": v.clone() }));
-                    obj(&mut state).insert(k, v);
+/// The dotted key paths a branch changed (objects are compared key by key), with their values.
+fn changed_paths(base: &Value, branch: &Value, prefix: &str, out: &mut Vec<(String, Value)>) {
+    match (base, branch) {
+        (Value::Object(b), Value::Object(m)) => {
+            for (k, v) in m.iter().filter(|(k, _)| *k != "parallel_results") {
+                let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                match b.get(k) {
+                    Some(old) if old == v => {}
+                    Some(old) if old.is_object() && v.is_object() => changed_paths(old, v, &path, out),
+                    _ => out.push((path, v.clone())),
                 }
             }
         }
+        _ if base != branch => out.push((prefix.to_string(), branch.clone())),
+        _ => {}
     }
+}
+
+/// Merges the branches' final states (in the order the branches are written) into the fork
+/// state, as the upstream browser runtime does (`apply_merge_strategy`); every strategy also
+/// sets `parallel_results` to the branches' final states.
+pub fn merge_branches(base: &Value, branches: &[(String, Value)], strategy: MergeStrategy) -> Result<Value> {
+    let mut state = base.clone();
+    match strategy {
+        MergeStrategy::Isolated => {}
+        MergeStrategy::LastWriteWins => branches.iter().for_each(|(_, s)| last_write(&mut state, s)),
+        MergeStrategy::MergeDeep => branches.iter().for_each(|(_, s)| deep_merge(&mut state, s)),
+        MergeStrategy::FailOnConflict => {
+            let mut owner: Vec<(String, &str, Value)> = Vec::new();
+            for (branch, s) in branches {
+                let mut paths = Vec::new();
+                changed_paths(base, s, "", &mut paths);
+                for (path, v) in paths {
+                    if let Some((_, prev, old)) = owner.iter().find(|(p, _, _)| *p == path) {
+                        if *old != v {
+                            return Err(EngineError::new(
+                                Code::MergeConflict,
+                                format!("parallel branches '{prev}' and '{branch}' both wrote different values to state key '{path}' (merge_strategy: fail_on_conflict; use isolated or last_write_wins)"),
+                            ));
+                        }
+                    }
+                    owner.push((path, branch.as_str(), v));
+                }
+            }
+            branches.iter().for_each(|(_, s)| last_write(&mut state, s));
+        }
+    }
+    let results = branches.iter().map(|(_, s)| s.clone()).collect();
+    obj(&mut state).insert("parallel_results".into(), Value::Array(results));
     Ok(state)
+}
+
+/// One entry of `parallel_results` for upstream Python's parallel edges and dynamic_parallel
+/// (its `ParallelFlowResult.to_dict()`).
+pub fn flow_result(branch: &str, result: Result<Value>, ms: f64) -> Value {
+    let (success, state, error, error_type) = match result {
+        Ok(s) => (true, s, Value::Null, Value::Null),
+        Err(e) => (false, Value::Null, Value::String(e.message), Value::String(e.code.as_str().into())),
+    };
+    serde_json::json!({
+        "branch": branch, "success": success, "state": state, "error": error, "error_type": error_type,
+        "traceback": null, "timeout": false, "timing_ms": ms.max(0.0).round(), "retry_count": 0,
+        "circuit_state": null, "attempt_errors": [], "exit_code": null,
+    })
 }
 
 #[cfg(test)]
@@ -169,39 +217,41 @@ mod tests {
     }
 
     fn branches() -> (Value, Vec<(String, Value)>) {
-        let base = json!({ "x": 1, "obj": { "a": 1 } });
-        let b1 = json!({ "x": 1, "obj": { "a": 1, "b": 2 }, "r1": "one", "same": 5 });
-        let b2 = json!({ "x": 2, "obj": { "a": 1, "c": 3 }, "r2": "two", "same": 5 });
+        let base = json!({ "x": 1, "obj": { "a": 1 }, "tags": ["t"] });
+        let b1 = json!({ "x": 3, "obj": { "a": 1, "b": 2 }, "tags": ["t"], "r1": "one", "same": 5 });
+        let b2 = json!({ "x": 2, "obj": { "a": 1, "c": 3 }, "tags": ["t"], "r2": "two", "same": 5 });
         (base, vec![("left".into(), b1), ("right".into(), b2)])
     }
 
+    /// As upstream tea-wasm-llm's `apply_merge_strategy`: full branch states, lists concatenated
+    /// by merge_deep, `parallel_results` always set.
     #[test]
     fn merge_strategies() {
         let (base, br) = branches();
+        let results = json!([br[0].1, br[1].1]);
         assert_eq!(
             merge_branches(&base, &br, MergeStrategy::MergeDeep).unwrap(),
-            json!({ "x": 2, "obj": { "a": 1, "b": 2, "c": 3 }, "r1": "one", "r2": "two", "same": 5 })
+            json!({ "x": 2, "obj": { "a": 1, "b": 2, "c": 3 }, "tags": ["t", "t", "t"], "r1": "one", "same": 5, "r2": "two", "parallel_results": results })
         );
         assert_eq!(
             merge_branches(&base, &br, MergeStrategy::LastWriteWins).unwrap(),
-            json!({ "x": 2, "obj": { "a": 1, "c": 3 }, "r1": "one", "r2": "two", "same": 5 })
+            json!({ "x": 2, "obj": { "a": 1, "c": 3 }, "tags": ["t"], "r1": "one", "same": 5, "r2": "two", "parallel_results": results })
         );
         assert_eq!(
             merge_branches(&base, &br, MergeStrategy::Isolated).unwrap(),
-            json!({ "x": 1, "obj": { "a": 1 }, "parallel_results": [
-                { "obj": { "a": 1, "b": 2 }, "r1": "one", "same": 5 },
-                { "x": 2, "obj": { "a": 1, "c": 3 }, "r2": "two", "same": 5 }
-            ] })
+            json!({ "x": 1, "obj": { "a": 1 }, "tags": ["t"], "parallel_results": results })
         );
         let err = merge_branches(&base, &br, MergeStrategy::FailOnConflict).unwrap_err();
         assert_eq!(err.code, Code::MergeConflict);
-        assert!(err.message.contains("'left' and 'right'") && err.message.contains("'obj'"), "{}", err.message);
+        assert!(err.message.contains("'left' and 'right'") && err.message.contains("'x'"), "{}", err.message);
     }
 
     #[test]
-    fn fail_on_conflict_allows_equal_writes() {
-        let base = json!({});
-        let br = vec![("a".into(), json!({ "k": 1, "ra": 1 })), ("b".into(), json!({ "k": 1, "rb": 2 }))];
-        assert_eq!(merge_branches(&base, &br, MergeStrategy::FailOnConflict).unwrap(), json!({ "k": 1, "ra": 1, "rb": 2 }));
+    fn fail_on_conflict_allows_equal_writes_and_disjoint_nested_keys() {
+        let base = json!({ "o": { "a": 1 } });
+        let br = vec![("a".into(), json!({ "k": 1, "o": { "a": 1, "l": 1 } })), ("b".into(), json!({ "k": 1, "o": { "a": 1, "r": 2 } }))];
+        let merged = merge_branches(&base, &br, MergeStrategy::FailOnConflict).unwrap();
+        assert_eq!(merged["k"], json!(1));
+        assert_eq!(merged["o"], json!({ "a": 1, "r": 2 }), "then last write wins per top-level key, as upstream");
     }
 }

@@ -4,6 +4,7 @@
 use crate::error::{Code, EngineError, Result};
 use crate::json_view::JsonView;
 use crate::limits::{check_depth, MAX_TEMPLATE_OPERATORS, MAX_TEMPLATE_OUTPUT, TEMPLATE_FUEL, TEMPLATE_RECURSION};
+use crate::pyfmt;
 use minijinja::value::{Kwargs, Value as JValue};
 use minijinja::{Environment, Error as JError, ErrorKind, UndefinedBehavior};
 use serde_json::{Map, Value};
@@ -33,21 +34,27 @@ pub struct Templates {
     added: Cell<usize>,
 }
 
-fn fromjson(text: &str) -> std::result::Result<JValue, JError> {
-    serde_json::from_str::<Value>(text)
-        .map(JValue::from_serialize)
-        .map_err(|e| JError::new(ErrorKind::InvalidOperation, format!("fromjson: {e}")))
+/// `fromjson`: the parsed value, or (as upstream's `safe_fromjson`) the input when it is not JSON.
+fn fromjson(value: JValue) -> JValue {
+    match value.as_str().map(serde_json::from_str::<Value>) {
+        Some(Ok(v)) => JValue::from_serialize(v),
+        _ => value,
+    }
 }
 
-/// `default(x)`, `default(x, true)` and Tera's `default(value=x)`.
+/// `default(x)`, `default(x, true)` and Tera's `default(value=x)`. As Jinja2's: only an undefined
+/// value (or, with `true`, a false one) is replaced; `None` (a missing state key) is defined.
 fn default_filter(value: JValue, other: Option<JValue>, lax: Option<bool>, kwargs: Kwargs) -> std::result::Result<JValue, JError> {
+    // Tera's keyword form (the upstream browser runtime's templates) also replaces None: in Tera a
+    // missing key is undefined.
+    let tera = other.is_none() && kwargs.has("value");
     let fallback = match other {
         Some(v) => v,
         None => kwargs.get::<Option<JValue>>("value")?.unwrap_or_else(|| JValue::from("")),
     };
     let lax = lax.unwrap_or(false) || kwargs.get::<Option<bool>>("boolean")?.unwrap_or(false);
     kwargs.assert_all_used()?;
-    Ok(if value.is_undefined() || value.is_none() || (lax && !value.is_true()) { fallback } else { value })
+    Ok(if value.is_undefined() || (tera && value.is_none()) || (lax && !value.is_true()) { fallback } else { value })
 }
 
 impl Default for Templates {
@@ -62,8 +69,20 @@ impl Default for Templates {
         env.add_filter("from_json", fromjson);
         env.add_filter("default", default_filter);
         env.add_filter("d", default_filter);
+        // What upstream's Jinja2 environment prints and adds (see `pyfmt`).
+        env.set_formatter(pyfmt::formatter);
+        env.add_filter("json", pyfmt::json_filter);
+        env.add_filter("tojson", pyfmt::tojson_filter);
+        env.add_filter("truncate", pyfmt::truncate_filter);
+        env.add_filter("sha256", pyfmt::sha256_filter);
+        env.set_unknown_method_callback(pyfmt::call_method);
         Templates { env: RefCell::new(env), templates: RefCell::default(), expressions: RefCell::default(), added: Cell::new(0) }
     }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
 /// If `s` is exactly one `{{ expression }}`, the expression.
@@ -194,24 +213,72 @@ impl std::io::Write for Capped {
     }
 }
 
-/// What templates see: `state` (a view into the shared state) and `variables`.
+/// What templates see: `state` (a view into the shared state), `variables` and `secrets` (the
+/// run's globals), and after an action `result`. As upstream's `DotDict`, a missing top-level key
+/// of each is `None`.
 pub struct Scope {
     ctx: JValue,
+    variables: JValue,
 }
 
 impl Scope {
-    /// A scope over `state`; `variables` as made once per run by [`Scope::variables`].
-    pub fn new(state: Arc<Value>, variables: &JValue) -> Scope {
-        Scope { ctx: minijinja::context! { state => JsonView::value(state), variables => variables.clone() } }
+    /// A scope over `state`; `globals` as made once per run by [`Scope::globals`].
+    pub fn new(state: Arc<Value>, globals: &JValue) -> Scope {
+        Scope {
+            ctx: minijinja::context! { state => JsonView::value(state), ..globals.clone() },
+            variables: globals.get_attr("variables").unwrap_or_default(),
+        }
     }
 
-    /// The run's variables, converted once.
-    pub fn variables(variables: &Map<String, Value>) -> JValue {
-        JValue::from_serialize(variables)
+    /// `new`, with an action's `result`.
+    pub fn with_result(state: Arc<Value>, globals: &JValue, result: &Value) -> Scope {
+        let result = JsonView::value(Arc::new(result.clone()));
+        Scope {
+            ctx: minijinja::context! { state => JsonView::value(state), result => result, ..globals.clone() },
+            variables: globals.get_attr("variables").unwrap_or_default(),
+        }
+    }
+
+    /// The run's globals (`variables`, `secrets`), converted once.
+    pub fn globals(variables: &Map<String, Value>, secrets: &Map<String, Value>) -> JValue {
+        minijinja::context! {
+            variables => JsonView::value(Arc::new(Value::Object(variables.clone()))),
+            secrets => JsonView::value(Arc::new(Value::Object(secrets.clone()))),
+        }
     }
 
     fn ctx(&self) -> JValue {
         self.ctx.clone()
+    }
+
+    /// Upstream's `${key}` (GitLab CI style) in rendered text: replaced by the variable `key`
+    /// (exactly, spaces included) when there is one.
+    fn dollar_braces(&self, text: String) -> String {
+        if !text.contains("${") {
+            return text;
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("${") {
+            out.push_str(&rest[..i]);
+            let after = &rest[i + 2..];
+            match after.find('}') {
+                Some(j) if j > 0 => {
+                    let key = &after[..j];
+                    match self.variables.get_attr(key).ok().filter(|v| !v.is_undefined() && !v.is_none()) {
+                        Some(v) => pyfmt::py_str(&v, true, &mut out),
+                        None => out.push_str(&rest[i..i + 3 + j]),
+                    }
+                    rest = &after[j + 1..];
+                }
+                _ => {
+                    out.push_str("${");
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
     }
 }
 
@@ -220,6 +287,10 @@ impl Templates {
     /// condition) into this environment's cache without rendering it: validation reports the
     /// errors before a run, and the run then finds every template compiled.
     pub fn check_syntax(&self, s: &str, as_condition: bool) -> Result<()> {
+        let t = s.trim();
+        if as_condition && (is_identifier(t) || t.strip_prefix('!').is_some_and(|n| is_identifier(n.trim()))) {
+            return Ok(());
+        }
         if as_condition || single_expression(s).is_some() {
             let what = if as_condition { "condition" } else { "expression" };
             let e = single_expression(s).unwrap_or(s.trim());
@@ -241,7 +312,7 @@ impl Templates {
 
     /// A one-off scope (for callers that hold a plain state).
     fn scope(state: &Value, variables: &Map<String, Value>) -> Scope {
-        Scope::new(Arc::new(state.clone()), &Scope::variables(variables))
+        Scope::new(Arc::new(state.clone()), &Scope::globals(variables, &Map::new()))
     }
 
     /// The name under which `source` is compiled in the environment (compiling it the first
@@ -279,10 +350,8 @@ impl Templates {
         let e = single_expression(expr).unwrap_or(expr.trim());
         check_operators("expression", e, true)?;
         let value = self.eval_raw(e, scope.ctx()).map_err(|err| template_error("expression", e, err))?;
-        if value.is_undefined() {
-            return Err(EngineError::new(Code::Template, format!("expression `{e}` is undefined")));
-        }
-        let json = to_json(&value);
+        // As upstream (Jinja2's compile_expression): an undefined result is None.
+        let json = if value.is_undefined() { Value::Null } else { to_json(&value) };
         check_depth(&json, &format!("the value of `{e}`"))?;
         if let Value::String(s) = &json {
             if s.len() > MAX_TEMPLATE_OUTPUT {
@@ -300,18 +369,41 @@ impl Templates {
         self.condition_in(expr, &Self::scope(state, variables))
     }
 
-    /// `condition` in a scope.
+    /// `condition` in a scope, as upstream's `evaluate_condition`: `True` / `False`, `!name`
+    /// (not `state.name`) and a bare `name` (`state.name`) besides expressions.
     pub fn condition_in(&self, expr: &str, scope: &Scope) -> Result<bool> {
+        let t = expr.trim();
+        match t {
+            "True" => return Ok(true),
+            "False" => return Ok(false),
+            _ => {}
+        }
+        let negated = t.strip_prefix('!').map(str::trim).filter(|n| is_identifier(n));
+        if let Some(name) = negated.or_else(|| is_identifier(t).then_some(t)) {
+            let state = scope.ctx.get_attr("state").unwrap_or_default();
+            let value = state.get_attr(name).unwrap_or_default();
+            return Ok(value.is_true() != negated.is_some());
+        }
         let e = single_expression(expr).unwrap_or(expr.trim());
         check_operators("condition", e, true)?;
         let value = self.eval_raw(e, scope.ctx()).map_err(|err| template_error("condition", e, err))?;
-        if value.is_undefined() {
-            return Err(EngineError::new(
-                Code::Template,
-                format!("condition `{e}` is undefined (give it a default in state_schema, or test it with `is defined`)"),
-            ));
-        }
+        // An undefined value is false, as Jinja2's `bool(Undefined)`.
         Ok(value.is_true())
+    }
+
+    /// A `goto` rule's `if:`, as upstream's `_evaluate_goto_condition`: the expression is printed
+    /// as text, and `""`, `false`, `0`, `no` and `none` (any case) are false, anything else true
+    /// (so an empty list, printed `[]`, is true). An error is returned for the caller to report;
+    /// upstream counts it as false.
+    pub fn goto_condition_in(&self, expr: &str, scope: &Scope) -> Result<bool> {
+        let t = expr.trim();
+        let source = if t.starts_with("{{") || t.starts_with("{%") { t.to_string() } else { format!("{{{{ {t} }}}}") };
+        let text = match self.render_text(&source, scope)? {
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
+        let lower = text.trim().to_lowercase();
+        Ok(!matches!(lower.as_str(), "" | "false" | "0" | "no" | "none"))
     }
 
     /// Renders a string: one `{{ expr }}` gives its typed value; anything else renders to text.
@@ -322,11 +414,19 @@ impl Templates {
     /// `render_str` in a scope.
     pub fn render_str_in(&self, s: &str, scope: &Scope) -> Result<Value> {
         if !s.contains("{{") && !s.contains("{%") {
+            if s.contains("${") {
+                return Ok(Value::String(scope.dollar_braces(s.to_string())));
+            }
             return Ok(Value::String(s.to_string()));
         }
         if let Some(expr) = single_expression(s) {
             return self.eval_in(expr, scope);
         }
+        self.render_text(s, scope)
+    }
+
+    /// Renders `s` as text (never as a typed single expression).
+    fn render_text(&self, s: &str, scope: &Scope) -> Result<Value> {
         check_operators("template", s, false)?;
         let mut out = Capped(Vec::new());
         let ctx = scope.ctx();
@@ -337,7 +437,8 @@ impl Templates {
             None => env.template_from_str(s).and_then(|t| t.render_captured_to(ctx, &mut out).map(drop)),
         };
         rendered.map_err(|err| template_error("template", s, err))?;
-        Ok(Value::String(String::from_utf8(out.0).map_err(|_| EngineError::new(Code::Template, "template rendered invalid UTF-8"))?))
+        let text = String::from_utf8(out.0).map_err(|_| EngineError::new(Code::Template, "template rendered invalid UTF-8"))?;
+        Ok(Value::String(scope.dollar_braces(text)))
     }
 
     /// Renders every string inside a JSON structure (maps, lists, nested).
@@ -391,10 +492,14 @@ mod tests {
         assert_eq!(r("{{ state.words | length }}"), json!(2));
         assert_eq!(r("{{ state.words | first }}-{{ state.words | last }}"), json!("a-b"));
         assert_eq!(r("{{ state.words | join(',') }}"), json!("a,b"));
-        assert_eq!(r("{{ state.missing | default('N/A') }}"), json!("N/A"));
-        assert_eq!(r("{{ state.missing | default(value='N/A') }}"), json!("N/A"));
+        assert_eq!(r("{{ state.missing | default('N/A') }}"), json!(null), "a missing state key is None, as upstream");
+        assert_eq!(r("{{ state.missing | default('N/A', true) }}"), json!("N/A"));
+        assert_eq!(r("{{ nothing | default(value='N/A') }}"), json!("N/A"));
+        assert_eq!(r("{{ state.missing | default(value='N/A') }}"), json!("N/A"), "Tera's form");
+        assert_eq!(r("{{ state.name.startswith(' A') }}|{{ state.name.strip().lower() }}"), json!("True|ada"));
+        assert_eq!(r("{{ 'abc' | sha256 }}"), json!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
         assert_eq!(r("{{ (state.raw | fromjson).k }}"), json!(1));
-        assert_eq!(r("{{ state.words | tojson }}"), json!("[\"a\",\"b\"]"));
+        assert_eq!(r("{{ state.words | tojson }}"), json!("[\"a\", \"b\"]"));
         assert_eq!(r("{{ state.name | replace('A', 'E') | trim }}"), json!("Eda"));
         assert_eq!(r("{{ state.x | round(1) }}"), json!(2.6));
         assert_eq!(r("{{ state.x | int }}"), json!(2));
@@ -403,10 +508,9 @@ mod tests {
     }
 
     #[test]
-    fn undefined_values_are_errors_naming_the_expression() {
-        let err = t().render_str("{{ state.nope }}", &json!({}), &Map::new()).unwrap_err();
-        assert_eq!(err.code, Code::Template);
-        assert!(err.message.contains("state.nope"), "{}", err.message);
+    fn missing_values_are_none_and_deeper_ones_errors_in_text() {
+        assert_eq!(t().render_str("{{ state.nope }}", &json!({}), &Map::new()).unwrap(), json!(null));
+        assert_eq!(t().render_str("x={{ state.nope }}", &json!({}), &Map::new()).unwrap(), json!("x=None"));
         let err = t().render_str("Hello {{ state.nope.deeper }}", &json!({}), &Map::new()).unwrap_err();
         assert!(err.message.contains("state.nope.deeper"), "{}", err.message);
     }
@@ -417,7 +521,9 @@ mod tests {
         assert!(t().condition("state.n > 3", &state, &Map::new()).unwrap());
         assert!(!t().condition("{{ state.n > 7 }}", &state, &Map::new()).unwrap());
         assert!(t().condition("state.n >", &state, &Map::new()).is_err());
-        assert!(t().condition("state.missing", &state, &Map::new()).is_err());
+        assert!(!t().condition("state.missing", &state, &Map::new()).unwrap(), "None is false");
+        assert!(t().condition("!missing", &state, &Map::new()).unwrap());
+        assert!(t().condition("n", &state, &Map::new()).unwrap());
     }
 
     /// The lazy state view must behave as the whole state converted up front.
@@ -435,7 +541,7 @@ mod tests {
             "{{ 'k' in state.obj }}|{{ 2 in state.items }}|{{ state.items == [3, 1, 2] }}|{{ state.obj == {'k': 1} }}",
             "{{ state.items | sort | join(',') }}|{{ state.words | first }}|{{ state.words | last }}|{{ state.nested | map('length') | list }}",
             "{{ state | tojson }}",
-            "{{ state.obj.z[1].y }}|{{ state.missing is defined }}|{{ state.empty is mapping }}|{{ state.none is sequence }}",
+            "{{ state.obj.z[1].y }}|{{ state.obj.missing is defined }}|{{ state.empty is mapping }}|{{ state.none is sequence }}",
             "{% if state.empty %}y{% else %}n{% endif %}{% if state.none %}y{% else %}n{% endif %}{% if state.obj %}y{% endif %}",
             "{{ state.items | reverse | list }}|{{ state.items | max }}|{{ state.items | sum }}|{{ state.obj.z | selectattr('y') | list }}",
             "{% for x in state.items %}{{ loop.index }}:{{ x }}{{ loop.revindex }},{% endfor %}",

@@ -32,12 +32,20 @@ export interface LlmUsage {
   total_tokens: number;
 }
 
-/** What `llm.call` stores; a handler may reply with `{ content }` alone and the rest is filled. */
+/**
+ * What `llm.call` stores, as upstream TEA: `content` and `usage` (`{}` when the handler reports
+ * none); `model` and `finish_reason` when the handler gives them; `attempts` / `total_delay`
+ * with `max_retries`; `streamed` / `chunk_count` from `llm.stream`.
+ */
 export interface LlmCallResult {
   content: string;
-  model: string;
-  finish_reason: string;
-  usage: LlmUsage;
+  usage: LlmUsage | Record<string, never>;
+  model?: string;
+  finish_reason?: string;
+  attempts?: number;
+  total_delay?: number;
+  streamed?: boolean;
+  chunk_count?: number;
 }
 
 /** What the handler may answer: a completion, or an embedding (or several). */
@@ -60,7 +68,11 @@ export type WorkflowEvent =
   | { type: 'node_start'; node: string; step: number }
   | { type: 'node_end'; node: string; step: number }
   | { type: 'token'; node: string; text: string }
-  | { type: 'error'; node: string; step: number; code: string; message: string };
+  | { type: 'error'; node: string; step: number; code: string; message: string }
+  /** Something the run did that the YAML may not expect: a goto condition that failed (false, as upstream), a retry, a fallback. */
+  | { type: 'warning'; node: string; message: string }
+  /** The run stopped at an `interrupt_before` / `interrupt_after` node. */
+  | { type: 'interrupt'; node: string; when: 'before' | 'after' };
 
 /** Options of a run. */
 export interface RunOptions {
@@ -80,7 +92,39 @@ export interface RunOptions {
   max_steps?: number;
   /** Runtime variables; they override the workflow's `variables`. */
   variables?: Record<string, unknown>;
+  /**
+   * Values templates read as `{{ secrets.NAME }}`. They never appear in events, errors or the
+   * returned state: any occurrence there is replaced by `[secret]`.
+   */
+  secrets?: Record<string, string>;
 }
+
+/**
+ * Where an interrupted run stopped: plain JSON (it round-trips through `JSON.stringify`), to keep
+ * anywhere (IndexedDB, a server) and pass to `Workflow.resume`.
+ */
+export interface Checkpoint {
+  version: 1;
+  /** The workflow's `name`. */
+  workflow: string;
+  /** The node the run stopped at. */
+  node: string;
+  /** `before`: resuming runs `node`; `after`: resuming continues with the node after it. */
+  when: 'before' | 'after';
+  /** The state at the interrupt. */
+  state: WorkflowState;
+}
+
+/** How `Workflow.invoke` / `Workflow.resume` ended. */
+export type RunResult<S extends WorkflowState = WorkflowState> =
+  | { status: 'completed'; state: S }
+  | {
+      status: 'interrupted';
+      node: string;
+      when: 'before' | 'after';
+      state: S;
+      checkpoint: Checkpoint;
+    };
 
 /** One finding of `validateYaml`. */
 export interface ValidationProblem {

@@ -2,18 +2,22 @@
 
 use crate::error::{Code, Problem};
 use crate::limits::MAX_OUTPUT_SEGMENTS;
-use crate::model::{Workflow, EDGE_KEYS, END, NODE_KEYS, START, TOP_LEVEL_KEYS};
+use crate::model::{
+    schema_kind, NodeDef, NodeKind, Output, Workflow, DYNAMIC_PARALLEL_KEYS, EDGE_KEYS, END, NODE_KEYS, SETTINGS_KEYS, START,
+    TOP_LEVEL_KEYS, WHILE_LOOP_KEYS,
+};
 use crate::source::{Seg, Source};
 use crate::template::Templates;
 use serde_json::Value;
 use std::collections::{HashSet, VecDeque};
 
 /// Actions the engine runs itself.
-pub const BUILTIN_ACTIONS: &[&str] = &["return", "passthrough", "llm.call", "llm.stream", "llm.embed"];
+pub const BUILTIN_ACTIONS: &[&str] = &["return", "passthrough", "llm.call", "llm.stream", "llm.retry", "llm.embed"];
 /// Upstream actions that run only through a handler registered with `register_action`.
 pub const HANDLER_ACTIONS: &[&str] = &["lua.eval", "prolog.query"];
+/// Type names offered in "did you mean" (Python typing forms such as `Optional[str]` are read too).
 const SCHEMA_TYPES: &[&str] =
-    &["str", "string", "int", "integer", "float", "number", "bool", "boolean", "list", "array", "dict", "object", "any"];
+    &["str", "string", "int", "integer", "float", "number", "bool", "boolean", "list", "array", "dict", "object", "any", "Optional[str]"];
 
 fn did_you_mean<'a>(word: &str, options: impl IntoIterator<Item = &'a str>) -> String {
     options
@@ -48,14 +52,24 @@ fn unknown_keys(src: &Source, path: &[Seg], known: &[&str], what: &str, strict: 
     }
 }
 
+/// Reports `problem` as a warning, or as an error under `settings.strict`.
+fn soft(code: Code, message: String, strict: bool) -> Problem {
+    if strict {
+        Problem::error(code, message)
+    } else {
+        Problem::warning(code, message)
+    }
+}
+
 /// Checks a workflow. `actions` are the names registered from JavaScript; `templates` receives
 /// every template compiled (the run uses them from there).
 pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, templates: &Templates, out: &mut Vec<Problem>) {
     let strict = wf.settings.strict;
     unknown_keys(src, &[], TOP_LEVEL_KEYS, "top-level", strict, out);
+    check_settings(src, wf, strict, out);
     for field in &wf.state_schema {
         if let Some(ty) = &field.ty {
-            if !SCHEMA_TYPES.contains(&ty.as_str()) {
+            if schema_kind(ty).is_none() {
                 out.push(
                     Problem::error(
                         Code::StateSchema,
@@ -72,86 +86,29 @@ pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, template
     }
     let names: HashSet<&str> = wf.nodes.iter().map(|n| n.name.as_str()).collect();
     let mut seen = HashSet::new();
+    let cx = Cx { src, actions, templates, names: &names, strict };
     for (i, node) in wf.nodes.iter().enumerate() {
-        unknown_keys(src, &[Seg::Key("nodes"), Seg::Index(i)], NODE_KEYS, "node", strict, out);
         if !seen.insert(node.name.as_str()) {
             out.push(Problem::error(Code::Validation, format!("duplicate node name '{}'", node.name)).in_node(&node.name).at(node.pos));
         }
         if node.name == START || node.name == END {
             out.push(Problem::error(Code::Validation, format!("'{}' is reserved and cannot name a node", node.name)).at(node.pos));
         }
-        for (key, pos) in &node.unsupported {
+        cx.node(&[Seg::Key("nodes"), Seg::Index(i)], node, false, out);
+        if node.has_goto && wf.edges.iter().any(|e| e.from == node.name) {
             out.push(
-                Problem::error(
+                soft(
                     Code::Validation,
-                    format!("inline `{key}:` code cannot run in the browser engine; move it into a JavaScript action registered with register_action(name, fn) and call it with `uses: name`"),
+                    format!("node '{}' has both `goto` and edges; its edges are ignored (goto takes precedence, as upstream)", node.name),
+                    strict,
                 )
                 .in_node(&node.name)
-                .at(*pos),
+                .at(node.goto.first().and_then(|r| r.pos)),
             );
-        }
-        match &node.action {
-            None if node.unsupported.is_empty() => {
-                out.push(Problem::error(Code::Validation, "node has no action (`uses:` or `action:`)").in_node(&node.name).at(node.pos))
-            }
-            None => {}
-            Some(a) if BUILTIN_ACTIONS.contains(&a.as_str()) || actions.contains(a) => {}
-            Some(a) if HANDLER_ACTIONS.contains(&a.as_str()) => out.push(
-                Problem::error(Code::UnknownAction, format!("action '{a}' needs a handler: register one with register_action('{a}', fn)"))
-                    .in_node(&node.name)
-                    .at(node.action_pos),
-            ),
-            Some(a) => {
-                let known = BUILTIN_ACTIONS.iter().copied().chain(actions.iter().map(String::as_str));
-                out.push(
-                    Problem::error(Code::UnknownAction, format!("unknown action '{a}'{}", did_you_mean(a, known)))
-                        .in_node(&node.name)
-                        .at(node.action_pos),
-                );
-            }
-        }
-        check_params(src, i, node.action.as_deref(), &node.params, &node.name, out);
-        if let Some(output) = &node.output {
-            let segments = output.split('.').count();
-            let at = src.pos(&[Seg::Key("nodes"), Seg::Index(i), Seg::Key("output")]);
-            if segments > MAX_OUTPUT_SEGMENTS {
-                out.push(
-                    Problem::error(
-                        Code::Validation,
-                        format!("`output` has {segments} dotted segments; the limit is {MAX_OUTPUT_SEGMENTS}"),
-                    )
-                    .in_node(&node.name)
-                    .at(at),
-                );
-            } else if output.split('.').any(str::is_empty) {
-                out.push(
-                    Problem::error(Code::Validation, format!("`output` '{output}' has an empty segment (write `a.b`, not `a..b` or `.a`)"))
-                        .in_node(&node.name)
-                        .at(at),
-                );
-            }
-        }
-        check_templates(src, i, &node.params, &node.name, templates, out);
-        for rule in &node.goto {
-            if let Some(cond) = &rule.when {
-                if let Err(e) = templates.check_syntax(cond, true) {
-                    out.push(Problem::error(Code::Template, e.message).in_node(&node.name).at(rule.pos));
-                }
-            }
-            if rule.to != END && !names.contains(rule.to.as_str()) {
-                out.push(
-                    Problem::error(
-                        Code::UnknownNode,
-                        format!("goto target '{}' is not a node{}", rule.to, did_you_mean(&rule.to, names.iter().copied())),
-                    )
-                    .in_node(&node.name)
-                    .at(rule.pos),
-                );
-            }
         }
     }
     for edge in &wf.edges {
-        if let Some(cond) = &edge.when {
+        if let Some(cond) = edge.cond.expression() {
             if let Err(e) = templates.check_syntax(cond, true) {
                 out.push(Problem::error(Code::Template, e.message).at(edge.when_pos.or(edge.pos)));
             }
@@ -174,10 +131,24 @@ pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, template
                 .at(edge.to_pos),
             );
         }
-        if let Some(f) = &edge.fan_in {
-            if !names.contains(f.as_str()) {
-                out.push(Problem::error(Code::UnknownNode, format!("fan_in node '{f}' is not a node")).at(edge.pos));
+        match &edge.fan_in {
+            Some(f) if !names.contains(f.as_str()) => {
+                out.push(Problem::error(Code::UnknownNode, format!("fan_in node '{f}' is not a node")).at(edge.pos))
             }
+            None if edge.parallel => out.push(
+                Problem::error(Code::Validation, format!("parallel edge from '{}' to '{}' needs `fan_in: <node>`", edge.from, edge.to))
+                    .at(edge.pos),
+            ),
+            _ => {}
+        }
+        if edge.parallel && wf.edges.iter().any(|e| e.from == edge.from && !e.parallel) {
+            out.push(
+                Problem::error(
+                    Code::Validation,
+                    format!("'{}' has both `type: parallel` edges and other edges; this engine does not run both (write the other route from the fan-in node)", edge.from),
+                )
+                .at(edge.pos),
+            );
         }
     }
     if let Value::Object(top) = &src.value {
@@ -187,34 +158,389 @@ pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, template
             }
         }
     }
-    if !wf.edges.is_empty() && !wf.edges.iter().any(|e| e.from == START) {
-        out.push(Problem::error(Code::Validation, "edges are used but none starts at '__start__'").at(src.pos(&[Seg::Key("edges")])));
+    for (key, list) in [("interrupt_before", &wf.settings.interrupt_before), ("interrupt_after", &wf.settings.interrupt_after)] {
+        for name in list.iter().filter(|n| !names.contains(n.as_str())) {
+            let at = ["settings", "config"].iter().find_map(|k| src.pos(&[Seg::Key(k), Seg::Key(key)]));
+            out.push(
+                Problem::error(
+                    Code::UnknownNode,
+                    format!("{key} names '{name}', which is not a node{}", did_you_mean(name, names.iter().copied())),
+                )
+                .at(at),
+            );
+        }
     }
     if wf.nodes.is_empty() {
         out.push(Problem::error(Code::Validation, "the workflow has no nodes").at(src.pos(&[])));
     }
-    unreachable(wf, out);
+    unreachable(wf, strict, out);
+}
+
+/// Unknown `settings:` / `config:` keys: upstream ones this engine does not use, and typos.
+fn check_settings(src: &Source, wf: &Workflow, strict: bool, out: &mut Vec<Problem>) {
+    let Value::Object(top) = &src.value else { return };
+    for key in ["settings", "config"] {
+        let Some(Value::Object(m)) = top.get(key) else { continue };
+        for k in m.keys().filter(|k| !SETTINGS_KEYS.contains(&k.as_str())) {
+            let message = match k.as_str() {
+                "checkpoint_dir" | "checkpointer" => format!(
+                    "`{key}.{k}` is ignored: an interrupted run returns its checkpoint to the caller (keep it where you like and pass it to resume)"
+                ),
+                _ => format!("unknown {key} key '{k}' (ignored by the browser engine){}", did_you_mean(k, SETTINGS_KEYS.iter().copied())),
+            };
+            out.push(soft(Code::Validation, message, strict).at(src.key_pos(&[Seg::Key(key)], k)));
+        }
+        if let Some(Value::Object(p)) = m.get("parallel") {
+            for k in p.keys().filter(|k| !["merge_strategy", "strategy"].contains(&k.as_str())) {
+                out.push(
+                    soft(Code::Validation, format!("unknown {key}.parallel key '{k}' (ignored; this engine reads merge_strategy)"), strict)
+                        .at(src.key_pos(&[Seg::Key(key), Seg::Key("parallel")], k)),
+                );
+            }
+        }
+        if let Some(Value::Object(llm)) = m.get("llm") {
+            for k in llm.keys() {
+                if let Some(message) = llm_param_problem(k) {
+                    out.push(
+                        soft(Code::Validation, format!("{key}.llm: {message}"), strict)
+                            .at(src.key_pos(&[Seg::Key(key), Seg::Key("llm")], k)),
+                    );
+                }
+            }
+        }
+    }
+    let _ = wf;
+}
+
+/// What the `llm.*` actions read.
+const LLM_PARAMS: &[&str] = &[
+    "prompt",
+    "messages",
+    "system",
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "top_k",
+    "seed",
+    "stop",
+    "stream",
+    "model",
+    "max_retries",
+    "base_delay",
+    "max_delay",
+];
+/// Upstream `llm.call` parameters that choose or configure a remote provider: the page's LLM
+/// handler decides those here.
+const LLM_PROVIDER_PARAMS: &[&str] = &[
+    "provider",
+    "api_base",
+    "api_key",
+    "deployment",
+    "timeout",
+    "shell_provider",
+    "opik_trace",
+    "opik_project_name",
+    "metadata",
+    "n_ctx",
+    "n_gpu_layers",
+    "n_threads",
+];
+
+fn llm_param_problem(k: &str) -> Option<String> {
+    if LLM_PARAMS.contains(&k) {
+        return None;
+    }
+    Some(if LLM_PROVIDER_PARAMS.contains(&k) {
+        format!("parameter '{k}' is ignored: the page's LLM handler (the sdk's model) serves every call")
+    } else {
+        format!("unknown llm parameter '{k}' (ignored){}", did_you_mean(k, LLM_PARAMS.iter().copied()))
+    })
+}
+
+/// What checking a node needs.
+struct Cx<'a> {
+    src: &'a Source,
+    actions: &'a HashSet<String>,
+    templates: &'a Templates,
+    names: &'a HashSet<&'a str>,
+    strict: bool,
+}
+
+impl Cx<'_> {
+    fn at(&self, path: &[Seg], key: &'static str) -> Option<crate::error::Pos> {
+        let mut p = path.to_vec();
+        p.push(Seg::Key(key));
+        self.src.pos(&p)
+    }
+
+    /// Checks one node (a step or loop body node when `nested`), and the nodes inside it.
+    fn node(&self, path: &[Seg], node: &NodeDef, nested: bool, out: &mut Vec<Problem>) {
+        let raw = value_at(self.src, path);
+        let kind_name = raw.and_then(|m| m.get("type")).and_then(Value::as_str).unwrap_or("");
+        let keys = match &node.kind {
+            NodeKind::WhileLoop { .. } => WHILE_LOOP_KEYS,
+            NodeKind::DynamicParallel { .. } => DYNAMIC_PARALLEL_KEYS,
+            NodeKind::Plain => NODE_KEYS,
+        };
+        unknown_keys(self.src, path, keys, "node", self.strict, out);
+        if !kind_name.is_empty() && !matches!(kind_name, "while_loop" | "dynamic_parallel" | "action" | "normal") {
+            out.push(
+                Problem::error(
+                    Code::Validation,
+                    format!("unknown node type '{kind_name}' (this engine runs while_loop and dynamic_parallel)"),
+                )
+                .in_node(&node.name)
+                .at(self.at(path, "type")),
+            );
+        }
+        for (key, pos) in &node.unsupported {
+            out.push(
+                Problem::error(
+                    Code::Validation,
+                    format!("inline `{key}:` code cannot run in the browser engine; move it into a JavaScript action registered with register_action(name, fn) and call it with `uses: name`"),
+                )
+                .in_node(&node.name)
+                .at(*pos),
+            );
+        }
+        match &node.kind {
+            NodeKind::Plain => self.plain(path, node, out),
+            NodeKind::WhileLoop { condition, max_iterations, body } => {
+                if condition.is_empty() {
+                    out.push(Problem::error(Code::Validation, "while_loop needs a `condition`").in_node(&node.name).at(node.pos));
+                } else if let Err(e) = self.templates.check_syntax(condition, true) {
+                    out.push(Problem::error(Code::Template, e.message).in_node(&node.name).at(self.at(path, "condition")));
+                }
+                if !(1..=1000).contains(max_iterations) {
+                    out.push(
+                        Problem::error(Code::Validation, "while_loop needs `max_iterations`, an integer from 1 to 1000")
+                            .in_node(&node.name)
+                            .at(self.at(path, "max_iterations").or(node.pos)),
+                    );
+                }
+                if body.is_empty() {
+                    out.push(
+                        Problem::error(Code::Validation, "while_loop needs a `body` with at least one node")
+                            .in_node(&node.name)
+                            .at(node.pos),
+                    );
+                }
+                for (j, b) in body.iter().enumerate() {
+                    if matches!(b.kind, NodeKind::WhileLoop { .. }) {
+                        out.push(
+                            Problem::error(Code::Validation, "nested while_loop nodes are not supported (as upstream)")
+                                .in_node(&b.name)
+                                .at(b.pos),
+                        );
+                    }
+                    self.node(&child(path, "body", j), b, true, out);
+                }
+            }
+            NodeKind::DynamicParallel { items, fan_in, action_mode, .. } => {
+                let raw = raw.cloned().unwrap_or_default();
+                if items.is_empty() {
+                    out.push(
+                        Problem::error(Code::Validation, "dynamic_parallel needs `items` (e.g. items: \"{{ state.list }}\")")
+                            .in_node(&node.name)
+                            .at(node.pos),
+                    );
+                } else if let Err(e) = self.templates.check_syntax(items, false) {
+                    out.push(Problem::error(Code::Template, e.message).in_node(&node.name).at(self.at(path, "items")));
+                }
+                let modes: Vec<&str> = ["action", "steps", "subgraph"].into_iter().filter(|k| raw.contains_key(*k)).collect();
+                if raw.contains_key("subgraph") {
+                    out.push(
+                        Problem::error(Code::Validation, "dynamic_parallel `subgraph:` (a workflow file per item) is not supported in the browser; use `action:` or `steps:`")
+                            .in_node(&node.name)
+                            .at(self.at(path, "subgraph")),
+                    );
+                }
+                if modes.len() != 1 {
+                    out.push(
+                        Problem::error(Code::Validation, "dynamic_parallel needs exactly one of `action:` or `steps:`")
+                            .in_node(&node.name)
+                            .at(node.pos),
+                    );
+                }
+                if fan_in.is_empty() {
+                    out.push(
+                        Problem::error(Code::Validation, "dynamic_parallel needs `fan_in: <node>` (the node that reads parallel_results)")
+                            .in_node(&node.name)
+                            .at(node.pos),
+                    );
+                } else if !self.names.contains(fan_in.as_str()) {
+                    out.push(
+                        Problem::error(
+                            Code::UnknownNode,
+                            format!("fan_in node '{fan_in}' is not a node{}", did_you_mean(fan_in, self.names.iter().copied())),
+                        )
+                        .in_node(&node.name)
+                        .at(self.at(path, "fan_in")),
+                    );
+                }
+                if raw.contains_key("output") {
+                    out.push(
+                        soft(
+                            Code::Validation,
+                            "a dynamic_parallel node's `output` is ignored: results are in `parallel_results` (as upstream)".into(),
+                            self.strict,
+                        )
+                        .in_node(&node.name)
+                        .at(self.at(path, "output")),
+                    );
+                }
+                let key = if *action_mode { "action" } else { "steps" };
+                for (j, step) in node.steps.iter().enumerate() {
+                    let p = if *action_mode { child_key(path, "action") } else { child(path, key, j) };
+                    self.node(&p, step, true, out);
+                }
+            }
+        }
+        if nested && (node.has_goto || node.retry.is_some() || node.fallback.is_some()) {
+            out.push(
+                soft(Code::Validation, "`goto`, `retry` and `fallback` of a step or loop body node are ignored".into(), self.strict)
+                    .in_node(&node.name)
+                    .at(node.pos),
+            );
+        }
+        if let Some(f) = &node.fallback {
+            if !self.names.contains(f.as_str()) {
+                out.push(
+                    Problem::error(
+                        Code::UnknownNode,
+                        format!("fallback node '{f}' is not a node{}", did_you_mean(f, self.names.iter().copied())),
+                    )
+                    .in_node(&node.name)
+                    .at(self.at(path, "fallback")),
+                );
+            }
+        }
+        for rule in &node.goto {
+            if let Some(cond) = &rule.when {
+                if let Err(e) = self.templates.check_syntax(cond, true) {
+                    out.push(Problem::error(Code::Template, e.message).in_node(&node.name).at(rule.pos));
+                }
+            }
+            if rule.to != END && !self.names.contains(rule.to.as_str()) {
+                out.push(
+                    Problem::error(
+                        Code::UnknownNode,
+                        format!("goto target '{}' is not a node{}", rule.to, did_you_mean(&rule.to, self.names.iter().copied())),
+                    )
+                    .in_node(&node.name)
+                    .at(rule.pos),
+                );
+            }
+        }
+    }
+
+    fn plain(&self, path: &[Seg], node: &NodeDef, out: &mut Vec<Problem>) {
+        match &node.action {
+            None => {}
+            Some(a) if BUILTIN_ACTIONS.contains(&a.as_str()) || self.actions.contains(a) => {}
+            Some(a) if HANDLER_ACTIONS.contains(&a.as_str()) => out.push(
+                Problem::error(Code::UnknownAction, format!("action '{a}' needs a handler: register one with register_action('{a}', fn)"))
+                    .in_node(&node.name)
+                    .at(node.action_pos),
+            ),
+            Some(a) => {
+                let known = BUILTIN_ACTIONS.iter().copied().chain(self.actions.iter().map(String::as_str));
+                out.push(
+                    Problem::error(Code::UnknownAction, format!("unknown action '{a}'{}", did_you_mean(a, known)))
+                        .in_node(&node.name)
+                        .at(node.action_pos),
+                );
+            }
+        }
+        for (j, step) in node.steps.iter().enumerate() {
+            self.node(&child(path, "steps", j), step, true, out);
+        }
+        check_params(self.src, path, node.action.as_deref(), &node.params, &node.name, self.strict, out);
+        if let Some(Output::Key(output)) = &node.output {
+            let segments = output.split('.').count();
+            let at = self.at(path, "output");
+            if segments > MAX_OUTPUT_SEGMENTS {
+                out.push(
+                    Problem::error(
+                        Code::Validation,
+                        format!("`output` has {segments} dotted segments; the limit is {MAX_OUTPUT_SEGMENTS}"),
+                    )
+                    .in_node(&node.name)
+                    .at(at),
+                );
+            } else if output.split('.').any(str::is_empty) {
+                out.push(
+                    Problem::error(Code::Validation, format!("`output` '{output}' has an empty segment (write `a.b`, not `a..b` or `.a`)"))
+                        .in_node(&node.name)
+                        .at(at),
+                );
+            }
+        }
+        if let Some(Output::Map(map)) = &node.output {
+            for (k, t) in map {
+                if let Value::String(t) = t {
+                    if let Err(e) = self.templates.check_syntax(t, false) {
+                        out.push(
+                            Problem::error(Code::Template, e.message)
+                                .in_node(&node.name)
+                                .at(self.src.key_pos(&child_key(path, "output"), k)),
+                        );
+                    }
+                }
+            }
+        }
+        check_templates(self.src, path, &node.params, &node.name, self.templates, out);
+    }
+}
+
+fn child<'a>(path: &[Seg<'a>], key: &'a str, j: usize) -> Vec<Seg<'a>> {
+    let mut p = path.to_vec();
+    p.push(Seg::Key(key));
+    p.push(Seg::Index(j));
+    p
+}
+
+fn child_key<'a>(path: &[Seg<'a>], key: &'a str) -> Vec<Seg<'a>> {
+    let mut p = path.to_vec();
+    p.push(Seg::Key(key));
+    p
+}
+
+/// The mapping at `path` in the document, if it is one.
+fn value_at<'v>(src: &'v Source, path: &[Seg]) -> Option<&'v serde_json::Map<String, Value>> {
+    let mut node = &src.value;
+    for seg in path {
+        node = match (seg, node) {
+            (Seg::Key(k), Value::Object(m)) => m.get(*k)?,
+            (Seg::Index(i), Value::Array(a)) => a.get(*i)?,
+            _ => return None,
+        };
+    }
+    node.as_object()
+}
+
+/// The key a node's parameters are under (`with`, or the older `params`).
+fn params_key(src: &Source, path: &[Seg]) -> &'static str {
+    match value_at(src, path) {
+        Some(m) if !m.contains_key("with") && m.contains_key("params") => "params",
+        _ => "with",
+    }
 }
 
 /// Template syntax errors in a node's parameters, each at its parameter's line.
-fn check_templates(src: &Source, i: usize, params: &Value, node: &str, templates: &Templates, out: &mut Vec<Problem>) {
-    let key = match &src.value {
-        Value::Object(top) => match top.get("nodes").and_then(|n| n.get(i)) {
-            Some(Value::Object(m)) if m.contains_key("with") => "with",
-            _ => "params",
-        },
-        _ => "with",
-    };
+fn check_templates(src: &Source, path: &[Seg], params: &Value, node: &str, templates: &Templates, out: &mut Vec<Problem>) {
+    let key = params_key(src, path);
     // Iterative: parameters nest as deep as the YAML allows.
     let mut stack: Vec<(&Value, Option<&str>)> = vec![(params, None)];
     while let Some((v, top_key)) = stack.pop() {
         match v {
             Value::String(s) => {
                 if let Err(e) = templates.check_syntax(s, false) {
-                    let at = match top_key {
-                        Some(k) => src.pos(&[Seg::Key("nodes"), Seg::Index(i), Seg::Key(key), Seg::Key(k)]),
-                        None => src.pos(&[Seg::Key("nodes"), Seg::Index(i), Seg::Key(key)]),
-                    };
+                    let mut p = child_key(path, key);
+                    if let Some(k) = top_key {
+                        p.push(Seg::Key(k));
+                    }
+                    let at = src.pos(&p);
                     out.push(Problem::error(Code::Template, e.message).in_node(node).at(at));
                 }
             }
@@ -225,27 +551,29 @@ fn check_templates(src: &Source, i: usize, params: &Value, node: &str, templates
     }
 }
 
-fn check_params(src: &Source, i: usize, action: Option<&str>, params: &Value, node: &str, out: &mut Vec<Problem>) {
-    let key = match &src.value {
-        Value::Object(top) => match top.get("nodes").and_then(|n| n.get(i)) {
-            Some(Value::Object(m)) if m.contains_key("with") => "with",
-            _ => "params",
-        },
-        _ => "with",
+fn check_params(src: &Source, path: &[Seg], action: Option<&str>, params: &Value, node: &str, strict: bool, out: &mut Vec<Problem>) {
+    let key = params_key(src, path);
+    let base = child_key(path, key);
+    let at = |field: &str| {
+        let mut p = base.clone();
+        p.push(Seg::Key(field));
+        src.pos(&p)
     };
-    let at = |field: &str| src.pos(&[Seg::Key("nodes"), Seg::Index(i), Seg::Key(key), Seg::Key(field)]);
     let m = match params {
         Value::Null => return,
         Value::Object(m) => m,
         _ => {
-            out.push(Problem::error(Code::Validation, format!("`{key}` must be a mapping of parameters")).in_node(node).at(src.pos(&[
-                Seg::Key("nodes"),
-                Seg::Index(i),
-                Seg::Key(key),
-            ])));
+            out.push(Problem::error(Code::Validation, format!("`{key}` must be a mapping of parameters")).in_node(node).at(src.pos(&base)));
             return;
         }
     };
+    if matches!(action, Some("llm.call" | "llm.stream" | "llm.retry")) {
+        for k in m.keys() {
+            if let Some(message) = llm_param_problem(k) {
+                out.push(soft(Code::Validation, message, strict).in_node(node).at(at(k)));
+            }
+        }
+    }
     let is_template = |v: &Value| matches!(v, Value::String(s) if s.contains("{{"));
     let mut expect = |field: &str, ok: fn(&Value) -> bool, what: &str| {
         if let Some(v) = m.get(field) {
@@ -259,7 +587,7 @@ fn check_params(src: &Source, i: usize, action: Option<&str>, params: &Value, no
         }
     };
     match action {
-        Some("llm.call" | "llm.stream") => {
+        Some("llm.call" | "llm.stream" | "llm.retry") => {
             expect("prompt", Value::is_string, "a string");
             expect("system", Value::is_string, "a string");
             expect("messages", Value::is_array, "a list of { role, content }");
@@ -271,60 +599,56 @@ fn check_params(src: &Source, i: usize, action: Option<&str>, params: &Value, no
             expect("stop", |v| v.is_string() || v.is_array(), "a string or a list of strings");
             expect("stream", Value::is_boolean, "true or false");
             if !m.contains_key("prompt") && !m.contains_key("messages") {
-                out.push(Problem::error(Code::Validation, "llm.call needs `prompt` or `messages`").in_node(node).at(src.pos(&[
-                    Seg::Key("nodes"),
-                    Seg::Index(i),
-                    Seg::Key(key),
-                ])));
+                out.push(Problem::error(Code::Validation, "llm.call needs `prompt` or `messages`").in_node(node).at(src.pos(&base)));
             }
         }
         Some("llm.embed") => {
             expect("input", |v| v.is_string() || v.is_array(), "a string or a list of strings");
             expect("text", |v| v.is_string() || v.is_array(), "a string or a list of strings");
             if !m.contains_key("input") && !m.contains_key("text") {
-                out.push(Problem::error(Code::Validation, "llm.embed needs `input` (or upstream's `text`)").in_node(node).at(src.pos(&[
-                    Seg::Key("nodes"),
-                    Seg::Index(i),
-                    Seg::Key(key),
-                ])));
+                out.push(
+                    Problem::error(Code::Validation, "llm.embed needs `input` (or upstream's `text`)").in_node(node).at(src.pos(&base)),
+                );
             }
         }
         _ => {}
     }
 }
 
-/// Nodes no path from `__start__` reaches (edges, gotos, and written order without edges).
-fn unreachable(wf: &Workflow, out: &mut Vec<Problem>) {
+/// Nodes no route from `__start__` reaches (goto, edges, implicit chaining): a warning (an error
+/// under `strict`), as upstream runs such workflows.
+fn unreachable(wf: &Workflow, strict: bool, out: &mut Vec<Problem>) {
     let mut seen: HashSet<&str> = HashSet::new();
     let mut queue: VecDeque<&str> = VecDeque::new();
-    if wf.edges.is_empty() {
-        if let Some(first) = wf.nodes.first() {
-            queue.push_back(&first.name);
-        }
-    } else {
-        queue.extend(wf.edges.iter().filter(|e| e.from == START).map(|e| e.to.as_str()));
-        queue.extend(wf.edges.iter().filter(|e| e.from == START).filter_map(|e| e.fan_in.as_deref()));
+    fn from<'w>(wf: &'w Workflow, name: &'w str) -> impl Iterator<Item = &'w crate::model::EdgeDef> {
+        wf.edges.iter().filter(move |e| e.from == name)
     }
+    if from(wf, START).next().is_none() {
+        queue.extend(wf.nodes.first().map(|n| n.name.as_str()));
+    }
+    queue.extend(from(wf, START).flat_map(|e| [Some(e.to.as_str()), e.fan_in.as_deref()]).flatten());
     while let Some(name) = queue.pop_front() {
         if name == END || !seen.insert(name) {
             continue;
         }
         let Some(idx) = wf.nodes.iter().position(|n| n.name == name) else { continue };
         let node = &wf.nodes[idx];
-        queue.extend(node.goto.iter().map(|r| r.to.as_str()));
-        queue.extend(wf.edges.iter().filter(|e| e.from == name).map(|e| e.to.as_str()));
-        queue.extend(wf.edges.iter().filter(|e| e.from == name).filter_map(|e| e.fan_in.as_deref()));
-        let falls_through = node.goto.iter().all(|r| r.when.is_some());
-        if wf.edges.is_empty() && falls_through {
-            if let Some(next) = wf.nodes.get(idx + 1) {
-                queue.push_back(&next.name);
-            }
+        if node.has_goto {
+            queue.extend(node.goto.iter().map(|r| r.to.as_str()));
+        } else if from(wf, name).next().is_some() {
+            queue.extend(from(wf, name).flat_map(|e| [Some(e.to.as_str()), e.fan_in.as_deref()]).flatten());
+        } else if let Some(next) = wf.nodes.get(idx + 1) {
+            queue.push_back(&next.name);
         }
+        if let NodeKind::DynamicParallel { fan_in, .. } = &node.kind {
+            queue.push_back(fan_in);
+        }
+        queue.extend(node.fallback.as_deref());
     }
     for node in &wf.nodes {
         if !seen.contains(node.name.as_str()) {
             out.push(
-                Problem::error(Code::Validation, format!("node '{}' is unreachable from __start__", node.name))
+                soft(Code::Validation, format!("node '{}' is never reached from __start__ (it will not run)", node.name), strict)
                     .in_node(&node.name)
                     .at(node.pos),
             );

@@ -8,7 +8,7 @@
 use crate::driver::{Request, Step, StepRun};
 use crate::engine::{check, render, Compiled};
 use crate::error::{Code, EngineError, Problem, Severity};
-use crate::exec::RunOptions;
+use crate::exec::{Outcome, Resume, RunOptions, When};
 use crate::limits::{self, parse_json};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -206,12 +206,27 @@ pub fn run_start(id: u32, state: &str, options: &str) -> String {
             Some(Value::Object(m)) => m.clone(),
             _ => Map::new(),
         };
+        let secrets = match options.get("secrets") {
+            Some(Value::Object(m)) => m.clone(),
+            _ => Map::new(),
+        };
+        let resume = match options.get("resume") {
+            Some(Value::Object(r)) => {
+                let node = r.get("node").and_then(Value::as_str).unwrap_or_default().to_string();
+                let when = match r.get("when").and_then(Value::as_str) {
+                    Some("after") => When::After,
+                    _ => When::Before,
+                };
+                Some(Resume { node, when })
+            }
+            _ => None,
+        };
         let actions = options
             .get("actions")
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(|n| n.as_str().map(str::to_string)).collect())
             .unwrap_or_default();
-        let run = StepRun::start(compiled, state, RunOptions { max_steps, variables }, actions, now, note_node);
+        let run = StepRun::start(compiled, state, RunOptions { max_steps, variables, secrets, resume }, actions, now, note_node);
         let run_id = next_id();
         RUNS.with(|r| r.borrow_mut().insert(run_id, run));
         Ok(run_id)
@@ -229,6 +244,8 @@ struct PollAnswer<'a> {
     state: Option<&'a Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    interrupted: Option<Value>,
     requests: Vec<RequestOut<'a>>,
     #[serde(rename = "yield")]
     yield_now: bool,
@@ -258,16 +275,18 @@ pub fn run_poll(id: u32) -> String {
     if finished {
         RUNS.with(|r| r.borrow_mut().remove(&id));
     }
-    let (state, error) = match &done {
-        Some(Ok(state)) => (Some(state), None),
-        Some(Err(e)) => (None, Some(error_json(e))),
-        None => (None, None),
+    let (state, error, interrupted) = match &done {
+        Some(Ok(Outcome::Done(state))) => (Some(state), None, None),
+        Some(Ok(Outcome::Interrupted { node, when, state })) => (Some(state), None, Some(json!({ "node": node, "when": when.as_str() }))),
+        Some(Err(e)) => (None, Some(error_json(e)), None),
+        None => (None, None, None),
     };
     let answer = PollAnswer {
         events: &events,
         done: finished,
         state,
         error,
+        interrupted,
         requests: requests
             .iter()
             .map(|r: &Request| RequestOut { id: r.id, action: &r.action, node: &r.node, params: &r.params, state: r.state.as_ref() })

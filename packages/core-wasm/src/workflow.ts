@@ -3,8 +3,14 @@ import { CoreWasmError } from './errors.js';
 import { call, currentGeneration, unwrap } from './instance.js';
 import { assertString } from './json-boundary.js';
 import { actionNames } from './registry.js';
-import { runWorkflow } from './run.js';
-import type { RunOptions, ValidationProblem, WorkflowState } from './types.js';
+import { runWorkflow, type RunEnd } from './run.js';
+import type {
+  Checkpoint,
+  RunOptions,
+  RunResult,
+  ValidationProblem,
+  WorkflowState,
+} from './types.js';
 
 interface Parsed {
   id: number;
@@ -94,14 +100,95 @@ export class Workflow {
     return this.#id;
   }
 
-  /** Runs on an initial state (an object, or a JSON string: then the result is one too). */
+  /**
+   * Runs on an initial state (an object, or a JSON string: then the result is one too) and
+   * resolves to the final state.
+   * @throws {CoreWasmError} `INTERRUPTED` (with `checkpoint`) when the run stops at an
+   *   `interrupt_before` / `interrupt_after` node: use `invoke` for workflows that interrupt.
+   */
   run(state: string, options?: RunOptions): Promise<string>;
   run<S extends WorkflowState = WorkflowState>(
     state?: WorkflowState,
     options?: RunOptions,
   ): Promise<S>;
   async run(state: WorkflowState | string = {}, options: RunOptions = {}): Promise<unknown> {
-    return runWorkflow({ id: () => this.#currentId() }, state, options);
+    const end = await runWorkflow({ id: () => this.#currentId() }, state, options);
+    if (end.interrupted) {
+      const result = this.#result(end);
+      const error = new CoreWasmError(
+        'INTERRUPTED',
+        `the run stopped ${end.interrupted.when} node '${end.interrupted.node}' (interrupt_${end.interrupted.when}); continue it with workflow.resume(error.checkpoint), or run it with workflow.invoke()`,
+        { node: end.interrupted.node },
+      );
+      if (result.status === 'interrupted') error.checkpoint = result.checkpoint;
+      throw error;
+    }
+    return end.state;
+  }
+
+  /**
+   * Runs on an initial state to its end or to an interrupt (`interrupt_before` /
+   * `interrupt_after`, as upstream). An interrupted result carries a JSON checkpoint for `resume`.
+   */
+  async invoke<S extends WorkflowState = WorkflowState>(
+    state: WorkflowState = {},
+    options: RunOptions = {},
+  ): Promise<RunResult<S>> {
+    const end = await runWorkflow({ id: () => this.#currentId() }, state, options);
+    return this.#result(end) as RunResult<S>;
+  }
+
+  /**
+   * Continues an interrupted run from its checkpoint (from this workflow, possibly after a
+   * `JSON.stringify` round trip), with `stateUpdates` merged over the checkpoint's state (as
+   * upstream's resume with a state update). A run resumed before a node runs that node; after a
+   * node, it continues with the next one.
+   * @throws {CoreWasmError} `INVALID_ARGUMENT` for a checkpoint that is not one of this workflow.
+   */
+  async resume<S extends WorkflowState = WorkflowState>(
+    checkpoint: Checkpoint,
+    stateUpdates: WorkflowState = {},
+    options: RunOptions = {},
+  ): Promise<RunResult<S>> {
+    const c = checkpoint as Partial<Checkpoint> | null;
+    const bad = (why: string) =>
+      new CoreWasmError('INVALID_ARGUMENT', `Workflow.resume(checkpoint): ${why}`);
+    if (c === null || typeof c !== 'object') throw bad('the checkpoint must be an object');
+    if (c.version !== 1) throw bad(`unknown checkpoint version ${String(c.version)}`);
+    if (c.when !== 'before' && c.when !== 'after')
+      throw bad(`when must be 'before' or 'after', got ${String(c.when)}`);
+    if (typeof c.node !== 'string' || !this.#parsed.nodeNames.includes(c.node))
+      throw bad(`node ${JSON.stringify(c.node)} is not a node of workflow '${this.name}'`);
+    if (c.workflow !== this.name)
+      throw bad(`it is from workflow '${String(c.workflow)}', not '${this.name}'`);
+    if (c.state === null || typeof c.state !== 'object' || Array.isArray(c.state))
+      throw bad('state must be an object');
+    if (stateUpdates === null || typeof stateUpdates !== 'object' || Array.isArray(stateUpdates))
+      throw new CoreWasmError(
+        'INVALID_ARGUMENT',
+        'Workflow.resume: stateUpdates must be an object',
+      );
+    const end = await runWorkflow(
+      { id: () => this.#currentId() },
+      { ...c.state, ...stateUpdates },
+      options,
+      { node: c.node, when: c.when },
+    );
+    return this.#result(end) as RunResult<S>;
+  }
+
+  #result(end: RunEnd): RunResult {
+    const state = end.state as WorkflowState;
+    if (!end.interrupted) return { status: 'completed', state };
+    const { node, when } = end.interrupted;
+    const checkpoint: Checkpoint = {
+      version: 1,
+      workflow: this.name,
+      node,
+      when,
+      state: structuredClone(state),
+    };
+    return { status: 'interrupted', node, when, state, checkpoint };
   }
 
   /** Frees the engine's copy of this workflow; later runs fail with `INVALID_ARGUMENT`. */

@@ -29,6 +29,7 @@ nodes:
       max_tokens: 6
       temperature: 0
       stream: true
+    output: answer
 edges:
   - from: __start__
     to: answer

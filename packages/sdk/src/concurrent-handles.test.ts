@@ -29,7 +29,7 @@ function fakeBridge(name: string, delayMs: number, log: string[]): LlmBridge {
 }
 
 const ask =
-  'name: ask\nnodes:\n  - name: answer\n    uses: llm.call\n    with: { prompt: "{{ state.q }}" }\n';
+  'name: ask\nnodes:\n  - name: answer\n    uses: llm.call\n    with: { prompt: "{{ state.q }}" }\n    output: answer\n';
 
 beforeAll(async () => {
   await init();
