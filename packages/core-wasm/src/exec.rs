@@ -134,6 +134,15 @@ struct Run<'a> {
 
 /// Runs a workflow to its end (or to an interrupt).
 pub async fn run(wf: &Workflow, templates: &Templates, initial: Value, opts: RunOptions, host: &dyn Host) -> Result<Outcome> {
+    let initial = match initial {
+        Value::Object(given) if !wf.initial_state.is_empty() => {
+            let mut merged = wf.initial_state.clone();
+            merged.extend(given);
+            Value::Object(merged)
+        }
+        Value::Null if !wf.initial_state.is_empty() => Value::Object(wf.initial_state.clone()),
+        other => other,
+    };
     let state = initial_state(&wf.state_schema, initial)?;
     let mut variables = wf.variables.clone();
     variables.extend(opts.variables);
@@ -186,6 +195,13 @@ impl<'a> Run<'a> {
                         *self.resumed_at.borrow_mut() = None;
                         if main && !resumed && self.wf.settings.interrupt_before.contains(&name) {
                             return Ok(self.interrupt(name, When::Before, state));
+                        }
+                        if !main && (self.wf.settings.interrupt_before.contains(&name) || self.wf.settings.interrupt_after.contains(&name))
+                        {
+                            self.host.emit(Event::Warning {
+                                node: name.clone(),
+                                message: "interrupts are not taken inside parallel branches; this branch runs on".into(),
+                            });
                         }
                         let before = (node.fallback.is_some()).then(|| state.clone());
                         let (executed, result) = match self.execute_with_policy(node, state).await {

@@ -137,12 +137,15 @@ pub struct Workflow {
     pub description: Option<String>,
     pub state_schema: Vec<FieldDef>,
     pub variables: Map<String, Value>,
+    /// `initial_state:`: defaults under the state a run is given (as upstream's CLI merges it).
+    pub initial_state: Map<String, Value>,
     pub settings: Settings,
     pub nodes: Vec<NodeDef>,
     pub edges: Vec<EdgeDef>,
 }
 
-pub const TOP_LEVEL_KEYS: &[&str] = &["name", "description", "state_schema", "variables", "settings", "config", "nodes", "edges"];
+pub const TOP_LEVEL_KEYS: &[&str] =
+    &["name", "description", "state_schema", "variables", "settings", "config", "nodes", "edges", "initial_state"];
 pub const NODE_KEYS: &[&str] = &[
     "name",
     "uses",
@@ -200,6 +203,15 @@ impl Workflow {
                 Map::new()
             }
         };
+        let initial_state = match top.get("initial_state") {
+            Some(Value::Object(m)) => m.clone(),
+            None | Some(Value::Null) => Map::new(),
+            Some(_) => {
+                problems
+                    .push(Problem::error(Code::Validation, "`initial_state` must be a mapping").at(src.pos(&[Seg::Key("initial_state")])));
+                Map::new()
+            }
+        };
         let mut nodes = Vec::new();
         match top.get("nodes") {
             Some(Value::Array(list)) => {
@@ -227,6 +239,7 @@ impl Workflow {
             description: text(top.get("description")),
             state_schema: read_schema(top.get("state_schema"), src, problems),
             variables,
+            initial_state,
             settings,
             nodes,
             edges,

@@ -233,6 +233,7 @@ const LLM_PARAMS: &[&str] = &[
 /// handler decides those here.
 const LLM_PROVIDER_PARAMS: &[&str] = &[
     "provider",
+    "backend",
     "api_base",
     "api_key",
     "deployment",
