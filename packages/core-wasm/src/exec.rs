@@ -502,6 +502,16 @@ impl<'a> Run<'a> {
         state = unshare(shared);
         let list = match list {
             Value::Null => Vec::new(),
+            Value::Array(xs) if xs.len() > crate::limits::MAX_PARALLEL_BRANCHES => {
+                return Err(EngineError::new(
+                    Code::TooLarge,
+                    format!(
+                        "dynamic_parallel `items` gives {} items; the limit is {} branches (split the list, or loop over it)",
+                        xs.len(),
+                        crate::limits::MAX_PARALLEL_BRANCHES
+                    ),
+                ))
+            }
             Value::Array(xs) => xs,
             other => {
                 return Err(EngineError::new(
@@ -660,7 +670,14 @@ impl<'a> Run<'a> {
             }
         };
         let retry_default = if action == "llm.retry" { 3.0 } else { 0.0 };
-        let max_retries = seconds(&mut p, "max_retries", retry_default)? as u32;
+        let max_retries = seconds(&mut p, "max_retries", retry_default)?;
+        if max_retries > crate::limits::MAX_RETRIES as f64 || max_retries.fract() != 0.0 {
+            return Err(EngineError::new(
+                Code::Validation,
+                format!("llm parameter 'max_retries' must be a whole number from 0 to {}", crate::limits::MAX_RETRIES),
+            ));
+        }
+        let max_retries = max_retries as u32;
         let base_delay = seconds(&mut p, "base_delay", 1.0)?;
         let max_delay = seconds(&mut p, "max_delay", 60.0)?;
         let mut p = crate::llm::check_request("call", Value::Object(p))?;
@@ -669,20 +686,24 @@ impl<'a> Run<'a> {
             p["stream"] = json!(true);
         }
         let (mut attempts, mut total_delay) = (0u32, 0.0f64);
-        let reply = loop {
-            match self.host.call("llm.call", p.clone(), &node.name, state).await {
-                Ok(r) => break r,
-                Err(e) if e.code == Code::Aborted || attempts >= max_retries => return Err(e),
-                Err(e) => {
-                    attempts += 1;
-                    let delay = (base_delay * 2f64.powi(attempts as i32 - 1)).min(max_delay);
-                    total_delay += delay;
-                    self.host.emit(Event::Warning {
-                        node: node.name.clone(),
-                        message: format!("LLM call attempt {attempts} failed ({}); retrying in {delay} s", e.message),
-                    });
-                    self.host.sleep(delay * 1000.0).await?;
-                    self.check_abort(&node.name)?;
+        let reply = if max_retries == 0 {
+            self.host.call("llm.call", p, &node.name, state).await?
+        } else {
+            loop {
+                match self.host.call("llm.call", p.clone(), &node.name, state).await {
+                    Ok(r) => break r,
+                    Err(e) if e.code == Code::Aborted || attempts >= max_retries => return Err(e),
+                    Err(e) => {
+                        attempts += 1;
+                        let delay = (base_delay * 2f64.powi(attempts as i32 - 1)).min(max_delay);
+                        total_delay += delay;
+                        self.host.emit(Event::Warning {
+                            node: node.name.clone(),
+                            message: format!("LLM call attempt {attempts} failed ({}); retrying in {delay} s", e.message),
+                        });
+                        self.host.sleep(delay * 1000.0).await?;
+                        self.check_abort(&node.name)?;
+                    }
                 }
             }
         };

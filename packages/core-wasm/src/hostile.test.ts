@@ -418,3 +418,48 @@ describe('error codes', () => {
     for (const code of HOST_ERROR_CODES) expect(facts.codes).not.toContain(code);
   });
 });
+
+describe('fan-out, retries and resumes stay bounded', () => {
+  it('a dynamic_parallel over too many items is TOO_LARGE, and the next run works', async () => {
+    const yaml = `name: many
+nodes:
+  - name: fan
+    type: dynamic_parallel
+    items: "{{ state.items }}"
+    fan_in: done
+    action:
+      uses: return
+      with: { value: "{{ state.item }}" }
+  - name: done
+`;
+    const items = Array.from({ length: engineLimits().maxParallelBranches + 1 }, (_, i) => i);
+    await expect(executeYaml(yaml, { items })).rejects.toMatchObject({
+      code: 'TOO_LARGE',
+      node: 'fan',
+    });
+    const ok = await executeYaml(yaml, { items: [1, 2] });
+    expect((ok['parallel_results'] as unknown[]).length).toBe(2);
+  });
+
+  it('max_retries past the limit is VALIDATION; a back-off is aborted at once', async () => {
+    const ask = (retries: number) =>
+      `name: r\nnodes:\n  - name: ask\n    uses: llm.call\n    with: { prompt: hi, max_retries: ${retries}, base_delay: 30 }\n`;
+    const failing = () => Promise.reject(new Error('model offline'));
+    await expect(executeYaml(ask(1000), {}, { llmHandler: failing })).rejects.toMatchObject({
+      code: 'VALIDATION',
+    });
+    // The first back-off is 30 s: only an abort that reaches the sleep settles within the test's
+    // 5 s timeout.
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    await expect(
+      executeYaml(ask(3), {}, { llmHandler: failing, signal: controller.signal }),
+    ).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+
+  it("registering an action named like the engine's own requests is refused", () => {
+    expect(() => registerAction('__sleep', () => 1)).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+  });
+});

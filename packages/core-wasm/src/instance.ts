@@ -18,6 +18,10 @@ export interface EngineLimits {
   templateRecursion: number;
   sliceMs: number;
   heapLimit: number;
+  /** Most branches one `dynamic_parallel` node starts. */
+  maxParallelBranches: number;
+  /** Most retries `max_retries` may ask for. */
+  maxRetries: number;
 }
 
 interface Facts {

@@ -37,6 +37,11 @@ pub const SLICE_MS: f64 = 8.0;
 /// (the JavaScript side reports `WASM_TRAPPED` and starts a fresh instance).
 pub const HEAP_LIMIT: usize = 512 << 20;
 
+/// Most branches one `dynamic_parallel` node starts (each runs on a copy of the state).
+pub const MAX_PARALLEL_BRANCHES: usize = 1000;
+/// Most retries `max_retries` (of `llm.call` or a node's `retry:`) may ask for.
+pub const MAX_RETRIES: u64 = 100;
+
 /// The limits as JSON, for the JavaScript side (one owner: these constants).
 pub fn as_json() -> Value {
     json!({
@@ -52,6 +57,8 @@ pub fn as_json() -> Value {
         "maxTemplateOperators": MAX_TEMPLATE_OPERATORS,
         "sliceMs": SLICE_MS,
         "heapLimit": HEAP_LIMIT,
+        "maxParallelBranches": MAX_PARALLEL_BRANCHES,
+        "maxRetries": MAX_RETRIES,
     })
 }
 

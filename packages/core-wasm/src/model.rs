@@ -403,8 +403,16 @@ fn read_retry(v: Option<&Value>, at: Option<Pos>, node: &str, problems: &mut Vec
         }
     };
     let num = |k: &str, d: f64| m.get(k).and_then(Value::as_f64).filter(|x| *x >= 0.0).unwrap_or(d);
+    let max_retries = m.get("max_retries").and_then(Value::as_u64).unwrap_or(3);
+    if max_retries > crate::limits::MAX_RETRIES {
+        problems.push(
+            Problem::error(Code::Validation, format!("`retry.max_retries` must be at most {}", crate::limits::MAX_RETRIES))
+                .in_node(node)
+                .at(at),
+        );
+    }
     Some(RetryDef {
-        max_retries: u32::try_from(m.get("max_retries").and_then(Value::as_u64).unwrap_or(3)).unwrap_or(u32::MAX),
+        max_retries: u32::try_from(max_retries.min(crate::limits::MAX_RETRIES)).unwrap_or(0),
         base_delay_ms: num("base_delay_ms", 1000.0),
         max_delay_ms: num("max_delay_ms", 30000.0),
         multiplier: num("backoff_multiplier", 2.0),

@@ -14,6 +14,11 @@ export function registerAction(name: string, handler: ActionHandler): void {
   assertFunction(handler, `registerAction('${name}', handler): handler`);
   if (!name.trim())
     throw new CoreWasmError('INVALID_ARGUMENT', 'registerAction needs a non-empty action name');
+  if (name.startsWith('__'))
+    throw new CoreWasmError(
+      'INVALID_ARGUMENT',
+      `'${name}': action names starting with '__' are reserved for the engine`,
+    );
   if (engineFacts().builtinActions.includes(name))
     throw new CoreWasmError(
       'INVALID_ARGUMENT',

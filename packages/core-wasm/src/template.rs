@@ -244,6 +244,9 @@ impl Scope {
         minijinja::context! {
             variables => JsonView::value(Arc::new(Value::Object(variables.clone()))),
             secrets => JsonView::value(Arc::new(Value::Object(secrets.clone()))),
+            // Upstream's `env` (the process environment): a browser has none, so every
+            // `env.NAME` is None, as an unset variable is upstream.
+            env => JsonView::value(Arc::new(Value::Object(Map::new()))),
         }
     }
 

@@ -575,6 +575,17 @@ fn check_params(src: &Source, path: &[Seg], action: Option<&str>, params: &Value
             }
         }
     }
+    if action == Some("llm.embed") {
+        const EMBED_PARAMS: &[&str] = &["input", "text", "model"];
+        for k in m.keys().filter(|k| !EMBED_PARAMS.contains(&k.as_str())) {
+            let message = if LLM_PROVIDER_PARAMS.contains(&k.as_str()) {
+                format!("parameter '{k}' is ignored: the page's LLM handler (the sdk's model) serves every call")
+            } else {
+                format!("unknown llm.embed parameter '{k}' (ignored){}", did_you_mean(k, EMBED_PARAMS.iter().copied()))
+            };
+            out.push(soft(Code::Validation, message, strict).in_node(node).at(at(k)));
+        }
+    }
     let is_template = |v: &Value| matches!(v, Value::String(s) if s.contains("{{"));
     let mut expect = |field: &str, ok: fn(&Value) -> bool, what: &str| {
         if let Some(v) = m.get(field) {

@@ -49,3 +49,20 @@ describe('handles run side by side', () => {
     expect(log).toEqual(['slow start', 'fast start', 'fast end', 'slow end']);
   });
 });
+
+describe('human in the loop through a handle', () => {
+  it('invoke stops at an interrupt, and resume continues with the same model', async () => {
+    const tea = new Tea(fakeBridge('m', 1, []), undefined, { fromCache: false });
+    const yaml = `${ask}  - name: publish\n    uses: return\n    with: { value: "{{ state.answer.content }} / {{ state.ok }}" }\n    output: published\nconfig:\n  interrupt_before: [publish]\n`;
+    const first = await tea.invoke(yaml, { q: 'x' });
+    expect(first).toMatchObject({ status: 'interrupted', node: 'publish', when: 'before' });
+    if (first.status !== 'interrupted') throw new Error('expected an interrupt');
+    const done = await tea.resume(yaml, JSON.parse(JSON.stringify(first.checkpoint)), {
+      ok: 'approved',
+    });
+    expect(done).toMatchObject({
+      status: 'completed',
+      state: { published: 'from m / approved' },
+    });
+  });
+});

@@ -2,7 +2,10 @@ import {
   executeYaml,
   init,
   version,
+  Workflow,
+  type Checkpoint,
   type RunOptions,
+  type RunResult,
   type WorkflowState,
 } from '@the-edge-agent/core-wasm';
 import {
@@ -80,6 +83,46 @@ export class Tea {
       ...options,
       llmHandler: options.llmHandler ?? this.handler,
     });
+  }
+
+  /**
+   * Runs a workflow to its end or to an interrupt (`interrupt_before` / `interrupt_after`): an
+   * interrupted result carries a JSON checkpoint for `resume`.
+   */
+  async invoke<S extends WorkflowState = WorkflowState>(
+    yaml: string,
+    state: WorkflowState = {},
+    options: RunOptions = {},
+  ): Promise<RunResult<S>> {
+    this.assertLive();
+    const workflow = Workflow.parse(yaml);
+    try {
+      return await workflow.invoke<S>(state, {
+        ...options,
+        llmHandler: options.llmHandler ?? this.handler,
+      });
+    } finally {
+      workflow.free();
+    }
+  }
+
+  /** Continues an interrupted run of `yaml` from its checkpoint, with `stateUpdates` over its state. */
+  async resume<S extends WorkflowState = WorkflowState>(
+    yaml: string,
+    checkpoint: Checkpoint,
+    stateUpdates: WorkflowState = {},
+    options: RunOptions = {},
+  ): Promise<RunResult<S>> {
+    this.assertLive();
+    const workflow = Workflow.parse(yaml);
+    try {
+      return await workflow.resume<S>(checkpoint, stateUpdates, {
+        ...options,
+        llmHandler: options.llmHandler ?? this.handler,
+      });
+    } finally {
+      workflow.free();
+    }
   }
 
   /** One chat turn (a prompt, or messages) through the model's chat template. */

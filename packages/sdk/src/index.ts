@@ -34,8 +34,10 @@ export type { RuntimeInfo } from './runtime-info.js';
 // The engine, for workflows without a model or with your own handler
 export { executeYaml, renderTemplate, validateYaml, Workflow } from '@the-edge-agent/core-wasm';
 export type {
+  Checkpoint,
   LlmCallResult,
   RunOptions,
+  RunResult,
   ValidationProblem,
   WorkflowEvent,
   WorkflowState,
