@@ -110,6 +110,21 @@ const yamlPiece = fc.constantFrom(
   '{% for i in range(100000) %}',
   '{% endfor %}',
   '? complex key\n: v\n',
+  // Issue 14's constructs, whole and in pieces.
+  '    type: while_loop\n    condition: "state.x < 3"\n    max_iterations: 5\n    body:\n      - name: b\n        uses: return\n        with: { value: "{{ state.x + 1 }}" }\n        output: x\n',
+  '    type: dynamic_parallel\n    items: "{{ state.items }}"\n    fan_in: a\n    action:\n      uses: return\n      with: { value: "{{ state.item }}" }\n',
+  '    type: dynamic_parallel\n',
+  '    type: while_loop\n',
+  '    max_iterations: 100000\n',
+  '    steps:\n      - uses: return\n',
+  '    retry: { max_retries: 3, base_delay_ms: 0 }\n    fallback: a\n',
+  '    goto:\n      - if: "result.x"\n        to: a\n',
+  'edges:\n  - from: a\n    to: a\n    type: parallel\n    fan_in: a\n',
+  'edges:\n  - from: __start__\n    to: a\n    condition: { type: expression, value: "!x" }\n    when: false\n',
+  'config:\n  interrupt_before: [a]\n  interrupt_after: [a, zz]\n',
+  'settings:\n  llm: { max_token: 5, model: m }\n  parallel: { merge_strategy: merge_deep }\n',
+  'initial_state: { items: [1, 2, 3] }\n',
+  '    output: { t: "{{ result.content }}" }\n',
 );
 const yamlText = fc.oneof(
   fc.string({ maxLength: 200 }),
@@ -189,6 +204,29 @@ describe('whatever comes in, the engine settles with a code and keeps working', 
       }),
       { numRuns: RUNS },
     );
+  });
+
+  it('random checkpoints and state updates given to resume', async () => {
+    const review =
+      'name: review\nconfig:\n  interrupt_before: [publish]\nnodes:\n  - name: draft\n    uses: return\n    with: { value: d }\n  - name: publish\n    uses: return\n    with: { value: "{{ state.draft }}" }\n';
+    const wf = Workflow.parse(review);
+    const checkpoint = fc.record(
+      {
+        version: fc.oneof(fc.constant(1), value),
+        workflow: fc.oneof(fc.constant('review'), fc.string()),
+        node: fc.oneof(fc.constantFrom('draft', 'publish', '__end__', '__start__'), fc.string()),
+        when: fc.oneof(fc.constantFrom('before', 'after'), fc.string()),
+        state: anyState,
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(checkpoint, anyState), anyState, async (c, updates) => {
+        await settles(() => wf.resume(c as never, updates as never));
+      }),
+      { numRuns: RUNS },
+    );
+    wf.free();
   });
 
   it('random templates', async () => {

@@ -1,7 +1,7 @@
 import * as glue from '../wasm/tea_core.js';
 import { CoreWasmError } from './errors.js';
 import { call, currentGeneration, unwrap } from './instance.js';
-import { assertString } from './json-boundary.js';
+import { assertString, typeName } from './json-boundary.js';
 import { actionNames } from './registry.js';
 import { runWorkflow, type RunEnd } from './run.js';
 import type {
@@ -153,14 +153,21 @@ export class Workflow {
     const c = checkpoint as Partial<Checkpoint> | null;
     const bad = (why: string) =>
       new CoreWasmError('INVALID_ARGUMENT', `Workflow.resume(checkpoint): ${why}`);
+    // What a field holds, safely (a hostile object may not convert to text).
+    const shown = (v: unknown) =>
+      typeof v === 'string'
+        ? JSON.stringify(v.slice(0, 100))
+        : typeof v === 'number'
+          ? String(v)
+          : typeName(v);
     if (c === null || typeof c !== 'object') throw bad('the checkpoint must be an object');
-    if (c.version !== 1) throw bad(`unknown checkpoint version ${String(c.version)}`);
+    if (c.version !== 1) throw bad(`unknown checkpoint version ${shown(c.version)}`);
     if (c.when !== 'before' && c.when !== 'after')
-      throw bad(`when must be 'before' or 'after', got ${String(c.when)}`);
+      throw bad(`when must be 'before' or 'after', got ${shown(c.when)}`);
     if (typeof c.node !== 'string' || !this.#parsed.nodeNames.includes(c.node))
-      throw bad(`node ${JSON.stringify(c.node)} is not a node of workflow '${this.name}'`);
+      throw bad(`node ${shown(c.node)} is not a node of workflow '${this.name}'`);
     if (c.workflow !== this.name)
-      throw bad(`it is from workflow '${String(c.workflow)}', not '${this.name}'`);
+      throw bad(`it is from workflow ${shown(c.workflow)}, not '${this.name}'`);
     if (c.state === null || typeof c.state !== 'object' || Array.isArray(c.state))
       throw bad('state must be an object');
     if (stateUpdates === null || typeof stateUpdates !== 'object' || Array.isArray(stateUpdates))
