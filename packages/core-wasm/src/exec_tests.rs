@@ -296,3 +296,12 @@ fn unknown_settings_and_llm_parameters_are_warnings_with_did_you_mean() {
     let strict = yaml.replace("settings:\n", "settings:\n  strict: true\n");
     assert!(Compiled::parse(&strict, &actions()).is_err(), "strict turns the warnings into errors");
 }
+
+#[test]
+fn typed_nodes_cannot_be_steps_or_loop_bodies() {
+    let yaml = "name: n\nnodes:\n  - name: loop\n    type: while_loop\n    condition: \"true\"\n    max_iterations: 2\n    body:\n      - name: inner\n        type: dynamic_parallel\n        items: \"{{ [1] }}\"\n        fan_in: loop\n        action: { uses: return }\n";
+    let err = Compiled::parse(yaml, &actions()).err().unwrap();
+    assert_eq!(err.code, Code::Validation);
+    assert!(err.message.contains("cannot be a step or loop body node"), "{}", err.message);
+    assert_eq!(err.pos.map(|p| p.line), Some(9));
+}

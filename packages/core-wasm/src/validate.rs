@@ -327,13 +327,6 @@ impl Cx<'_> {
                     );
                 }
                 for (j, b) in body.iter().enumerate() {
-                    if matches!(b.kind, NodeKind::WhileLoop { .. }) {
-                        out.push(
-                            Problem::error(Code::Validation, "nested while_loop nodes are not supported (as upstream)")
-                                .in_node(&b.name)
-                                .at(b.pos),
-                        );
-                    }
                     self.node(&child(path, "body", j), b, true, out);
                 }
             }
@@ -396,6 +389,16 @@ impl Cx<'_> {
                     self.node(&p, step, true, out);
                 }
             }
+        }
+        if nested && !matches!(node.kind, NodeKind::Plain) {
+            out.push(
+                Problem::error(
+                    Code::Validation,
+                    format!("a `type: {kind_name}` node cannot be a step or loop body node (upstream runs only actions there); make it a workflow node"),
+                )
+                .in_node(&node.name)
+                .at(self.at(path, "type")),
+            );
         }
         if nested && (node.has_goto || node.retry.is_some() || node.fallback.is_some()) {
             out.push(
