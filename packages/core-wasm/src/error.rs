@@ -22,6 +22,7 @@ pub enum Code {
     TooLarge,
     TemplateBudget,
     LlmInvalidReply,
+    LlmOutputInvalid,
 }
 
 impl Code {
@@ -44,6 +45,7 @@ impl Code {
             Code::TooLarge => "TOO_LARGE",
             Code::TemplateBudget => "TEMPLATE_BUDGET",
             Code::LlmInvalidReply => "LLM_INVALID_REPLY",
+            Code::LlmOutputInvalid => "LLM_OUTPUT_INVALID",
         }
     }
 
@@ -66,6 +68,7 @@ impl Code {
         Code::TooLarge,
         Code::TemplateBudget,
         Code::LlmInvalidReply,
+        Code::LlmOutputInvalid,
     ];
 
     /// The code named `s` (as JavaScript writes it), if any.

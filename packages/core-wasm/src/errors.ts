@@ -19,6 +19,7 @@ export const ENGINE_ERROR_CODES = [
   'TOO_LARGE',
   'TEMPLATE_BUDGET',
   'LLM_INVALID_REPLY',
+  'LLM_OUTPUT_INVALID',
 ] as const;
 
 /**

@@ -61,6 +61,13 @@ pub fn check_request(kind_name: &str, params: Value) -> Result<Value> {
     check("seed", &|v| v.as_i64().is_some() || v.as_u64().is_some(), "an integer", &p)?;
     check("stop", &|v| v.is_string() || is_string_list(v), "a string or a list of strings", &p)?;
     check("stream", &Value::is_boolean, "true or false", &p)?;
+    check("grammar", &|v| v.as_str().is_some_and(|g| !g.trim().is_empty()), "a non-empty GBNF grammar", &p)?;
+    if let Some(format) = p.get("response_format") {
+        check_response_format(format)?;
+        if p.contains_key("grammar") && format.get("type").and_then(Value::as_str) != Some("text") {
+            return Err(EngineError::new(Code::Validation, "give `grammar` or a JSON `response_format`, not both"));
+        }
+    }
     if let Some(messages) = p.get("messages") {
         let Value::Array(list) = messages else { return Err(invalid("messages", "a list of { role, content }", messages)) };
         for (i, m) in list.iter().enumerate() {
@@ -91,6 +98,22 @@ pub fn check_request(kind_name: &str, params: Value) -> Result<Value> {
     }
     p.entry("max_tokens").or_insert(json!(DEFAULT_MAX_TOKENS));
     Ok(Value::Object(p))
+}
+
+/// `response_format`, in OpenAI's shape: `{ type: text | json_object }` or
+/// `{ type: json_schema, json_schema: { name?, schema, strict? } }`.
+pub fn check_response_format(format: &Value) -> Result<()> {
+    let bad = |why: &str| EngineError::new(Code::Validation, format!("llm parameter 'response_format' {why} (after templating)"));
+    let Value::Object(m) = format else { return Err(bad("must be a mapping with `type`")) };
+    match m.get("type").and_then(Value::as_str) {
+        Some("text" | "json_object") => Ok(()),
+        Some("json_schema") => match m.get("json_schema").and_then(|j| j.get("schema")) {
+            Some(Value::Object(_) | Value::Bool(_)) => Ok(()),
+            _ => Err(bad("of type json_schema needs `json_schema: { name, schema }` with a JSON Schema object")),
+        },
+        Some(other) => Err(bad(&format!("has unknown type '{other}' (text, json_object or json_schema)"))),
+        None => Err(bad("needs `type` (text, json_object or json_schema)")),
+    }
 }
 
 fn bad_reply(message: String) -> EngineError {

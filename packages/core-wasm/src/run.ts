@@ -3,6 +3,7 @@ import { CoreWasmError, fromEngineError, type EngineErrorJson } from './errors.j
 import { call, currentGeneration, engineFacts, onTrap, unwrap } from './instance.js';
 import { assertFunction, toJsonText, typeName } from './json-boundary.js';
 import { raceAbort } from './race-abort.js';
+import { checkStructured, schemaValidator } from './structured-output.js';
 import { actionNamed, actionNames, defaultLlmHandler } from './registry.js';
 import type { LlmHandler, LlmRequest, RunOptions, WorkflowEvent } from './types.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';
@@ -183,11 +184,27 @@ async function serve(
           }
         };
       }
+      // Structured output: the schema is checked before the model runs, the reply after.
+      const format = kind === 'call' ? req.params['response_format'] : undefined;
+      const validator = schemaValidator(format, req.node);
       value = await raceAbort(
         Promise.resolve().then(() => llm(request)),
         options.signal,
         'the run was aborted',
       );
+      if (
+        format !== undefined &&
+        value !== null &&
+        typeof value === 'object' &&
+        !Array.isArray(value)
+      )
+        value = checkStructured(
+          format,
+          validator,
+          value as Record<string, unknown>,
+          req.node,
+          req.params['max_tokens'],
+        );
       if (
         streaming &&
         chunks > 0 &&

@@ -18,6 +18,12 @@ export type LlmRequest =
       seed?: number;
       stop?: string | string[];
       stream?: boolean;
+      /** Structured output (OpenAI's shape); the reply's content must be that JSON. */
+      response_format?:
+        | { type: 'text' | 'json_object' }
+        | { type: 'json_schema'; json_schema: { name?: string; schema: object; strict?: boolean } };
+      /** A GBNF grammar the output must follow. */
+      grammar?: string;
       /** The run's AbortSignal, when it has one. */
       signal?: AbortSignal;
       /** Present when `stream` is on and the run listens to events: call it with each piece of text. */
@@ -46,6 +52,8 @@ export interface LlmCallResult {
   total_delay?: number;
   streamed?: boolean;
   chunk_count?: number;
+  /** With `response_format` json_object / json_schema: the parsed (and schema-checked) value. */
+  json?: unknown;
 }
 
 /** What the handler may answer: a completion, or an embedding (or several). */

@@ -228,6 +228,8 @@ const LLM_PARAMS: &[&str] = &[
     "max_retries",
     "base_delay",
     "max_delay",
+    "response_format",
+    "grammar",
 ];
 /// Upstream `llm.call` parameters that choose or configure a remote provider: the page's LLM
 /// handler decides those here.
@@ -555,6 +557,20 @@ fn check_templates(src: &Source, path: &[Seg], params: &Value, node: &str, templ
     }
 }
 
+/// Whether any string inside `v` is a template (then its shape is known only at run time).
+fn contains_template(v: &Value) -> bool {
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) if s.contains("{{") || s.contains("{%") => return true,
+            Value::Array(items) => stack.extend(items),
+            Value::Object(m) => stack.extend(m.values()),
+            _ => {}
+        }
+    }
+    false
+}
+
 fn check_params(src: &Source, path: &[Seg], action: Option<&str>, params: &Value, node: &str, strict: bool, out: &mut Vec<Problem>) {
     let key = params_key(src, path);
     let base = child_key(path, key);
@@ -613,6 +629,22 @@ fn check_params(src: &Source, path: &[Seg], action: Option<&str>, params: &Value
             expect("seed", |v| v.as_i64().is_some(), "an integer");
             expect("stop", |v| v.is_string() || v.is_array(), "a string or a list of strings");
             expect("stream", Value::is_boolean, "true or false");
+            expect("grammar", Value::is_string, "a GBNF grammar (text)");
+            if let Some(format) = m.get("response_format") {
+                if !is_template(format) && !contains_template(format) {
+                    if let Err(e) = crate::llm::check_response_format(format) {
+                        out.push(Problem::error(Code::Validation, e.message).in_node(node).at(at("response_format")));
+                    }
+                }
+                let json = !matches!(format.get("type").and_then(Value::as_str), Some("text"));
+                if json && m.contains_key("grammar") {
+                    out.push(
+                        Problem::error(Code::Validation, "give `grammar` or a JSON `response_format`, not both")
+                            .in_node(node)
+                            .at(at("grammar")),
+                    );
+                }
+            }
             if !m.contains_key("prompt") && !m.contains_key("messages") {
                 out.push(Problem::error(Code::Validation, "llm.call needs `prompt` or `messages`").in_node(node).at(src.pos(&base)));
             }

@@ -1,7 +1,7 @@
 import { Wllama } from '@wllama/wllama';
 import { detectThreading } from './detect-threading.js';
 import { BridgeAbortError, LlmBridgeError } from './errors.js';
-import { runChat, runComplete } from './generate.js';
+import { grammarOf, runChat, runComplete } from './generate.js';
 import { mapWllamaError } from './map-wllama-error.js';
 import { raceAbort } from './race-abort.js';
 import { assertFitsWasmHeap, type ModelNeeds, WLLAMA_COMPAT_HEAP_LIMIT_BYTES } from './fit-rule.js';
@@ -216,6 +216,7 @@ export class LlmBridge {
   /** Raw text completion (no chat template). Queued behind earlier requests. */
   async complete(request: CompleteRequest): Promise<CompletionResult> {
     if (typeof request?.prompt !== 'string') throw invalid('complete() needs a string `prompt`');
+    grammarOf(request); // a schema or grammar request that cannot work fails before queueing
     return this.enqueue('the completion', request, (w, model) => runComplete(w, model, request));
   }
 
@@ -224,6 +225,7 @@ export class LlmBridge {
     if (!Array.isArray(request?.messages) || request.messages.length === 0) {
       throw invalid('chat() needs a non-empty `messages` array');
     }
+    grammarOf(request); // a schema or grammar request that cannot work fails before queueing
     return this.enqueue('the chat', request, (w, model) => runChat(w, model, request));
   }
 

@@ -1,7 +1,10 @@
 import type { ChatCompletionChunk, RawCompletionChunk, Wllama } from '@wllama/wllama';
+import { LlmBridgeError } from './errors.js';
+import { jsonObjectGrammar, schemaToGrammar } from './schema-grammar.js';
 import type {
   ChatRequest,
   CompleteRequest,
+  ConstraintOptions,
   CompletionResult,
   FinishReason,
   TokenUsage,
@@ -19,6 +22,7 @@ interface Chunk {
 /** OpenAI-style sampling fields wllama reads (llama-server semantics; `stop` works for chats too). */
 interface WllamaSampling {
   max_tokens: number;
+  grammar?: string;
   temperature?: number;
   top_p?: number;
   top_k?: number;
@@ -35,7 +39,34 @@ function samplingParams(req: CompleteRequest | ChatRequest): WllamaSampling {
   if (req.seed !== undefined) params.seed = req.seed;
   if (req.stop !== undefined) params.stop = typeof req.stop === 'string' ? [req.stop] : req.stop;
   if (req.signal) params.abortSignal = req.signal;
+  const grammar = grammarOf(req);
+  if (grammar !== undefined) params.grammar = grammar;
   return params;
+}
+
+/** The grammar a request's `grammar` or `response_format` asks for (none for plain text). */
+export function grammarOf(req: ConstraintOptions): string | undefined {
+  const format = req.response_format;
+  if (req.grammar !== undefined && format !== undefined && format.type !== 'text')
+    throw new LlmBridgeError(
+      'INVALID_REQUEST',
+      'give `grammar` or a JSON `response_format`, not both',
+    );
+  if (req.grammar !== undefined) {
+    if (typeof req.grammar !== 'string' || !req.grammar.trim())
+      throw new LlmBridgeError('INVALID_REQUEST', '`grammar` must be a non-empty GBNF string');
+    return req.grammar;
+  }
+  if (format === undefined || format.type === 'text') return undefined;
+  if (format.type === 'json_object') return jsonObjectGrammar();
+  if (format.type === 'json_schema') {
+    const schema = (format as { json_schema?: { schema?: unknown } }).json_schema?.schema;
+    return schemaToGrammar(schema);
+  }
+  throw new LlmBridgeError(
+    'INVALID_REQUEST',
+    `unknown response_format type ${JSON.stringify((format as { type?: unknown }).type)} (text, json_object or json_schema)`,
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { LlmBridge } from './create-bridge.js';
 import { LlmBridgeError } from './errors.js';
-import type { ChatMessage, CompletionResult, SamplingOptions } from './types.js';
+import type { ChatMessage, CompletionResult, ConstraintOptions, SamplingOptions } from './types.js';
 
 /**
  * A request from the engine's `llm.call` / `llm.embed` (the engine ↔ handler contract).
@@ -15,7 +15,8 @@ export type LlmHandlerRequest =
       stream?: boolean;
       signal?: AbortSignal;
       onToken?: (text: string) => void;
-    } & SamplingOptions)
+    } & SamplingOptions &
+      ConstraintOptions)
   | { kind: 'embed'; input: string | string[]; signal?: AbortSignal };
 
 /** The handler's reply: a completion, or `{ embedding }` / `{ embeddings }`. */

@@ -9,7 +9,9 @@ export type {
   ChatRequest,
   CompleteRequest,
   CompletionResult,
+  ConstraintOptions,
   FinishReason,
+  ResponseFormat,
   SamplingOptions,
   TokenUsage,
 } from './types.js';
@@ -27,6 +29,7 @@ export type { FitEnvironment, FitMode, HeapEstimate, ModeFit, ModelNeeds } from 
 export { probeWasmHeapLimit } from './probe-heap.js';
 export type { HeapProbe, MemoryFactory } from './probe-heap.js';
 export { DEFAULT_MAX_TOKENS } from './generate.js';
+export { schemaToGrammar } from './schema-grammar.js';
 export type { BridgeLogger } from './native-log.js';
 export type { WebGpuMode } from './webgpu.js';
 export { WLLAMA_VERSION } from './wllama-version.js';

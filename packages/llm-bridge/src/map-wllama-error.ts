@@ -74,6 +74,16 @@ export function mapWllamaError(error: unknown, ctx: FailureContext): LlmBridgeEr
       },
     );
   }
+  if (
+    /failed to parse grammar/i.test(message) ||
+    /failed to parse grammar/i.test(ctx.nativeError ?? '')
+  ) {
+    return new LlmBridgeError(
+      'INVALID_REQUEST',
+      `${ctx.what}: the grammar does not parse (llama.cpp's GBNF): ${ctx.nativeError ?? message}`,
+      { cause: error },
+    );
+  }
   return new LlmBridgeError(
     'INFERENCE_FAILED',
     `${ctx.what} failed: ${ctx.nativeError ?? message}`,

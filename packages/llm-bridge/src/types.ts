@@ -27,12 +27,30 @@ export interface CallOptions {
 }
 
 /** A raw completion: the prompt is sent as is, with no chat template. */
-export interface CompleteRequest extends SamplingOptions, CallOptions {
+export interface CompleteRequest extends SamplingOptions, CallOptions, ConstraintOptions {
   prompt: string;
 }
 
+/** Structured output, in OpenAI's shape: any JSON object, or JSON matching a schema. */
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; json_schema: { name?: string; schema: object; strict?: boolean } };
+
+/** Constrained decoding: what the model may generate (llama.cpp's grammar sampler). */
+export interface ConstraintOptions {
+  /**
+   * `json_object` / `json_schema`: the output is compact JSON (matching the schema), enforced
+   * token by token. Schema keywords that cannot be enforced (`pattern`, `minimum`, ...) are
+   * `INVALID_REQUEST` before generation.
+   */
+  response_format?: ResponseFormat;
+  /** A GBNF grammar (llama.cpp's format); one that does not parse is `INVALID_REQUEST`. */
+  grammar?: string;
+}
+
 /** A chat completion, formatted with the model's chat template. */
-export interface ChatRequest extends SamplingOptions, CallOptions {
+export interface ChatRequest extends SamplingOptions, CallOptions, ConstraintOptions {
   messages: ChatMessage[];
 }
 

@@ -1,0 +1,120 @@
+import { Validator } from '@cfworker/json-schema';
+import { expect, test } from '@playwright/test';
+import { fixtureUrls, prepareFixtures } from './fixtures.js';
+import { openHarness, type CodedFailure } from './harness.js';
+
+// Constrained decoding on the random-weight fixture model, whose free text is noise: whatever it
+// would say, a `json_schema` request yields JSON that validates, and a grammar is obeyed.
+
+test.beforeAll(async () => {
+  await prepareFixtures();
+});
+
+const schemas: Record<string, object> = {
+  person: {
+    type: 'object',
+    properties: {
+      name: { type: 'string', maxLength: 12 },
+      age: { type: 'integer' },
+      tags: { type: 'array', items: { enum: ['tea', 'wasm', 'llm'] }, maxItems: 3 },
+    },
+    required: ['name', 'age', 'tags'],
+    additionalProperties: false,
+  },
+  nested: {
+    type: 'object',
+    properties: {
+      ok: { type: 'boolean' },
+      point: {
+        type: 'object',
+        properties: { x: { type: 'number' }, y: { type: 'number' } },
+        required: ['x', 'y'],
+      },
+      level: { enum: ['low', 'high'] },
+      note: { anyOf: [{ type: 'null' }, { type: 'string', maxLength: 8 }] },
+    },
+    required: ['ok', 'point', 'level'],
+  },
+  list: { type: 'array', items: { type: 'integer' }, minItems: 1, maxItems: 4 },
+};
+
+test('json_schema output validates for several schemas and seeds', async ({ page }) => {
+  await openHarness(page);
+  const outputs = await page.evaluate(
+    async ({ url, schemas }) => {
+      const bridge = await window.harness.loadedBridge(url);
+      const out: { schema: string; seed: number; content: string; finish: string }[] = [];
+      for (const [name, schema] of Object.entries(schemas))
+        for (const seed of [1, 2, 3]) {
+          const r = await bridge.chat({
+            messages: [{ role: 'user', content: `Describe ${name}` }],
+            max_tokens: 120,
+            temperature: 0.8,
+            seed,
+            response_format: { type: 'json_schema', json_schema: { name, schema } },
+          });
+          out.push({ schema: name, seed, content: r.content, finish: r.finish_reason });
+        }
+      const grammar = await bridge.chat({
+        messages: [{ role: 'user', content: 'yes or no?' }],
+        max_tokens: 8,
+        temperature: 0,
+        grammar: 'root ::= "yes" | "no"',
+      });
+      out.push({
+        schema: 'grammar',
+        seed: 0,
+        content: grammar.content,
+        finish: grammar.finish_reason,
+      });
+      return out;
+    },
+    { url: fixtureUrls.tiny, schemas },
+  );
+  for (const o of outputs) {
+    if (o.schema === 'grammar') {
+      expect(['yes', 'no']).toContain(o.content);
+      continue;
+    }
+    expect(o.finish, `${o.schema} seed ${o.seed}: ${o.content}`).toBe('stop');
+    const value = JSON.parse(o.content) as unknown;
+    const result = new Validator(schemas[o.schema]!, '2020-12').validate(value);
+    expect(result.valid, `${o.schema} seed ${o.seed}: ${o.content}`).toBe(true);
+  }
+});
+
+test('schemas and grammars that cannot work fail before generation, and the bridge goes on', async ({
+  page,
+}) => {
+  await openHarness(page);
+  const r = await page.evaluate(async (url) => {
+    const bridge = await window.harness.loadedBridge(url);
+    const fail = async (work: () => Promise<unknown>): Promise<CodedFailure> => {
+      try {
+        await work();
+        return { code: 'none', message: '' };
+      } catch (e) {
+        const err = e as CodedFailure;
+        return { code: err.code, message: err.message };
+      }
+    };
+    const ask = { messages: [{ role: 'user' as const, content: 'x' }], max_tokens: 8 };
+    const pattern = await fail(() =>
+      bridge.chat({
+        ...ask,
+        response_format: {
+          type: 'json_schema',
+          json_schema: { schema: { type: 'string', pattern: '^a' } },
+        },
+      }),
+    );
+    const badGrammar = await fail(() => bridge.chat({ ...ask, grammar: 'root ::= ("yes" ' }));
+    const after = await bridge.chat({ ...ask, temperature: 0 });
+    return { pattern, badGrammar, after: after.content.length };
+  }, fixtureUrls.tiny);
+  expect(r.pattern.code).toBe('INVALID_REQUEST');
+  expect(r.pattern.message).toContain("keyword 'pattern'");
+  expect(r.badGrammar.code).toBe('INVALID_REQUEST');
+  expect(r.badGrammar.message).toContain('grammar does not parse');
+  expect(r.after).toBeGreaterThan(0);
+});
