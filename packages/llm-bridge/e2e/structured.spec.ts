@@ -1,4 +1,4 @@
-import { Validator } from '@cfworker/json-schema';
+import { Validator, type Schema } from '@cfworker/json-schema';
 import { expect, test } from '@playwright/test';
 import { fixtureUrls, prepareFixtures } from './fixtures.js';
 import { openHarness, type CodedFailure } from './harness.js';
@@ -78,7 +78,7 @@ test('json_schema output validates for several schemas and seeds', async ({ page
     }
     expect(o.finish, `${o.schema} seed ${o.seed}: ${o.content}`).toBe('stop');
     const value = JSON.parse(o.content) as unknown;
-    const result = new Validator(schemas[o.schema]!, '2020-12').validate(value);
+    const result = new Validator(schemas[o.schema] as Schema, '2020-12').validate(value);
     expect(result.valid, `${o.schema} seed ${o.seed}: ${o.content}`).toBe(true);
   }
 });
@@ -117,4 +117,76 @@ test('schemas and grammars that cannot work fail before generation, and the brid
   expect(r.badGrammar.code).toBe('INVALID_REQUEST');
   expect(r.badGrammar.message).toContain('grammar does not parse');
   expect(r.after).toBeGreaterThan(0);
+});
+
+test('a forced tool call has arguments that match the tool; tool results feed the next turn', async ({
+  page,
+}) => {
+  await openHarness(page);
+  // Short arguments: the fixture model's context is 256 tokens, and its noise fills any number
+  // with digits up to the grammar's limit.
+  const parameters: Schema = {
+    type: 'object',
+    properties: {
+      op: { enum: ['add', 'mul'] },
+      unit: { type: 'string', maxLength: 4 },
+      exact: { type: 'boolean' },
+    },
+    required: ['op', 'unit', 'exact'],
+    additionalProperties: false,
+  };
+  const r = await page.evaluate(
+    async ({ url, parameters }) => {
+      const bridge = await window.harness.loadedBridge(url);
+      const tools = [
+        {
+          type: 'function' as const,
+          function: { name: 'calc', description: 'arithmetic', parameters },
+        },
+        { type: 'function' as const, function: { name: 'clock', description: 'the time' } },
+      ];
+      const ask = { role: 'user' as const, content: '6*7?' };
+      const forced = await bridge.chat({
+        messages: [ask],
+        tools,
+        tool_choice: { type: 'function', function: { name: 'calc' } },
+        max_tokens: 200,
+        temperature: 0,
+      });
+      const call = forced.tool_calls?.[0];
+      const next = await bridge.chat({
+        messages: [
+          ask,
+          { role: 'assistant', content: null, tool_calls: forced.tool_calls ?? [] },
+          { role: 'tool', tool_call_id: call?.id ?? '', content: '42' },
+        ],
+        tools,
+        tool_choice: 'none',
+        max_tokens: 8,
+        temperature: 0,
+      });
+      const unknown = await bridge
+        .chat({
+          messages: [ask],
+          tools,
+          tool_choice: { type: 'function', function: { name: 'nope' } },
+        })
+        .then(
+          () => 'none',
+          (e: { code: string }) => e.code,
+        );
+      return { forced, next: next.content.length, unknown };
+    },
+    { url: fixtureUrls.tiny, parameters },
+  );
+  expect(r.forced.finish_reason, JSON.stringify(r.forced)).toBe('tool_calls');
+  expect(r.forced.tool_calls).toHaveLength(1);
+  const call = r.forced.tool_calls![0]!;
+  expect(call.function.name).toBe('calc');
+  const args = JSON.parse(call.function.arguments) as unknown;
+  expect(new Validator(parameters, '2020-12').validate(args).valid, call.function.arguments).toBe(
+    true,
+  );
+  expect(r.next).toBeGreaterThan(0);
+  expect(r.unknown).toBe('INVALID_REQUEST');
 });

@@ -1,7 +1,9 @@
 import { Wllama } from '@wllama/wllama';
 import { detectThreading } from './detect-threading.js';
 import { BridgeAbortError, LlmBridgeError } from './errors.js';
-import { grammarOf, runChat, runComplete } from './generate.js';
+import { grammarOf, runChat, runComplete, usesTools } from './generate.js';
+import { schemaToGrammar } from './schema-grammar.js';
+import { toolAnswerSchema } from './tool-calls.js';
 import { mapWllamaError } from './map-wllama-error.js';
 import { raceAbort } from './race-abort.js';
 import { assertFitsWasmHeap, type ModelNeeds, WLLAMA_COMPAT_HEAP_LIMIT_BYTES } from './fit-rule.js';
@@ -226,6 +228,7 @@ export class LlmBridge {
       throw invalid('chat() needs a non-empty `messages` array');
     }
     grammarOf(request); // a schema or grammar request that cannot work fails before queueing
+    if (request.tools !== undefined) checkTools(request);
     return this.enqueue('the chat', request, (w, model) => runChat(w, model, request));
   }
 
@@ -308,4 +311,40 @@ function invalid(message: string): LlmBridgeError {
 /** Creates a bridge; call `load()` on it before any request. */
 export function createBridge(options: BridgeOptions = {}): LlmBridge {
   return new LlmBridge(options);
+}
+
+/** Tools that cannot work fail before queueing (their grammar is built here, as the call will). */
+function checkTools(request: ChatRequest): void {
+  if (!Array.isArray(request.tools))
+    throw invalid('`tools` must be a list of { type: "function", function: { name, parameters } }');
+  const names = new Set<string>();
+  for (const [i, t] of request.tools.entries()) {
+    const name = (t as { function?: { name?: unknown } } | null)?.function?.name;
+    if (t?.type !== 'function' || typeof name !== 'string' || !/^[\w.-]{1,64}$/.test(name))
+      throw invalid(
+        `tools[${i}] must be { type: "function", function: { name (letters, digits, _ . -), parameters } }`,
+      );
+    if (names.has(name)) throw invalid(`tools[${i}]: the name '${name}' is used twice`);
+    names.add(name);
+  }
+  const choice = request.tool_choice;
+  if (
+    choice !== undefined &&
+    choice !== 'auto' &&
+    choice !== 'none' &&
+    choice !== 'required' &&
+    !(typeof choice === 'object' && choice !== null && typeof choice.function?.name === 'string')
+  )
+    throw invalid(
+      "tool_choice must be 'auto', 'none', 'required' or { type: 'function', function: { name } }",
+    );
+  if (!usesTools(request)) return;
+  if (
+    request.grammar !== undefined ||
+    (request.response_format && request.response_format.type !== 'text')
+  )
+    throw invalid(
+      'tools cannot be combined with `grammar` or a JSON `response_format` (the tool answer is constrained already)',
+    );
+  schemaToGrammar(toolAnswerSchema(request.tools, choice));
 }

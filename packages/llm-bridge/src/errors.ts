@@ -8,6 +8,7 @@ export type LlmBridgeErrorCode =
   | 'EMBEDDINGS_DISABLED'
   | 'INFERENCE_FAILED'
   | 'INVALID_REQUEST'
+  | 'CONTEXT_EXCEEDED'
   | 'ABORTED'
   | 'DISPOSED';
 

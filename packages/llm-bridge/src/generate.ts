@@ -1,6 +1,12 @@
-import type { ChatCompletionChunk, RawCompletionChunk, Wllama } from '@wllama/wllama';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionMessage,
+  RawCompletionChunk,
+  Wllama,
+} from '@wllama/wllama';
 import { LlmBridgeError } from './errors.js';
 import { jsonObjectGrammar, schemaToGrammar } from './schema-grammar.js';
+import { parseToolAnswer, toolAnswerSchema, toolMessages, toolSystemPrompt } from './tool-calls.js';
 import type {
   ChatRequest,
   CompleteRequest,
@@ -137,19 +143,44 @@ export function runComplete(
   );
 }
 
+/** Whether a request uses tools (with `tool_choice: 'none'` the model answers as text). */
+export function usesTools(req: ChatRequest): boolean {
+  return !!req.tools?.length && req.tool_choice !== 'none';
+}
+
 /** Chat completion, formatted by the model's own chat template (inside llama.cpp). */
-export function runChat(
+export async function runChat(
   wllama: Wllama,
   model: string,
   req: ChatRequest,
 ): Promise<CompletionResult> {
+  if (!usesTools(req)) {
+    const history = req.messages.some((m) => m.role === 'tool' || m.tool_calls?.length);
+    return runPlainChat(wllama, model, {
+      ...req,
+      messages: history ? toolMessages(req.messages, undefined) : req.messages,
+    });
+  }
+  const tools = req.tools ?? [];
+  const { onToken: _streamed, tools: _tools, tool_choice: choice, ...rest } = req;
+  const result = await runPlainChat(wllama, model, {
+    ...rest,
+    messages: toolMessages(req.messages, toolSystemPrompt(tools, choice)),
+    grammar: schemaToGrammar(toolAnswerSchema(tools, choice)),
+  });
+  const { content, toolCalls } = parseToolAnswer(result.content);
+  if (toolCalls.length === 0) return { ...result, content };
+  return { ...result, content, finish_reason: 'tool_calls', tool_calls: toolCalls };
+}
+
+function runPlainChat(wllama: Wllama, model: string, req: ChatRequest): Promise<CompletionResult> {
   return collect(
     model,
     (onData) =>
       wllama.createChatCompletion({
         ...samplingParams(req),
         ...CHAT_STREAM_USAGE,
-        messages: req.messages,
+        messages: req.messages as ChatCompletionMessage[],
         stream: true,
         onData: (c: ChatCompletionChunk) =>
           onData({

@@ -7,6 +7,7 @@ export type {
   CallOptions,
   ChatMessage,
   ChatRequest,
+  ChatTool,
   CompleteRequest,
   CompletionResult,
   ConstraintOptions,
@@ -14,6 +15,8 @@ export type {
   ResponseFormat,
   SamplingOptions,
   TokenUsage,
+  ToolCall,
+  ToolChoice,
 } from './types.js';
 export { BridgeAbortError, LlmBridgeError, ModelTooLargeError } from './errors.js';
 export type { LlmBridgeErrorCode } from './errors.js';

@@ -74,6 +74,16 @@ export function mapWllamaError(error: unknown, ctx: FailureContext): LlmBridgeEr
       },
     );
   }
+  const everything = `${message} ${ctx.nativeError ?? ''}`;
+  if (/exceeds the available context size/i.test(everything)) {
+    const n = /request \((\d+) tokens\)/.exec(everything)?.[1];
+    const limit = /context size \((\d+) tokens\)/.exec(everything)?.[1];
+    return new LlmBridgeError(
+      'CONTEXT_EXCEEDED',
+      `${ctx.what}: the prompt${n ? ` (${n} tokens)` : ''} does not fit the context${limit ? ` of ${limit} tokens` : ''}; load the model with a larger nCtx (up to its training context), or send less`,
+      { cause: error },
+    );
+  }
   if (
     /failed to parse grammar/i.test(message) ||
     /failed to parse grammar/i.test(ctx.nativeError ?? '')

@@ -42,7 +42,16 @@ export class NativeLogTap {
     const tap =
       (level: keyof BridgeLogger) =>
       (...args: unknown[]) => {
-        const line = args.map(String).join(' ');
+        // wllama logs some errors as objects ({ code, message, type }): keep their text.
+        const line = args
+          .map((a) =>
+            a !== null &&
+            typeof a === 'object' &&
+            typeof (a as { message?: unknown }).message === 'string'
+              ? (a as { message: string }).message
+              : String(a),
+          )
+          .join(' ');
         if (level === 'error' || ERROR_LINE.test(line)) this.last = line.trim().slice(0, 300);
         const mb = ALLOC_MB.exec(line);
         const bytes = ALLOC_BYTES.exec(line);

@@ -1,8 +1,29 @@
 /** A chat message; the model's own chat template turns a list of them into a prompt. */
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string | null;
+  /** An assistant message's tool calls (OpenAI's shape). */
+  tool_calls?: ToolCall[];
+  /** A `tool` message: the call it answers. */
+  tool_call_id?: string;
 }
+
+/** A tool the model may call (OpenAI's shape); `parameters` is a JSON Schema object. */
+export interface ChatTool {
+  type: 'function';
+  function: { name: string; description?: string; parameters?: object };
+}
+
+/** A call the model made; `arguments` is JSON text that matches the tool's parameters. */
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/** `auto` (default), `none`, `required` (some tool), or one tool by name. */
+export type ToolChoice =
+  'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
 
 /** Sampling settings shared by completions and chats (OpenAI names). */
 export interface SamplingOptions {
@@ -52,6 +73,13 @@ export interface ConstraintOptions {
 /** A chat completion, formatted with the model's chat template. */
 export interface ChatRequest extends SamplingOptions, CallOptions, ConstraintOptions {
   messages: ChatMessage[];
+  /**
+   * Tools the model may call. Any model can: the tools are described in the system message and
+   * the answer is constrained to a tool call whose arguments match its schema, or a reply (see
+   * the README). Tool-call answers are not streamed to `onToken`.
+   */
+  tools?: ChatTool[];
+  tool_choice?: ToolChoice;
 }
 
 /** Token counts as the model's tokenizer counted them (never estimated). */
@@ -61,8 +89,8 @@ export interface TokenUsage {
   total_tokens: number;
 }
 
-/** Why generation ended: a stop sequence or end-of-generation token, or `max_tokens`. */
-export type FinishReason = 'stop' | 'length';
+/** Why generation ended: a stop sequence or end-of-generation token, `max_tokens`, or a tool call. */
+export type FinishReason = 'stop' | 'length' | 'tool_calls';
 
 /** The answer to `complete` / `chat`. */
 export interface CompletionResult {
@@ -71,6 +99,8 @@ export interface CompletionResult {
   model: string;
   finish_reason: FinishReason;
   usage: TokenUsage;
+  /** The model's tool calls (with `tools`), when it called any. */
+  tool_calls?: ToolCall[];
 }
 
 /** What `info()` reports about the loaded model and the runtime actually used. */
