@@ -109,7 +109,7 @@ export function toolMessages(
     if (m.role === 'assistant' && m.tool_calls?.length) {
       for (const c of m.tool_calls) {
         names.set(c.id, c.function.name);
-        let args: unknown = {};
+        let args: unknown;
         try {
           args = JSON.parse(c.function.arguments);
         } catch {
