@@ -165,7 +165,11 @@ async function runWorkflow(): Promise<void> {
           ? `warning in ${event.node}: ${event.message}`
           : event.type === 'interrupt'
             ? `interrupted ${event.when} ${event.node}`
-            : `${event.type} ${event.node} (step ${event.step})`;
+            : event.type === 'tool_call'
+              ? `tool call in ${event.node}: ${event.name}(${JSON.stringify(event.arguments)})`
+              : event.type === 'tool_result'
+                ? `tool result in ${event.node}: ${event.name} -> ${event.result}`
+                : `${event.type} ${event.node} (step ${event.step})`;
     timeline.append(li);
   };
   try {

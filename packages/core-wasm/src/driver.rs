@@ -80,7 +80,8 @@ impl Host for StepHost {
     fn call<'a>(&'a self, action: &'a str, params: Value, node: &'a str, state: &'a Value) -> LocalBoxFuture<'a, Result<Value>> {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
-        let state = (!action.starts_with("llm.")).then(|| state.clone());
+        // Registered actions get the state; so does the tool loop, for the actions it calls.
+        let state = (!action.starts_with("llm.") || action == "llm.tools").then(|| state.clone());
         self.requests.borrow_mut().push(Request { id, action: action.to_string(), node: node.to_string(), params, state });
         Box::pin(Reply { host: self, id })
     }

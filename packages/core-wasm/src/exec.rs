@@ -570,6 +570,12 @@ impl<'a> Run<'a> {
                 other => other,
             },
             "llm.call" | "llm.stream" | "llm.retry" => self.call_llm(action, node, params, &state).await?,
+            // The tool loop runs on the host, which holds the registered actions and the LLM
+            // handler; the engine checked the tools when the workflow loaded.
+            "llm.tools" => {
+                let params = self.with_llm_defaults(params, &state)?;
+                crate::llm::check_reply("call", self.host.call("llm.tools", params, &node.name, &state).await?)?
+            }
             "llm.embed" => {
                 let params = crate::llm::check_request("embed", params)?;
                 crate::llm::check_reply("embed", self.host.call("llm.embed", params, &node.name, &state).await?)?
@@ -648,18 +654,7 @@ impl<'a> Run<'a> {
                 ))
             }
         };
-        if !self.wf.settings.llm.is_empty() {
-            let scope = Scope::new(state.clone(), &self.globals);
-            for (k, v) in &self.wf.settings.llm {
-                if !p.contains_key(k) {
-                    let v = match v {
-                        Value::String(s) => self.templates.render_str_in(s, &scope)?,
-                        other => other.clone(),
-                    };
-                    p.insert(k.clone(), v);
-                }
-            }
-        }
+        self.fill_llm_defaults(&mut p, state)?;
         let seconds = |p: &mut Map<String, Value>, k: &str, d: f64| -> Result<f64> {
             match p.remove(k) {
                 None | Some(Value::Null) => Ok(d),
@@ -722,6 +717,39 @@ impl<'a> Run<'a> {
             reply["chunk_count"] = json!(chunks);
         }
         Ok(reply)
+    }
+
+    /// `settings.llm` parameters a node leaves out (string values are templates).
+    fn fill_llm_defaults(&self, p: &mut Map<String, Value>, state: &Arc<Value>) -> Result<()> {
+        if self.wf.settings.llm.is_empty() {
+            return Ok(());
+        }
+        let scope = Scope::new(state.clone(), &self.globals);
+        for (k, v) in &self.wf.settings.llm {
+            if !p.contains_key(k) {
+                let v = match v {
+                    Value::String(s) => self.templates.render_str_in(s, &scope)?,
+                    other => other.clone(),
+                };
+                p.insert(k.clone(), v);
+            }
+        }
+        Ok(())
+    }
+
+    fn with_llm_defaults(&self, params: Value, state: &Arc<Value>) -> Result<Value> {
+        let mut p = match params {
+            Value::Object(m) => m,
+            Value::Null => Map::new(),
+            other => {
+                return Err(EngineError::new(
+                    Code::Validation,
+                    format!("llm parameters must be a mapping, got {}", crate::state::kind(&other)),
+                ))
+            }
+        };
+        self.fill_llm_defaults(&mut p, state)?;
+        Ok(Value::Object(p))
     }
 
     /// The repeating tail of the node history, e.g. `a -> b -> a`.

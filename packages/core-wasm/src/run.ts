@@ -4,6 +4,7 @@ import { call, currentGeneration, engineFacts, onTrap, unwrap } from './instance
 import { assertFunction, toJsonText, typeName } from './json-boundary.js';
 import { raceAbort } from './race-abort.js';
 import { checkStructured, schemaValidator } from './structured-output.js';
+import { runToolLoop } from './tool-loop.js';
 import { actionNamed, actionNames, defaultLlmHandler } from './registry.js';
 import type { LlmHandler, LlmRequest, RunOptions, WorkflowEvent } from './types.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';
@@ -146,9 +147,27 @@ async function serve(
   req: Request,
   llm: LlmHandler | null,
   options: RunOptions,
+  emit: (event: WorkflowEvent) => void,
 ): Promise<{ ok: boolean; text: string }> {
   const limits = engineFacts().limits;
   try {
+    if (req.action === 'llm.tools') {
+      if (!llm)
+        return {
+          ok: false,
+          text: JSON.stringify({
+            code: 'LLM_HANDLER_MISSING',
+            message:
+              'no LLM handler: pass RunOptions.llmHandler, or call setLlmHandler(fn) (the sdk does it for you)',
+          }),
+        };
+      const result = await runToolLoop(req.params, req.state ?? {}, req.node, llm, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        emit,
+        limits,
+      });
+      return { ok: true, text: toJsonText(result, `the tool loop of node '${req.node}'`, limits) };
+    }
     let value: unknown;
     let what: string;
     if (req.action === '__sleep') {
@@ -398,7 +417,7 @@ export async function runWorkflow(
           return;
         }
         for (const req of out.requests) {
-          void serve(req, llm, options).then((reply) => deliver(req.id, reply));
+          void serve(req, llm, options, emit).then((reply) => deliver(req.id, reply));
         }
         if (out.yield) {
           await yieldToEventLoop();

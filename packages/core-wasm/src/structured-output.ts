@@ -39,7 +39,7 @@ const SCHEMA_ONE = [
 const COUNTS = ['minLength', 'maxLength', 'minItems', 'maxItems', 'minProperties', 'maxProperties'];
 
 /** Where `schema` is not a well-formed JSON Schema (its structure, types and local `$ref`s). */
-function schemaProblem(root: unknown): string | undefined {
+export function schemaProblem(root: unknown): string | undefined {
   const stack: [unknown, string, number][] = [[root, '#', 0]];
   while (stack.length) {
     const [s, path, depth] = stack.pop()!;

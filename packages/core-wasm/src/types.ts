@@ -1,7 +1,10 @@
 /** A chat message for `llm.call`'s `messages`. */
 export interface LlmMessage {
-  role: 'system' | 'user' | 'assistant';
+  role: 'system' | 'user' | 'assistant' | 'tool';
   content: string;
+  /** `llm.tools` conversations: an assistant's tool calls, and the call a `tool` message answers. */
+  tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
+  tool_call_id?: string;
 }
 
 /** What the engine sends the LLM handler (the engine <-> handler contract). */
@@ -24,6 +27,12 @@ export type LlmRequest =
         | { type: 'json_schema'; json_schema: { name?: string; schema: object; strict?: boolean } };
       /** A GBNF grammar the output must follow. */
       grammar?: string;
+      /** `llm.tools`: the tools the model may call (OpenAI's shape). */
+      tools?: {
+        type: 'function';
+        function: { name: string; description?: string; parameters?: object };
+      }[];
+      tool_choice?: 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
       /** The run's AbortSignal, when it has one. */
       signal?: AbortSignal;
       /** Present when `stream` is on and the run listens to events: call it with each piece of text. */
@@ -79,6 +88,18 @@ export type WorkflowEvent =
   | { type: 'error'; node: string; step: number; code: string; message: string }
   /** Something the run did that the YAML may not expect: a goto condition that failed (false, as upstream), a retry, a fallback. */
   | { type: 'warning'; node: string; message: string }
+  /** `llm.tools`: the model called a tool (arguments as parsed, null when not JSON). */
+  | { type: 'tool_call'; node: string; round: number; id: string; name: string; arguments: unknown }
+  /** `llm.tools`: a tool's result as sent back to the model (`ok: false` for an error message). */
+  | {
+      type: 'tool_result';
+      node: string;
+      round: number;
+      id: string;
+      name: string;
+      result: string;
+      ok: boolean;
+    }
   /** The run stopped at an `interrupt_before` / `interrupt_after` node. */
   | { type: 'interrupt'; node: string; when: 'before' | 'after' };
 

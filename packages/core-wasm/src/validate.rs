@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::collections::{HashSet, VecDeque};
 
 /// Actions the engine runs itself.
-pub const BUILTIN_ACTIONS: &[&str] = &["return", "passthrough", "llm.call", "llm.stream", "llm.retry", "llm.embed"];
+pub const BUILTIN_ACTIONS: &[&str] = &["return", "passthrough", "llm.call", "llm.stream", "llm.retry", "llm.tools", "llm.embed"];
 /// Upstream actions that run only through a handler registered with `register_action`.
 pub const HANDLER_ACTIONS: &[&str] = &["lua.eval", "prolog.query"];
 /// Type names offered in "did you mean" (Python typing forms such as `Optional[str]` are read too).
@@ -249,6 +249,133 @@ const LLM_PROVIDER_PARAMS: &[&str] = &[
     "n_threads",
 ];
 
+/// What `llm.tools` reads besides the `llm.call` parameters.
+const TOOLS_PARAMS: &[&str] = &["tools", "tool_choice", "max_tool_rounds"];
+
+/// `llm.tools`: its tools (name, parameters, a registered `action`), `tool_choice` naming one of
+/// them, `max_tool_rounds`, and a prompt: all checked before any generation.
+fn check_tools(
+    m: &serde_json::Map<String, Value>,
+    base: &[Seg],
+    src: &Source,
+    node: &str,
+    actions: &HashSet<String>,
+    out: &mut Vec<Problem>,
+) {
+    let at = |extra: &[Seg]| {
+        let mut p = base.to_vec();
+        p.extend_from_slice(extra);
+        src.pos(&p)
+    };
+    let is_template = |v: &Value| matches!(v, Value::String(s) if s.contains("{{") || s.contains("{%"));
+    if !m.contains_key("prompt") && !m.contains_key("messages") {
+        out.push(Problem::error(Code::Validation, "llm.tools needs `prompt` or `messages`").in_node(node).at(src.pos(base)));
+    }
+    let mut names: Vec<String> = Vec::new();
+    match m.get("tools") {
+        Some(Value::Array(tools)) if !tools.is_empty() => {
+            for (i, t) in tools.iter().enumerate() {
+                let here = [Seg::Key("tools"), Seg::Index(i)];
+                let Value::Object(t) = t else {
+                    out.push(
+                        Problem::error(Code::Validation, "a tool must be a mapping with `name` and `action`").in_node(node).at(at(&here)),
+                    );
+                    continue;
+                };
+                match t.get("name").and_then(Value::as_str) {
+                    Some(n) if !n.is_empty() && n.len() <= 64 && n.chars().all(|c| c.is_alphanumeric() || "_.-".contains(c)) => {
+                        if names.iter().any(|x| x == n) {
+                            out.push(
+                                Problem::error(Code::Validation, format!("tool name '{n}' is used twice")).in_node(node).at(at(&here)),
+                            );
+                        }
+                        names.push(n.to_string());
+                    }
+                    _ => out.push(
+                        Problem::error(Code::Validation, "a tool needs a `name` (letters, digits, _ . -, at most 64)")
+                            .in_node(node)
+                            .at(at(&here)),
+                    ),
+                }
+                match t.get("action") {
+                    Some(Value::String(a)) if is_template(&Value::String(a.clone())) => {}
+                    Some(Value::String(a)) if actions.contains(a) => {}
+                    Some(Value::String(a)) => out.push(
+                        Problem::error(
+                            Code::UnknownAction,
+                            format!(
+                                "tool action '{a}' is not registered: register it with registerAction('{a}', fn) before loading the workflow{}",
+                                did_you_mean(a, actions.iter().map(String::as_str))
+                            ),
+                        )
+                        .in_node(node)
+                        .at(at(&[here[0], here[1], Seg::Key("action")])),
+                    ),
+                    _ => out.push(
+                        Problem::error(Code::Validation, "a tool needs `action`: the registered action it calls").in_node(node).at(at(&here)),
+                    ),
+                }
+                if let Some(p) = t.get("parameters") {
+                    if !p.is_object() && !is_template(p) {
+                        out.push(
+                            Problem::error(
+                                Code::Validation,
+                                "tool `parameters` must be a mapping (a JSON Schema, or name: { type, description, required })",
+                            )
+                            .in_node(node)
+                            .at(at(&[here[0], here[1], Seg::Key("parameters")])),
+                        );
+                    }
+                }
+                for k in t.keys().filter(|k| !["name", "description", "parameters", "action"].contains(&k.as_str())) {
+                    out.push(
+                        Problem::warning(Code::Validation, format!("unknown tool key '{k}' (name, description, parameters, action)"))
+                            .in_node(node)
+                            .at(at(&[here[0], here[1]])),
+                    );
+                }
+            }
+        }
+        Some(v) if is_template(v) => {}
+        _ => out.push(
+            Problem::error(Code::Validation, "llm.tools needs `tools`: a list of { name, description, parameters, action }")
+                .in_node(node)
+                .at(src.pos(base)),
+        ),
+    }
+    match m.get("tool_choice") {
+        None => {}
+        Some(Value::String(c)) if matches!(c.as_str(), "auto" | "none" | "required") || is_template(&Value::String(c.clone())) => {}
+        Some(Value::String(c)) if names.iter().any(|n| n == c) => {}
+        Some(v) => {
+            let named = v.get("function").and_then(|f| f.get("name")).and_then(Value::as_str).or(v.as_str());
+            if !named.is_some_and(|n| names.iter().any(|x| x == n)) {
+                out.push(
+                    Problem::error(
+                        Code::Validation,
+                        format!(
+                            "tool_choice must be auto, none, required or one of the tools ({}){}",
+                            names.join(", "),
+                            named.map(|n| did_you_mean(n, names.iter().map(String::as_str))).unwrap_or_default()
+                        ),
+                    )
+                    .in_node(node)
+                    .at(at(&[Seg::Key("tool_choice")])),
+                );
+            }
+        }
+    }
+    if let Some(r) = m.get("max_tool_rounds") {
+        if !r.as_u64().is_some_and(|n| (1..=crate::limits::MAX_RETRIES).contains(&n)) && !is_template(r) {
+            out.push(
+                Problem::error(Code::Validation, format!("max_tool_rounds must be an integer from 1 to {}", crate::limits::MAX_RETRIES))
+                    .in_node(node)
+                    .at(at(&[Seg::Key("max_tool_rounds")])),
+            );
+        }
+    }
+}
+
 fn llm_param_problem(k: &str) -> Option<String> {
     if LLM_PARAMS.contains(&k) {
         return None;
@@ -461,7 +588,7 @@ impl Cx<'_> {
         for (j, step) in node.steps.iter().enumerate() {
             self.node(&child(path, "steps", j), step, true, out);
         }
-        check_params(self.src, path, node.action.as_deref(), &node.params, &node.name, self.strict, out);
+        check_params(self.src, path, node.action.as_deref(), &node.params, &node.name, self.strict, self.actions, out);
         if let Some(Output::Key(output)) = &node.output {
             let segments = output.split('.').count();
             let at = self.at(path, "output");
@@ -571,7 +698,17 @@ fn contains_template(v: &Value) -> bool {
     false
 }
 
-fn check_params(src: &Source, path: &[Seg], action: Option<&str>, params: &Value, node: &str, strict: bool, out: &mut Vec<Problem>) {
+#[allow(clippy::too_many_arguments)]
+fn check_params(
+    src: &Source,
+    path: &[Seg],
+    action: Option<&str>,
+    params: &Value,
+    node: &str,
+    strict: bool,
+    actions: &HashSet<String>,
+    out: &mut Vec<Problem>,
+) {
     let key = params_key(src, path);
     let base = child_key(path, key);
     let at = |field: &str| {
@@ -587,8 +724,8 @@ fn check_params(src: &Source, path: &[Seg], action: Option<&str>, params: &Value
             return;
         }
     };
-    if matches!(action, Some("llm.call" | "llm.stream" | "llm.retry")) {
-        for k in m.keys() {
+    if matches!(action, Some("llm.call" | "llm.stream" | "llm.retry" | "llm.tools")) {
+        for k in m.keys().filter(|k| action != Some("llm.tools") || !TOOLS_PARAMS.contains(&k.as_str())) {
             if let Some(message) = llm_param_problem(k) {
                 out.push(soft(Code::Validation, message, strict).in_node(node).at(at(k)));
             }
@@ -649,6 +786,7 @@ fn check_params(src: &Source, path: &[Seg], action: Option<&str>, params: &Value
                 out.push(Problem::error(Code::Validation, "llm.call needs `prompt` or `messages`").in_node(node).at(src.pos(&base)));
             }
         }
+        Some("llm.tools") => check_tools(m, &base, src, node, actions, out),
         Some("llm.embed") => {
             expect("input", |v| v.is_string() || v.is_array(), "a string or a list of strings");
             expect("text", |v| v.is_string() || v.is_array(), "a string or a list of strings");

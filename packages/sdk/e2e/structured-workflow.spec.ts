@@ -17,7 +17,7 @@ test.beforeAll(() => {
   writeFileSync(
     join(dir, 'index.html'),
     sdkPage(`
-      import { createTea } from '@the-edge-agent/sdk';
+      import { createTea, registerAction } from '@the-edge-agent/sdk';
       const yaml = \`
 name: extract
 nodes:
@@ -46,6 +46,44 @@ nodes:
       value: "{{ state.trip.json.mode }}"
     output: mode
 \`;
+      const agent = \`
+name: agent
+nodes:
+  - name: agent
+    uses: llm.tools
+    with:
+      prompt: "6*7?"
+      max_tokens: 120
+      temperature: 0
+      tool_choice: calc
+      max_tool_rounds: 1
+      tools:
+        - name: calc
+          description: arithmetic
+          parameters:
+            type: object
+            properties:
+              op: { enum: [add, mul] }
+              exact: { type: boolean }
+            required: [op, exact]
+            additionalProperties: false
+          action: math.calc
+    output: result
+\`;
+      window.agent = async () => {
+        const calls = [];
+        const tea = await createTea({ manifestUrl: '/apps/demo/public/models/tiny-test-model/manifest.json', webgpu: 'off', useCache: false });
+        registerAction('math.calc', (params) => { calls.push(params); return { value: 42 }; });
+        const events = [];
+        try {
+          const state = await tea.run(agent, {}, { onEvent: (e) => events.push(e.type) });
+          return { result: state.result, calls, events };
+        } catch (e) {
+          return { code: e.code, message: e.message };
+        } finally {
+          await tea.dispose();
+        }
+      };
       window.run = async () => {
         const tea = await createTea({ manifestUrl: '/apps/demo/public/models/tiny-test-model/manifest.json', webgpu: 'off', useCache: false });
         try {
@@ -78,4 +116,23 @@ test('a workflow gets schema-valid JSON from the model and reads it as state', a
   expect(Number.isInteger(trip.json.days)).toBe(true);
   expect(['train', 'plane', 'bike']).toContain(trip.json.mode);
   expect(r['mode']).toBe(trip.json.mode);
+});
+
+test('a forced tool call from the model runs the registered action with arguments that match', async ({
+  page,
+}) => {
+  await page.goto('/packages/sdk/e2e/.site-structured/index.html');
+  await page.waitForFunction(() => (window as { ready?: boolean }).ready === true);
+  const r = await page.evaluate(() =>
+    (window as unknown as { agent(): Promise<Record<string, unknown>> }).agent(),
+  );
+  expect(r['code'], String(r['message'])).toBeUndefined();
+  const calls = r['calls'] as { op: string; exact: boolean }[];
+  expect(calls, JSON.stringify(r)).toHaveLength(1);
+  expect(['add', 'mul']).toContain(calls[0]!.op);
+  expect(typeof calls[0]!.exact).toBe('boolean');
+  const result = r['result'] as { tool_results: { result: string }[]; rounds: number };
+  expect(result.rounds).toBe(1);
+  expect(result.tool_results[0]!.result).toBe('{"value":42}');
+  expect(r['events']).toEqual(expect.arrayContaining(['tool_call', 'tool_result']));
 });

@@ -32,8 +32,16 @@ export { runtimeInfo } from './runtime-info.js';
 export type { RuntimeInfo } from './runtime-info.js';
 
 // The engine, for workflows without a model or with your own handler
-export { executeYaml, renderTemplate, validateYaml, Workflow } from '@the-edge-agent/core-wasm';
+export {
+  executeYaml,
+  registerAction,
+  renderTemplate,
+  unregisterAction,
+  validateYaml,
+  Workflow,
+} from '@the-edge-agent/core-wasm';
 export type {
+  ActionHandler,
   Checkpoint,
   LlmCallResult,
   RunOptions,

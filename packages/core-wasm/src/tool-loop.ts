@@ -1,0 +1,233 @@
+import { Validator, type Schema } from '@cfworker/json-schema';
+import type { EngineLimits } from './instance.js';
+import { toJsonText } from './json-boundary.js';
+import { raceAbort } from './race-abort.js';
+import { actionNamed } from './registry.js';
+import { StructuredOutputError, schemaProblem } from './structured-output.js';
+import type { LlmHandler, LlmMessage, LlmRequest, WorkflowEvent } from './types.js';
+
+// `llm.tools`, as upstream documents it: the model may call tools, each mapped to a registered
+// action; their results go back to the model, until it answers without a tool call or
+// `max_tool_rounds` is reached. Returns `{ content, tool_calls, tool_results, rounds }`. Only the
+// workflow's tools can run: a call naming anything else, or with arguments that do not match the
+// tool's parameters, gets an error message back as its result, never a call.
+
+interface ToolDef {
+  name: string;
+  description: string;
+  parameters: Schema & object;
+  action: string;
+  validator: Validator;
+}
+
+interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+type Message = LlmMessage;
+type Choice = Extract<LlmRequest, { kind: 'call' }>['tool_choice'];
+
+/** Upstream's YAML parameter style (`name: { type, description, required }`) as JSON Schema. */
+function parametersSchema(raw: unknown): Record<string, unknown> {
+  if (raw === undefined || raw === null)
+    return { type: 'object', properties: {}, additionalProperties: false };
+  const p = raw as Record<string, unknown>;
+  if (p['type'] === 'object' || 'properties' in p) return p;
+  const properties: Record<string, unknown> = {};
+  const required: string[] = [];
+  for (const [name, spec] of Object.entries(p)) {
+    if (spec !== null && typeof spec === 'object' && !Array.isArray(spec)) {
+      const { required: req, ...rest } = spec as Record<string, unknown>;
+      properties[name] = { type: 'string', ...rest };
+      if (req === true) required.push(name);
+    } else {
+      properties[name] = { type: String(spec) };
+    }
+  }
+  return { type: 'object', properties, required, additionalProperties: false };
+}
+
+function toolsOf(raw: unknown, node: string): ToolDef[] {
+  if (!Array.isArray(raw) || raw.length === 0)
+    throw new StructuredOutputError(
+      'VALIDATION',
+      `node '${node}': llm.tools needs a list of tools`,
+    );
+  return raw.map((t: Record<string, unknown>, i) => {
+    const name = String(t['name'] ?? '');
+    const action = String(t['action'] ?? '');
+    const parameters = parametersSchema(t['parameters']);
+    const problem = schemaProblem(parameters);
+    if (problem)
+      throw new StructuredOutputError(
+        'VALIDATION',
+        `node '${node}': tools[${i}] (${name}) parameters are not a valid JSON Schema: ${problem}`,
+      );
+    if (!actionNamed(action))
+      throw new StructuredOutputError(
+        'VALIDATION',
+        `node '${node}': tool '${name}' calls action '${action}', which is not registered`,
+      );
+    return {
+      name,
+      description: String(t['description'] ?? ''),
+      parameters: parameters as Schema & object,
+      action,
+      validator: new Validator(parameters as Schema, '2020-12', false),
+    };
+  });
+}
+
+/** The first round's `tool_choice` in OpenAI's shape (a tool name forces that tool). */
+function choiceOf(raw: unknown, tools: ToolDef[], node: string): Choice {
+  if (raw === undefined || raw === 'auto' || raw === 'none' || raw === 'required')
+    return raw as Choice;
+  const name =
+    typeof raw === 'string'
+      ? raw
+      : (raw as { function?: { name?: unknown } } | null)?.function?.name;
+  if (typeof name === 'string' && tools.some((t) => t.name === name))
+    return { type: 'function', function: { name } };
+  throw new StructuredOutputError(
+    'VALIDATION',
+    `node '${node}': tool_choice must be auto, none, required or one of the tools (${tools.map((t) => t.name).join(', ')})`,
+  );
+}
+
+/** Runs the tool loop of one `llm.tools` node. */
+export async function runToolLoop(
+  params: Record<string, unknown>,
+  state: Record<string, unknown>,
+  node: string,
+  llm: LlmHandler,
+  options: { signal?: AbortSignal; emit: (event: WorkflowEvent) => void; limits: EngineLimits },
+): Promise<Record<string, unknown>> {
+  const {
+    tools: rawTools,
+    tool_choice: rawChoice,
+    max_tool_rounds: rawRounds,
+    prompt,
+    system,
+    messages: rawMessages,
+    ...sampling
+  } = params;
+  const tools = toolsOf(rawTools, node);
+  let choice = choiceOf(rawChoice, tools, node);
+  const maxRounds = rawRounds === undefined ? 10 : Number(rawRounds);
+  const messages: Message[] = [];
+  if (typeof system === 'string') messages.push({ role: 'system', content: system });
+  if (Array.isArray(rawMessages)) messages.push(...(rawMessages as LlmMessage[]));
+  else if (typeof prompt === 'string') messages.push({ role: 'user', content: prompt });
+  const openaiTools = tools.map((t) => ({
+    type: 'function' as const,
+    function: { name: t.name, description: t.description, parameters: t.parameters },
+  }));
+  const calls: { id: string; name: string; arguments: unknown }[] = [];
+  const results: { tool_call_id: string; name: string; result: string }[] = [];
+  let rounds = 0;
+  let usage: Record<string, number> | undefined;
+  while (rounds < maxRounds) {
+    const request = {
+      ...sampling,
+      kind: 'call',
+      messages: messages as LlmMessage[],
+      tools: openaiTools,
+      ...(choice !== undefined ? { tool_choice: choice } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    } as LlmRequest;
+    const reply = (await raceAbort(
+      Promise.resolve().then(() => llm(request)),
+      options.signal,
+      'the run was aborted',
+    )) as { content?: unknown; tool_calls?: unknown; usage?: Record<string, number> };
+    if (reply?.usage) usage = reply.usage;
+    const toolCalls = (Array.isArray(reply?.tool_calls) ? reply.tool_calls : []) as ToolCall[];
+    if (toolCalls.length === 0 && (reply as { finish_reason?: unknown }).finish_reason === 'length')
+      throw new StructuredOutputError(
+        'LLM_OUTPUT_INVALID',
+        `node '${node}': the model's answer was cut off at max_tokens (${String(sampling['max_tokens'] ?? 'default')}) before a tool call or reply was complete; raise max_tokens`,
+      );
+    if (toolCalls.length === 0)
+      return {
+        content: typeof reply?.content === 'string' ? reply.content : '',
+        tool_calls: calls,
+        tool_results: results,
+        rounds,
+        ...(usage ? { usage } : {}),
+      };
+    rounds++;
+    // A forced or required choice holds for the first round; then the model may answer.
+    choice = choice === 'none' ? 'none' : 'auto';
+    messages.push({
+      role: 'assistant',
+      content: typeof reply.content === 'string' ? reply.content : '',
+      tool_calls: toolCalls,
+    } as unknown as LlmMessage);
+    for (const call of toolCalls) {
+      const name = String(call?.function?.name ?? '');
+      const id = String(call?.id ?? `call_${rounds}_${calls.length}`);
+      let args: unknown;
+      try {
+        args = JSON.parse(String(call?.function?.arguments ?? '{}'));
+      } catch {
+        args = undefined;
+      }
+      calls.push({ id, name, arguments: args ?? null });
+      options.emit({ type: 'tool_call', node, round: rounds, id, name, arguments: args ?? null });
+      const tool = tools.find((t) => t.name === name);
+      let result: string;
+      let failed = true;
+      if (!tool) {
+        result = JSON.stringify({
+          error: `unknown tool '${name}'; the tools are ${tools.map((t) => t.name).join(', ')}`,
+        });
+      } else if (args === undefined) {
+        result = JSON.stringify({ error: 'the arguments are not JSON' });
+      } else {
+        const check = tool.validator.validate(args);
+        if (!check.valid) {
+          const e = check.errors.at(-1) ?? check.errors[0];
+          result = JSON.stringify({
+            error: `the arguments do not match ${name}'s parameters at ${e?.instanceLocation ?? '#'}: ${e?.error ?? 'invalid'}`,
+          });
+        } else {
+          try {
+            const action = actionNamed(tool.action)!;
+            const value = await raceAbort(
+              Promise.resolve().then(() => action(args as Record<string, unknown>, state)),
+              options.signal,
+              'the run was aborted',
+            );
+            result = toJsonText(
+              value ?? null,
+              `the result of tool '${name}' (action '${tool.action}')`,
+              options.limits,
+            );
+            failed = false;
+          } catch (error) {
+            if ((error as { code?: unknown }).code === 'ABORTED') throw error;
+            result = JSON.stringify({ error: (error as Error)?.message ?? String(error) });
+          }
+        }
+      }
+      results.push({ tool_call_id: id, name, result });
+      options.emit({ type: 'tool_result', node, round: rounds, id, name, result, ok: !failed });
+      messages.push({ role: 'tool', content: result, tool_call_id: id });
+    }
+  }
+  options.emit({
+    type: 'warning',
+    node,
+    message: `the model still called tools after max_tool_rounds (${maxRounds}); the node ends with no answer`,
+  });
+  return {
+    content: '',
+    tool_calls: calls,
+    tool_results: results,
+    rounds,
+    warning: `Max tool rounds (${maxRounds}) reached`,
+    ...(usage ? { usage } : {}),
+  };
+}
