@@ -253,3 +253,41 @@ test('profiles: in a CPU-only browser E4B and E2B fit the 16 GiB heap, a 26 GB m
   await expect(page.locator('[data-field="profile-reasons"]')).toContainText('cpu: ');
   expect(requests.filter((u) => u.endsWith('.gguf'))).toHaveLength(3);
 });
+
+test('JSON extraction gives schema-valid JSON, and the tool agent shows its tool rounds', async ({
+  page,
+}) => {
+  offline(page);
+  await page.goto(`${ISOLATED}${DEMO}`);
+  await loadModel(page);
+  const extracted = await run(page, 'JSON extraction');
+  const trip = (extracted['trip'] as { json: { city: string; days: number; mode: string } }).json;
+  expect(typeof trip.city).toBe('string');
+  expect(Number.isInteger(trip.days)).toBe(true);
+  expect(['train', 'plane', 'car']).toContain(trip.mode);
+  expect(extracted['summary']).toBe(`${trip.city} by ${trip.mode}`);
+  // The random-weight model's free text never ends, so its answer after the tool round would run
+  // into max_tokens: force one tool round, as an app can, and stop there.
+  await page.selectOption('#example', { label: 'tool agent' });
+  const yaml = await page.inputValue('#yaml');
+  await page.fill(
+    '#yaml',
+    yaml.replace('max_tool_rounds: 2', 'max_tool_rounds: 1\n      tool_choice: calc'),
+  );
+  await page.click('#run');
+  await expect(page.locator('#final')).toHaveAttribute('data-state', /done|error/, {
+    timeout: 60_000,
+  });
+  await expect(page.locator('#error')).toBeHidden();
+  const agent = JSON.parse((await page.textContent('#final')) ?? '{}') as Record<string, unknown>;
+  const answer = agent['answer'] as { tool_calls: unknown[]; rounds: number };
+  expect(answer.rounds).toBe(1);
+  expect(answer.tool_calls).toHaveLength(1);
+  const timeline = await page.locator('#timeline li').allTextContents();
+  expect(timeline.filter((t) => t.startsWith('tool call in agent')).length).toBe(
+    answer.tool_calls.length,
+  );
+  expect(timeline.filter((t) => t.startsWith('tool result in agent')).length).toBe(
+    answer.tool_calls.length,
+  );
+});

@@ -10,7 +10,12 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildVocab, shapeForSize, writeTinyLlama } from '@the-edge-agent/test-fixtures';
+import {
+  buildVocab,
+  shapeForSize,
+  TINY_SHAPE,
+  writeTinyLlama,
+} from '@the-edge-agent/test-fixtures';
 
 const { values } = parseArgs({
   options: {
@@ -49,9 +54,11 @@ const source = join(work, `${values.id}.gguf`);
 await writeTinyLlama(source, {
   seed: Number(values.seed),
   name: `${values.id} (tiny random-weight test model)`,
-  ...(values.size
-    ? { shape: shapeForSize(Number(values.size) * 2 ** 20, buildVocab().tokens.length) }
-    : {}),
+  // A 2048-token context (llama has no learned positions: this is metadata), so that the demo's
+  // tool and structured-output examples fit their prompts.
+  shape: values.size
+    ? { ...shapeForSize(Number(values.size) * 2 ** 20, buildVocab().tokens.length), ctx: 2048 }
+    : { ...TINY_SHAPE, ctx: 2048 },
 });
 execFileSync(
   process.execPath,

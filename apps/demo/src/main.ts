@@ -1,10 +1,12 @@
 import {
   clearModelCache,
+  exampleActions,
   exampleWorkflows,
   executeLlmYaml,
   getModelCacheStats,
   initTeaLlm,
   initYamlEngine,
+  registerAction,
   runtimeInfo,
   type Tea,
   type WorkflowEvent,
@@ -192,6 +194,8 @@ async function runWorkflow(): Promise<void> {
 async function main(): Promise<void> {
   try {
     await initYamlEngine();
+    // The tool agent example's tools: plain JavaScript functions the model may call.
+    for (const [name, action] of Object.entries(exampleActions)) registerAction(name, action);
     rows(
       $('runtime'),
       runtimeRows(runtimeInfo()).map((r) => [r.label, r.value, r.field]),

@@ -205,7 +205,7 @@ async function serve(
       }
       // Structured output: the schema is checked before the model runs, the reply after.
       const format = kind === 'call' ? req.params['response_format'] : undefined;
-      const validator = schemaValidator(format, req.node);
+      const validator = schemaValidator(format);
       value = await raceAbort(
         Promise.resolve().then(() => llm(request)),
         options.signal,

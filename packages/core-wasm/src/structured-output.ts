@@ -99,14 +99,14 @@ export function schemaProblem(root: unknown): string | undefined {
 }
 
 /** The validator of a `json_schema` format (checked before the handler is called). */
-export function schemaValidator(format: unknown, node: string): Validator | undefined {
+export function schemaValidator(format: unknown): Validator | undefined {
   const f = format as Format | undefined;
   if (f?.type !== 'json_schema') return undefined;
   const schema = f.json_schema?.schema;
   if (schema === null || typeof schema !== 'object' || Array.isArray(schema))
     throw new StructuredOutputError(
       'VALIDATION',
-      `node '${node}': response_format.json_schema.schema must be a JSON Schema object`,
+      `response_format.json_schema.schema must be a JSON Schema object`,
     );
   let v = validators.get(schema);
   if (!v) {
@@ -114,7 +114,7 @@ export function schemaValidator(format: unknown, node: string): Validator | unde
     if (problem)
       throw new StructuredOutputError(
         'VALIDATION',
-        `node '${node}': response_format.json_schema.schema is not a valid JSON Schema: ${problem}`,
+        `response_format.json_schema.schema is not a valid JSON Schema: ${problem}`,
       );
     try {
       v = new Validator(schema as Record<string, unknown>, '2020-12', false);
@@ -123,7 +123,7 @@ export function schemaValidator(format: unknown, node: string): Validator | unde
     } catch (error) {
       throw new StructuredOutputError(
         'VALIDATION',
-        `node '${node}': response_format.json_schema.schema is not a usable JSON Schema: ${(error as Error).message}`,
+        `response_format.json_schema.schema is not a usable JSON Schema: ${(error as Error).message}`,
       );
     }
     validators.set(schema, v);
@@ -153,7 +153,7 @@ export function checkStructured(
     const head = content.length > 80 ? `${content.slice(0, 80)}…` : content;
     throw new StructuredOutputError(
       'LLM_OUTPUT_INVALID',
-      `node '${node}': the model's reply is not complete JSON (${JSON.stringify(head)}).${cut}`,
+      `the model's reply is not complete JSON (${JSON.stringify(head)}).${cut}`,
     );
   }
   if (
@@ -162,7 +162,7 @@ export function checkStructured(
   )
     throw new StructuredOutputError(
       'LLM_OUTPUT_INVALID',
-      `node '${node}': response_format json_object asks for a JSON object, the model gave ${Array.isArray(value) ? 'a list' : typeof value}`,
+      `response_format json_object asks for a JSON object, the model gave ${Array.isArray(value) ? 'a list' : typeof value}`,
     );
   if (validator) {
     const result = validator.validate(value);
@@ -171,7 +171,7 @@ export function checkStructured(
       const where = first ? `${first.instanceLocation} (schema ${first.keywordLocation})` : '#';
       throw new StructuredOutputError(
         'LLM_OUTPUT_INVALID',
-        `node '${node}': the model's JSON does not match the schema at ${where}: ${first?.error ?? 'invalid'}.${cut}`,
+        `the model's JSON does not match the schema at ${where}: ${first?.error ?? 'invalid'}.${cut}`,
       );
     }
   }

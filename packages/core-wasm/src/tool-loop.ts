@@ -49,12 +49,9 @@ function parametersSchema(raw: unknown): Record<string, unknown> {
   return { type: 'object', properties, required, additionalProperties: false };
 }
 
-function toolsOf(raw: unknown, node: string): ToolDef[] {
+function toolsOf(raw: unknown): ToolDef[] {
   if (!Array.isArray(raw) || raw.length === 0)
-    throw new StructuredOutputError(
-      'VALIDATION',
-      `node '${node}': llm.tools needs a list of tools`,
-    );
+    throw new StructuredOutputError('VALIDATION', `llm.tools needs a list of tools`);
   return raw.map((t: Record<string, unknown>, i) => {
     const name = String(t['name'] ?? '');
     const action = String(t['action'] ?? '');
@@ -63,12 +60,12 @@ function toolsOf(raw: unknown, node: string): ToolDef[] {
     if (problem)
       throw new StructuredOutputError(
         'VALIDATION',
-        `node '${node}': tools[${i}] (${name}) parameters are not a valid JSON Schema: ${problem}`,
+        `tools[${i}] (${name}) parameters are not a valid JSON Schema: ${problem}`,
       );
     if (!actionNamed(action))
       throw new StructuredOutputError(
         'VALIDATION',
-        `node '${node}': tool '${name}' calls action '${action}', which is not registered`,
+        `tool '${name}' calls action '${action}', which is not registered`,
       );
     return {
       name,
@@ -81,7 +78,7 @@ function toolsOf(raw: unknown, node: string): ToolDef[] {
 }
 
 /** The first round's `tool_choice` in OpenAI's shape (a tool name forces that tool). */
-function choiceOf(raw: unknown, tools: ToolDef[], node: string): Choice {
+function choiceOf(raw: unknown, tools: ToolDef[]): Choice {
   if (raw === undefined || raw === 'auto' || raw === 'none' || raw === 'required')
     return raw as Choice;
   const name =
@@ -92,7 +89,7 @@ function choiceOf(raw: unknown, tools: ToolDef[], node: string): Choice {
     return { type: 'function', function: { name } };
   throw new StructuredOutputError(
     'VALIDATION',
-    `node '${node}': tool_choice must be auto, none, required or one of the tools (${tools.map((t) => t.name).join(', ')})`,
+    `tool_choice must be auto, none, required or one of the tools (${tools.map((t) => t.name).join(', ')})`,
   );
 }
 
@@ -113,8 +110,8 @@ export async function runToolLoop(
     messages: rawMessages,
     ...sampling
   } = params;
-  const tools = toolsOf(rawTools, node);
-  let choice = choiceOf(rawChoice, tools, node);
+  const tools = toolsOf(rawTools);
+  let choice = choiceOf(rawChoice, tools);
   const maxRounds = rawRounds === undefined ? 10 : Number(rawRounds);
   const messages: Message[] = [];
   if (typeof system === 'string') messages.push({ role: 'system', content: system });
@@ -147,7 +144,7 @@ export async function runToolLoop(
     if (toolCalls.length === 0 && (reply as { finish_reason?: unknown }).finish_reason === 'length')
       throw new StructuredOutputError(
         'LLM_OUTPUT_INVALID',
-        `node '${node}': the model's answer was cut off at max_tokens (${String(sampling['max_tokens'] ?? 'default')}) before a tool call or reply was complete; raise max_tokens`,
+        `the model's answer was cut off at max_tokens (${String(sampling['max_tokens'] ?? 'default')}) before a tool call or reply was complete; raise max_tokens`,
       );
     if (toolCalls.length === 0)
       return {

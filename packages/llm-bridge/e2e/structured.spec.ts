@@ -190,3 +190,47 @@ test('a forced tool call has arguments that match the tool; tool results feed th
   expect(r.next).toBeGreaterThan(0);
   expect(r.unknown).toBe('INVALID_REQUEST');
 });
+
+test('constrained output equals raw wllama given the same grammar (differential, temperature 0)', async ({
+  page,
+}) => {
+  await openHarness(page);
+  const r = await page.evaluate(
+    async ({ url, schema }) => {
+      const { bridgeModule, Wllama } = window.harness;
+      const blob = await (await fetch(url)).blob();
+      const messages = [{ role: 'user' as const, content: 'Describe a person' }];
+      const bridge = bridgeModule.createBridge({ threads: 1, nCtx: 256, webgpu: 'off' });
+      await bridge.load([blob]);
+      const viaBridge = await bridge.chat({
+        messages,
+        max_tokens: 96,
+        temperature: 0,
+        seed: 3,
+        response_format: { type: 'json_schema', json_schema: { name: 'p', schema } },
+      });
+      await bridge.unload();
+      const raw = new Wllama(
+        { default: '/packages/llm-bridge/wasm/wllama.wasm' },
+        { suppressNativeLog: true },
+      );
+      await raw.loadModel([blob], { n_ctx: 256, n_threads: 1, n_gpu_layers: 0 });
+      const direct = await raw.createChatCompletion({
+        messages,
+        max_tokens: 96,
+        temperature: 0,
+        seed: 3,
+        grammar: bridgeModule.schemaToGrammar(schema),
+      } as never);
+      await raw.exit();
+      return {
+        viaBridge: viaBridge.content,
+        direct: (direct as { choices: { message: { content: string } }[] }).choices[0]?.message
+          .content,
+      };
+    },
+    { url: fixtureUrls.tiny, schema: schemas['person']! },
+  );
+  expect(r.viaBridge.length).toBeGreaterThan(2);
+  expect(r.viaBridge).toBe(r.direct);
+});

@@ -84,6 +84,24 @@ nodes:
           await tea.dispose();
         }
       };
+      window.openai = async () => {
+        const tea = await createTea({ manifestUrl: '/apps/demo/public/models/tiny-test-model/manifest.json', webgpu: 'off', useCache: false });
+        try {
+          const messages = [{ role: 'user', content: 'Tell me about tea' }];
+          const whole = await tea.chat.completions.create({ messages, max_tokens: 24, temperature: 0 });
+          const chunks = [];
+          for await (const c of await tea.chat.completions.create({ messages, max_tokens: 24, temperature: 0, stream: true }))
+            chunks.push(c);
+          const schema = { type: 'object', properties: { ok: { type: 'boolean' }, level: { enum: ['low', 'high'] } }, required: ['ok', 'level'], additionalProperties: false };
+          const json = await tea.chat.completions.create({
+            messages, max_tokens: 48, temperature: 0,
+            response_format: { type: 'json_schema', json_schema: { name: 'x', schema } },
+          });
+          return { whole, chunks, json };
+        } finally {
+          await tea.dispose();
+        }
+      };
       window.run = async () => {
         const tea = await createTea({ manifestUrl: '/apps/demo/public/models/tiny-test-model/manifest.json', webgpu: 'off', useCache: false });
         try {
@@ -135,4 +153,36 @@ test('a forced tool call from the model runs the registered action with argument
   expect(result.rounds).toBe(1);
   expect(result.tool_results[0]!.result).toBe('{"value":42}');
   expect(r['events']).toEqual(expect.arrayContaining(['tool_call', 'tool_result']));
+});
+
+test('chat.completions.create: OpenAI shapes; streamed chunks add up to the whole answer', async ({
+  page,
+}) => {
+  await page.goto('/packages/sdk/e2e/.site-structured/index.html');
+  await page.waitForFunction(() => (window as { ready?: boolean }).ready === true);
+  type Chunk = {
+    object: string;
+    choices: { delta: { content?: string }; finish_reason: string | null }[];
+  };
+  const r = await page.evaluate(() =>
+    (
+      window as unknown as {
+        openai(): Promise<{
+          whole: { object: string; choices: { message: { content: string } }[]; usage: object };
+          chunks: Chunk[];
+          json: { choices: { message: { content: string }; finish_reason: string }[] };
+        }>;
+      }
+    ).openai(),
+  );
+  expect(r.whole.object).toBe('chat.completion');
+  expect(r.whole.choices[0]!.message.content.length).toBeGreaterThan(0);
+  expect(r.chunks.every((c) => c.object === 'chat.completion.chunk')).toBe(true);
+  expect(r.chunks.map((c) => c.choices[0]!.delta.content ?? '').join('')).toBe(
+    r.whole.choices[0]!.message.content,
+  );
+  expect(r.chunks.at(-1)!.choices[0]!.finish_reason).not.toBeNull();
+  const value = JSON.parse(r.json.choices[0]!.message.content) as { ok: boolean; level: string };
+  expect(typeof value.ok).toBe('boolean');
+  expect(['low', 'high']).toContain(value.level);
 });

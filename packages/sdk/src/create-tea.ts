@@ -8,6 +8,7 @@ import {
   type RunResult,
   type WorkflowState,
 } from '@the-edge-agent/core-wasm';
+import { chatCompletions, type ChatCompletions } from './openai-compat.js';
 import {
   bridgeHandler,
   createBridge,
@@ -51,6 +52,12 @@ export interface TeaInfo {
 /** Options of `tea.chat` / `tea.complete`: sampling, streaming and cancellation. */
 export type GenerateOptions = Omit<ChatRequest, 'messages'>;
 
+/** `tea.chat(prompt, options)`, with OpenAI's `tea.chat.completions.create(params)`. */
+export type TeaChat = ((
+  prompt: string | ChatMessage[],
+  options?: GenerateOptions,
+) => Promise<CompletionResult>) & { completions: ChatCompletions };
+
 /**
  * A loaded model + engine. Several handles may exist and run workflows at the same time: each
  * run carries its handle's LLM handler.
@@ -67,6 +74,24 @@ export class Tea {
     private readonly details: Omit<TeaInfo, 'model' | 'engineVersion'>,
   ) {
     this.handler = bridgeHandler(bridge);
+    this.chat = Object.assign(
+      (
+        prompt: string | ChatMessage[],
+        options: GenerateOptions = {},
+      ): Promise<CompletionResult> => {
+        this.assertLive();
+        const messages =
+          typeof prompt === 'string' ? [{ role: 'user' as const, content: prompt }] : prompt;
+        return this.bridge.chat({ ...options, messages });
+      },
+      {
+        completions: chatCompletions(
+          this.bridge,
+          () => this.bridge.info().name || this.bridge.info().architecture,
+          () => this.assertLive(),
+        ),
+      },
+    );
   }
 
   /**
@@ -125,13 +150,12 @@ export class Tea {
     }
   }
 
-  /** One chat turn (a prompt, or messages) through the model's chat template. */
-  chat(prompt: string | ChatMessage[], options: GenerateOptions = {}): Promise<CompletionResult> {
-    this.assertLive();
-    const messages =
-      typeof prompt === 'string' ? [{ role: 'user' as const, content: prompt }] : prompt;
-    return this.bridge.chat({ ...options, messages });
-  }
+  /**
+   * One chat turn (a prompt, or messages) through the model's chat template; and, as
+   * `tea.chat.completions.create(params)`, OpenAI's chat completions API (with `stream: true`,
+   * an async iterator of chunks).
+   */
+  readonly chat: TeaChat;
 
   /** A raw completion (no chat template). */
   complete(

@@ -1,6 +1,15 @@
 // Handle-based API
 export { createTea, Tea } from './create-tea.js';
-export type { GenerateOptions, TeaInfo } from './create-tea.js';
+export type { GenerateOptions, TeaChat, TeaInfo } from './create-tea.js';
+export type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionCreateParams,
+  ChatCompletionFinishReason,
+  ChatCompletionMessageParam,
+  ChatCompletions,
+  ChatCompletionUsage,
+} from './openai-compat.js';
 export type { TeaLlmConfig, TeaProgress } from './config.js';
 export { bundledModelsUrl, loadModelIndex, rankProfiles } from './profiles.js';
 export type { Profile, ProfileFit } from './profiles.js';
@@ -50,7 +59,15 @@ export type {
   WorkflowEvent,
   WorkflowState,
 } from '@the-edge-agent/core-wasm';
-export type { BridgeInfo, ChatMessage, CompletionResult } from '@the-edge-agent/llm-bridge';
+export type {
+  BridgeInfo,
+  ChatMessage,
+  ChatTool,
+  CompletionResult,
+  ResponseFormat,
+  ToolCall,
+  ToolChoice,
+} from '@the-edge-agent/llm-bridge';
 export type { CacheStats, CachedModelInfo } from '@the-edge-agent/model-cache';
 export type {
   LoadProgress,
@@ -72,5 +89,5 @@ export { LlmBridgeError, ModelTooLargeError } from '@the-edge-agent/llm-bridge';
 export type { LlmBridgeErrorCode, ThreadingDecision } from '@the-edge-agent/llm-bridge';
 
 // Example workflows (the engine's corpus)
-export { exampleWorkflows } from './examples.js';
+export { exampleActions, exampleWorkflows } from './examples.js';
 export type { ExampleWorkflow } from './examples.js';

@@ -13,6 +13,7 @@ import { resolveManifest } from './acquire-model.js';
 import type { TeaLlmConfig } from './config.js';
 import { createTea, type GenerateOptions, type Tea } from './create-tea.js';
 import { probeEnvironment } from './environment.js';
+import type { ChatCompletionCreateParams, ChatCompletions } from './openai-compat.js';
 import { bundledModelsUrl, loadModelIndex, rankProfiles } from './profiles.js';
 
 // The product spec's function API and the upstream TEA browser package's names, as thin
@@ -98,10 +99,19 @@ export function getModelCacheStats(): Promise<CacheStats> {
 /** Upstream name of `initTeaLlm`. Also registers the engine's LLM handler, so YAML `llm.call` works. */
 export const initLlm = initTeaLlm;
 
-/** One chat turn with the default model. */
-export function chat(prompt: string, options: GenerateOptions = {}): Promise<CompletionResult> {
-  return handle().chat(prompt, options);
-}
+/**
+ * One chat turn with the default model; `chat.completions.create(params)` is OpenAI's chat
+ * completions API on it (see `Tea.chat`).
+ */
+export const chat = Object.assign(
+  (prompt: string, options: GenerateOptions = {}): Promise<CompletionResult> =>
+    handle().chat(prompt, options),
+  {
+    completions: {
+      create: (params: ChatCompletionCreateParams) => handle().chat.completions.create(params),
+    } as ChatCompletions,
+  },
+);
 
 /** A chat turn that streams its text to `onToken`. */
 export function chatStream(
