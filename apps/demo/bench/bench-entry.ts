@@ -176,7 +176,59 @@ async function decodeRounds(
   return { sdk: m(sdk), raw: m(raw) };
 }
 
+/**
+ * Decode speed with and without constrained decoding (a JSON Schema through
+ * `chat.completions.create`), on one loaded model, alternating which goes first each round.
+ * Tokens/s between the first and last streamed token; the prompt is excluded.
+ */
+async function constrainedDecode(manifestUrl: string, rounds: number, tokens: number) {
+  const tea = await createTea({ manifestUrl, threads: 1 });
+  const schema = {
+    type: 'object',
+    properties: {
+      title: { type: 'string', maxLength: 400 },
+      tags: { type: 'array', items: { enum: ['a', 'b', 'c'] }, maxItems: 50 },
+    },
+    required: ['title', 'tags'],
+    additionalProperties: false,
+  };
+  const messages = [{ role: 'user' as const, content: 'Describe the cat' }];
+  const run = async (constrained: boolean) => {
+    const clock = decodeClock();
+    const stream = await tea.chat.completions.create({
+      messages,
+      max_tokens: tokens,
+      temperature: 0.8,
+      seed: 7,
+      stream: true,
+      ...(constrained
+        ? { response_format: { type: 'json_schema' as const, json_schema: { name: 'd', schema } } }
+        : {}),
+    });
+    for await (const chunk of stream) if (chunk.choices[0].delta.content) clock.tick();
+    return clock.rate();
+  };
+  const plain: number[] = [];
+  const json: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    if (i % 2 === 0) {
+      plain.push(await run(false));
+      json.push(await run(true));
+    } else {
+      json.push(await run(true));
+      plain.push(await run(false));
+    }
+  }
+  await tea.dispose();
+  return {
+    plain: summary(plain),
+    json: summary(json),
+    ratios: summary(json.map((j, i) => j / plain[i]!)),
+  };
+}
+
 (window as unknown as { bench: unknown }).bench = {
+  constrainedDecode,
   sdkLoads,
   wllamaLoads,
   primeCaches,
