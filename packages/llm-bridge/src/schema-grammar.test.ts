@@ -62,3 +62,12 @@ describe('schemaToGrammar', () => {
     expect(() => schemaToGrammar({ enum: [] })).toThrow(/enum is empty/);
   });
 });
+
+describe('literals', () => {
+  it('escape as llama.cpp reads them (no \\b or \\f, which GBNF does not know)', () => {
+    const g = schemaToGrammar({ enum: ['a"b', 'c\\d', 'e\nf', '\b\f', 'é'] });
+    expect(g.split('\n')[1]).toBe(
+      String.raw`r0 ::= "\"a\\\"b\"" | "\"c\\\\d\"" | "\"e\\nf\"" | "\"\\b\\f\"" | "\"é\""`,
+    );
+  });
+});

@@ -61,9 +61,20 @@ function bad(path: string, why: string): LlmBridgeError {
   return new LlmBridgeError('INVALID_REQUEST', `response schema at ${path || '#'}: ${why}`);
 }
 
-/** A GBNF string literal for `text`. */
+/** A GBNF string literal for `text` (llama.cpp's escapes: `\\`, `\"`, `\n`, `\r`, `\t`, `\xHH`). */
 function literal(text: string): string {
-  return JSON.stringify(text);
+  let out = '"';
+  for (const c of text) {
+    const code = c.codePointAt(0)!;
+    if (c === '"') out += '\\"';
+    else if (c === '\\') out += '\\\\';
+    else if (c === '\n') out += '\\n';
+    else if (c === '\r') out += '\\r';
+    else if (c === '\t') out += '\\t';
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += c;
+  }
+  return `${out}"`;
 }
 
 /** A GBNF literal for a JSON value, as compact JSON. */
