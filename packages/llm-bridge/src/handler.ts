@@ -40,7 +40,9 @@ function messagesOf(req: Extract<LlmHandlerRequest, { kind: 'call' }>): ChatMess
  * (with `system` as the first message); a model without a chat template gets a raw completion
  * of `system` + `prompt`.
  */
-export function bridgeHandler(bridge: LlmBridge): LlmHandler {
+export function bridgeHandler(
+  bridge: Pick<LlmBridge, 'chat' | 'complete' | 'embed' | 'hasChatTemplate'>,
+): LlmHandler {
   return async (req) => {
     if (req.kind === 'embed') {
       if (Array.isArray(req.input))

@@ -2,6 +2,7 @@ import type { InitInput } from '@the-edge-agent/core-wasm';
 import type { WebGpuMode } from '@the-edge-agent/llm-bridge';
 import type { LoadProgress, ModelIndex, ModelManifest } from '@the-edge-agent/model-loader';
 import type { BrowserEnvironment } from './environment.js';
+import type { RemoteModelConfig } from './remote-bridge.js';
 
 /** Progress of `initTeaLlm` / `createTea`: the download (or cache read), then the model load. */
 export type TeaProgress =
@@ -60,6 +61,13 @@ export interface TeaLlmConfig {
   onProgress?: (progress: TeaProgress) => void;
   /** Cancels the download or load. */
   signal?: AbortSignal;
+  /**
+   * An OpenAI-compatible endpoint (`llama-server`, Ollama, vLLM, a hosted API). Alone, the handle
+   * uses it instead of a local model; with a local model source, it is the fallback when the
+   * preflight finds the device cannot hold the model (`MODEL_TOO_LARGE`, before any download).
+   * `info().remote` says which happened.
+   */
+  remote?: RemoteModelConfig;
   /** Self-hosting: where the engine's `.wasm` and wllama's `.wasm` are served from. */
   wasmPaths?: { engine?: InitInput; wllama?: string | URL };
 }

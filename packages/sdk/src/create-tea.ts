@@ -9,6 +9,7 @@ import {
   type WorkflowState,
 } from '@the-edge-agent/core-wasm';
 import { chatCompletions, type ChatCompletions } from './openai-compat.js';
+import { RemoteBridge } from './remote-bridge.js';
 import {
   bridgeHandler,
   createBridge,
@@ -47,7 +48,15 @@ export interface TeaInfo {
   fromCache: boolean;
   /** The profile used, when the model came from a `models.json`, and why it was chosen. */
   profile?: { id: string; mode: 'cpu' | 'webgpu'; reasons: string[] };
+  /** Set when the model is a remote endpoint (`remote`), and why (`chosen`, or `fallback`). */
+  remote?: { endpoint: string; model: string; reason: 'chosen' | 'fallback'; detail?: string };
 }
+
+/** What a handle needs of its model: the local bridge, or a remote endpoint's client. */
+export type ModelBackend = Pick<
+  LlmBridge,
+  'chat' | 'complete' | 'embed' | 'hasChatTemplate' | 'info' | 'unload'
+>;
 
 /** Options of `tea.chat` / `tea.complete`: sampling, streaming and cancellation. */
 export type GenerateOptions = Omit<ChatRequest, 'messages'>;
@@ -68,7 +77,7 @@ export class Tea {
 
   /** @internal use `createTea` */
   constructor(
-    private readonly bridge: LlmBridge,
+    private readonly bridge: ModelBackend,
     /** The model cache (undefined with `useCache: false`). */
     readonly cache: ModelCache | undefined,
     private readonly details: Omit<TeaInfo, 'model' | 'engineVersion'>,
@@ -314,6 +323,38 @@ async function fromProfiles(config: TeaLlmConfig): Promise<Tea> {
  */
 export async function createTea(config: TeaLlmConfig = {}): Promise<Tea> {
   await init(config.wasmPaths?.engine);
+  const local =
+    config.modelUrl ||
+    config.modelFiles?.length ||
+    config.manifest ||
+    config.manifestUrl ||
+    config.profiles;
+  if (config.remote && !local) return remoteTea(config, 'chosen');
+  if (!config.remote) return createLocalTea(config);
+  try {
+    return await createLocalTea(config);
+  } catch (error) {
+    // The device cannot hold the model (found before any download): the remote endpoint serves.
+    if ((error as { code?: unknown }).code !== 'MODEL_TOO_LARGE') throw error;
+    return remoteTea(config, 'fallback', (error as Error).message);
+  }
+}
+
+function remoteTea(config: TeaLlmConfig, reason: 'chosen' | 'fallback', detail?: string): Tea {
+  const remote = new RemoteBridge(config.remote!);
+  config.onProgress?.({ phase: 'ready', fromCache: false });
+  return new Tea(remote, undefined, {
+    fromCache: false,
+    remote: {
+      endpoint: remote.endpoint,
+      model: config.remote!.model,
+      reason,
+      ...(detail ? { detail } : {}),
+    },
+  });
+}
+
+async function createLocalTea(config: TeaLlmConfig): Promise<Tea> {
   if (config.modelUrl || config.modelFiles?.length) {
     const source = config.modelFiles?.length
       ? config.modelFiles

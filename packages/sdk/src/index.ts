@@ -1,6 +1,8 @@
 // Handle-based API
 export { createTea, Tea } from './create-tea.js';
-export type { GenerateOptions, TeaChat, TeaInfo } from './create-tea.js';
+export type { GenerateOptions, ModelBackend, TeaChat, TeaInfo } from './create-tea.js';
+export { RemoteModelError } from './remote-bridge.js';
+export type { RemoteModelConfig, RemoteModelErrorCode } from './remote-bridge.js';
 export type {
   ChatCompletion,
   ChatCompletionChunk,

@@ -142,7 +142,7 @@ function completion(id: string, created: number, result: CompletionResult): Chat
 
 /** Streams one chat as chunks: content deltas as the model writes them, then the last chunk. */
 function stream(
-  bridge: LlmBridge,
+  bridge: Pick<LlmBridge, 'chat'>,
   params: ChatCompletionCreateParams,
   model: string,
 ): AsyncIterableIterator<ChatCompletionChunk> {
@@ -228,7 +228,7 @@ function stream(
 
 /** `chat.completions` over a bridge; `live` throws when the handle was disposed. */
 export function chatCompletions(
-  bridge: LlmBridge,
+  bridge: Pick<LlmBridge, 'chat'>,
   model: () => string,
   live: () => void,
 ): ChatCompletions {

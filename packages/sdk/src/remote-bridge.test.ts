@@ -1,0 +1,248 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTea } from './create-tea.js';
+import { RemoteBridge, type RemoteModelError } from './remote-bridge.js';
+
+// A real HTTP server speaking OpenAI's chat completions, and misbehaving on purpose: each test
+// picks the behaviour with the `x-mode` request header.
+
+let server: Server;
+let base = '';
+const seen: { path: string; body: Record<string, unknown>; auth: string | undefined }[] = [];
+let rateLimited = 0;
+
+function handle(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>) {
+  const mode = String(req.headers['x-mode'] ?? 'ok');
+  if (mode === 'unauthorized') {
+    res.writeHead(401, { 'content-type': 'application/json' });
+    return res.end(
+      JSON.stringify({ error: { message: `bad key ${String(req.headers.authorization)}` } }),
+    );
+  }
+  if (mode === 'rate-limited' && rateLimited++ < 1) {
+    res.writeHead(429, { 'retry-after': '0' });
+    return res.end('slow down');
+  }
+  if (mode === 'always-429') {
+    res.writeHead(429, { 'retry-after': '0' });
+    return res.end('slow down');
+  }
+  const tools = Array.isArray(body['tools']) && body['tools'].length > 0;
+  if (body['stream']) {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.flushHeaders();
+    const send = (o: unknown) => res.write(`data: ${JSON.stringify(o)}\n\n`);
+    send({ model: 'srv', choices: [{ delta: { role: 'assistant', content: '' } }] });
+    if (tools) {
+      send({
+        choices: [
+          {
+            delta: {
+              tool_calls: [
+                { index: 0, id: 't1', function: { name: 'clock', arguments: '{"tz":' } },
+              ],
+            },
+          },
+        ],
+      });
+      send({
+        choices: [
+          {
+            delta: { tool_calls: [{ index: 0, function: { arguments: '"utc"}' } }] },
+            finish_reason: 'tool_calls',
+          },
+        ],
+      });
+    } else {
+      for (const piece of ['Hel', 'lo']) send({ choices: [{ delta: { content: piece } }] });
+      // Cut after the first pieces reached the client.
+      if (mode === 'cut') return void setTimeout(() => res.destroy(), 50);
+      send({ choices: [{ delta: {}, finish_reason: 'stop' }] });
+    }
+    send({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } });
+    res.write('data: [DONE]\n\n');
+    return res.end();
+  }
+  res.writeHead(200, { 'content-type': 'application/json' });
+  const message = tools
+    ? {
+        content: null,
+        tool_calls: [{ id: 't1', type: 'function', function: { name: 'clock', arguments: '{}' } }],
+      }
+    : { content: body['response_format'] ? '{"ok":true}' : 'Hello' };
+  res.end(
+    JSON.stringify({
+      model: 'srv',
+      choices: [{ message, finish_reason: tools ? 'tool_calls' : 'stop' }],
+      usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+    }),
+  );
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      const body = JSON.parse(raw || '{}') as Record<string, unknown>;
+      seen.push({ path: req.url ?? '', body, auth: req.headers.authorization });
+      handle(req, res, body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+const remote = (mode: string, extra = {}) =>
+  new RemoteBridge({
+    apiBase: base,
+    model: 'm',
+    apiKey: 'sk-secret-123',
+    headers: { 'x-mode': mode },
+    ...extra,
+  });
+
+describe('a remote OpenAI-compatible model', () => {
+  it('answers chats, streams them, passes response_format and tools through', async () => {
+    const plain = await remote('ok').chat({
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 5,
+    });
+    expect(plain).toMatchObject({
+      content: 'Hello',
+      model: 'srv',
+      finish_reason: 'stop',
+      usage: { total_tokens: 4 },
+    });
+    expect(seen.at(-1)).toMatchObject({
+      path: '/v1/chat/completions',
+      auth: 'Bearer sk-secret-123',
+      body: { model: 'm', max_tokens: 5 },
+    });
+    const pieces: string[] = [];
+    const streamed = await remote('ok').chat({
+      messages: [{ role: 'user', content: 'hi' }],
+      onToken: (t) => pieces.push(t),
+    });
+    expect(pieces).toEqual(['Hel', 'lo']);
+    expect(streamed).toMatchObject({ content: 'Hello', usage: { total_tokens: 5 } });
+    const format = {
+      type: 'json_schema' as const,
+      json_schema: { name: 'x', schema: { type: 'object' } },
+    };
+    await remote('ok').chat({
+      messages: [{ role: 'user', content: 'hi' }],
+      response_format: format,
+    });
+    expect(seen.at(-1)!.body['response_format']).toEqual(format);
+    const tools = [{ type: 'function' as const, function: { name: 'clock' } }];
+    const called = await remote('ok').chat({
+      messages: [{ role: 'user', content: 'time?' }],
+      tools,
+      onToken: () => undefined,
+    });
+    expect(called).toMatchObject({
+      finish_reason: 'tool_calls',
+      tool_calls: [
+        { id: 't1', type: 'function', function: { name: 'clock', arguments: '{"tz":"utc"}' } },
+      ],
+    });
+  });
+
+  it('fails with a code naming the endpoint, never the key', async () => {
+    const ask = { messages: [{ role: 'user' as const, content: 'hi' }] };
+    const fail = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (e: unknown) => e as RemoteModelError,
+      );
+    const unauthorized = await fail(remote('unauthorized').chat(ask));
+    expect(unauthorized).toMatchObject({
+      code: 'REMOTE_UNAUTHORIZED',
+      status: 401,
+      endpoint: `${base}/chat/completions`,
+    });
+    expect(unauthorized!.message).not.toContain('sk-secret-123');
+    expect(unauthorized!.message).toContain('[key]');
+    rateLimited = 0;
+    await expect(remote('rate-limited').chat(ask)).resolves.toMatchObject({ content: 'Hello' });
+    expect(await fail(remote('always-429', { maxRetries: 1 }).chat(ask))).toMatchObject({
+      code: 'REMOTE_RATE_LIMITED',
+      status: 429,
+    });
+    expect(await fail(remote('cut').chat({ ...ask, onToken: () => undefined }))).toMatchObject({
+      code: 'REMOTE_STREAM_CUT',
+    });
+    const refused = new RemoteBridge({
+      apiBase: 'http://127.0.0.1:9/v1',
+      model: 'm',
+      apiKey: 'sk-secret-123',
+    });
+    const down = await fail(refused.chat(ask));
+    expect(down).toMatchObject({ code: 'REMOTE_UNREACHABLE' });
+    expect(down!.message).not.toContain('sk-secret-123');
+    const controller = new AbortController();
+    controller.abort();
+    expect(await fail(remote('ok').chat({ ...ask, signal: controller.signal }))).toMatchObject({
+      code: 'ABORTED',
+    });
+  });
+
+  it('serves a handle: workflows, chat.completions, and info().remote', async () => {
+    const tea = await createTea({
+      remote: { apiBase: base, model: 'm', headers: { 'x-mode': 'ok' } },
+    });
+    expect(tea.info().remote).toMatchObject({ endpoint: base, model: 'm', reason: 'chosen' });
+    const state = await tea.run(
+      'name: r\nnodes:\n  - name: ask\n    uses: llm.call\n    with: { prompt: hi }\n    output: answer\n',
+    );
+    expect(state['answer']).toMatchObject({ content: 'Hello', model: 'srv' });
+    const c = await tea.chat.completions.create({ messages: [{ role: 'user', content: 'hi' }] });
+    expect(c.choices[0].message.content).toBe('Hello');
+    await tea.dispose();
+  });
+});
+
+describe('the remote endpoint as the fallback', () => {
+  it('serves when the preflight finds the device cannot hold the local model, before any download', async () => {
+    const manifest = {
+      manifestVersion: 1,
+      model: {
+        id: 'huge',
+        version: '1',
+        format: 'gguf',
+        resources: {
+          weightsBytes: 18_000_000_000,
+          cpuBytes: 2_000_000_000,
+          offloadableBytes: 16_000_000_000,
+          kvBytesPer1kTokens: 41_943_040,
+          largestTensorBytes: 1_800_000_000,
+        },
+      },
+      layout: 'gguf-split',
+      totalBytes: 3_800_000_000,
+      chunks: [1, 2].map((i) => ({
+        file: `huge-0000${i}-of-00002.gguf`,
+        bytes: 1_900_000_000,
+        sha256: 'a'.repeat(64),
+      })),
+    };
+    const before = seen.length;
+    const tea = await createTea({
+      manifest: manifest as never,
+      manifestBaseUrl: 'http://127.0.0.1:9/models/',
+      webgpu: 'off',
+      useCache: false,
+      remote: { apiBase: base, model: 'm', headers: { 'x-mode': 'ok' } },
+    });
+    expect(tea.info().remote).toMatchObject({
+      reason: 'fallback',
+      detail: expect.stringContaining('GB'),
+    });
+    expect((await tea.chat('hi')).content).toBe('Hello');
+    expect(seen.length).toBe(before + 1);
+    await tea.dispose();
+  });
+});
