@@ -1,30 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { test } from '@playwright/test';
+import { ensureBenchModel } from './bench-model.js';
 
 // Constrained decoding (structured output through a JSON Schema grammar) vs free decoding, on the
 // ~100 MiB bench model, 1 thread, alternating A/B rounds: tokens/s medians and the per-round ratio.
 // Prints; asserts nothing.
 const ROUNDS = Number(process.env['CONSTRAINED_ROUNDS'] ?? 7);
 const TOKENS = Number(process.env['CONSTRAINED_TOKENS'] ?? 64);
-const models = fileURLToPath(new URL('../dist-bench/bench-models/', import.meta.url));
-
-test.beforeAll(() => {
-  if (existsSync(`${models}bench-model/manifest.json`)) return;
-  const script = fileURLToPath(new URL('../scripts/make-test-model.mjs', import.meta.url));
-  execFileSync(process.execPath, [
-    script,
-    '--out',
-    models,
-    '--id',
-    'bench-model',
-    '--size',
-    '100',
-    '--max-chunk-size',
-    '32M',
-  ]);
-});
+test.beforeAll(ensureBenchModel);
 
 test('constrained vs free decoding speed', async ({ page }) => {
   test.setTimeout(600_000);

@@ -1,29 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { test } from '@playwright/test';
+import { ensureBenchModel } from './bench-model.js';
 
 // Cold load (network: download + verify + store + load), warm load (IndexedDB), and wllama's own
 // cache load of the same packed ~100 MiB model, plus time to first token of a workflow vs a
 // direct wllama call. Prints; asserts nothing.
 const REPS = 5;
-const models = fileURLToPath(new URL('../dist-bench/bench-models/', import.meta.url));
-
-test.beforeAll(() => {
-  if (existsSync(`${models}bench-model/manifest.json`)) return;
-  const script = fileURLToPath(new URL('../scripts/make-test-model.mjs', import.meta.url));
-  execFileSync(process.execPath, [
-    script,
-    '--out',
-    models,
-    '--id',
-    'bench-model',
-    '--size',
-    '100',
-    '--max-chunk-size',
-    '32M',
-  ]);
-});
+test.beforeAll(ensureBenchModel);
 
 test('load and first-token timings: sdk vs wllama', async ({ page }) => {
   await page.goto('/apps/demo/dist-bench/bench/index.html');

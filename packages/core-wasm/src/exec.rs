@@ -644,17 +644,7 @@ impl<'a> Run<'a> {
     /// `llm.call` / `llm.stream` / `llm.retry`: `settings.llm` defaults, retries with
     /// exponential back-off (`max_retries`, `base_delay`, `max_delay` in seconds, as upstream).
     async fn call_llm(&self, action: &str, node: &NodeDef, params: Value, state: &Arc<Value>) -> Result<Value> {
-        let mut p = match params {
-            Value::Object(m) => m,
-            Value::Null => Map::new(),
-            other => {
-                return Err(EngineError::new(
-                    Code::Validation,
-                    format!("llm parameters must be a mapping, got {}", crate::state::kind(&other)),
-                ))
-            }
-        };
-        self.fill_llm_defaults(&mut p, state)?;
+        let Value::Object(mut p) = self.with_llm_defaults(params, state)? else { unreachable!("with_llm_defaults gives a mapping") };
         let seconds = |p: &mut Map<String, Value>, k: &str, d: f64| -> Result<f64> {
             match p.remove(k) {
                 None | Some(Value::Null) => Ok(d),

@@ -103,6 +103,16 @@ function rejection(error: unknown): string {
   return JSON.stringify({ code, message });
 }
 
+/** The reply to an LLM request when the run has no handler. */
+const NO_HANDLER = {
+  ok: false,
+  text: JSON.stringify({
+    code: 'LLM_HANDLER_MISSING',
+    message:
+      'no LLM handler: pass RunOptions.llmHandler, or call setLlmHandler(fn) (the sdk does it for you)',
+  }),
+};
+
 /** Waits `ms` (a retry's back-off), or until the signal aborts. */
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return raceAbort(
@@ -152,15 +162,7 @@ async function serve(
   const limits = engineFacts().limits;
   try {
     if (req.action === 'llm.tools') {
-      if (!llm)
-        return {
-          ok: false,
-          text: JSON.stringify({
-            code: 'LLM_HANDLER_MISSING',
-            message:
-              'no LLM handler: pass RunOptions.llmHandler, or call setLlmHandler(fn) (the sdk does it for you)',
-          }),
-        };
+      if (!llm) return NO_HANDLER;
       const result = await runToolLoop(req.params, req.state ?? {}, req.node, llm, {
         ...(options.signal ? { signal: options.signal } : {}),
         emit,
@@ -175,15 +177,7 @@ async function serve(
       return { ok: true, text: 'null' };
     }
     if (req.action === 'llm.call' || req.action === 'llm.embed') {
-      if (!llm)
-        return {
-          ok: false,
-          text: JSON.stringify({
-            code: 'LLM_HANDLER_MISSING',
-            message:
-              'no LLM handler: pass RunOptions.llmHandler, or call setLlmHandler(fn) (the sdk does it for you)',
-          }),
-        };
+      if (!llm) return NO_HANDLER;
       const kind = req.action === 'llm.call' ? 'call' : 'embed';
       const request = { ...req.params, kind } as LlmRequest & Record<string, unknown>;
       if (options.signal) request.signal = options.signal;
