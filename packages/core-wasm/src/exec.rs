@@ -156,8 +156,10 @@ pub async fn run(wf: &Workflow, templates: &Templates, initial: Value, opts: Run
         history: RefCell::new(Vec::new()),
         resumed_at: RefCell::new(None),
     };
+    // Routing reads the state through templates; share it for that, then take it back.
+    let shared = Arc::new(state);
     let first = match opts.resume {
-        None => run.route_edges(START, &Arc::new(state.clone()))?,
+        None => run.route_edges(START, &shared)?,
         Some(r) => {
             let node = wf.node(&r.node).ok_or_else(|| {
                 EngineError::new(Code::InvalidArgument, format!("the checkpoint's node '{}' is not in this workflow", r.node))
@@ -167,11 +169,11 @@ pub async fn run(wf: &Workflow, templates: &Templates, initial: Value, opts: Run
                     *run.resumed_at.borrow_mut() = Some(r.node.clone());
                     Next::Go(r.node)
                 }
-                When::After => run.route(node, &Arc::new(state.clone()), None)?,
+                When::After => run.route(node, &shared, None)?,
             }
         }
     };
-    run.walk(first, state, None).await
+    run.walk(first, unshare(shared), None).await
 }
 
 impl<'a> Run<'a> {
@@ -191,8 +193,7 @@ impl<'a> Run<'a> {
                             .node(&name)
                             .ok_or_else(|| EngineError::new(Code::UnknownNode, format!("route to unknown node '{name}'")))?;
                         let main = stop_at.is_none();
-                        let resumed = self.resumed_at.borrow().as_deref() == Some(name.as_str());
-                        *self.resumed_at.borrow_mut() = None;
+                        let resumed = self.resumed_at.take().is_some_and(|n| n == name);
                         if main && !resumed && self.wf.settings.interrupt_before.contains(&name) {
                             return Ok(self.interrupt(name, When::Before, state));
                         }
@@ -228,7 +229,7 @@ impl<'a> Run<'a> {
                         // Routing conditions are templates too: a slice may end before them.
                         self.host.pause().await;
                         let shared = Arc::new(executed);
-                        next = self.route(node, &shared, result.as_ref())?;
+                        next = self.route(node, &shared, result)?;
                         state = unshare(shared);
                     }
                     Next::Fork(targets, fan_in) => {
@@ -309,9 +310,9 @@ impl<'a> Run<'a> {
 
     /// Where to go after `node`: its `goto` (which takes precedence), a dynamic_parallel node's
     /// fan-in, its edges, else the next node in the list.
-    fn route(&self, node: &NodeDef, state: &Arc<Value>, result: Option<&Value>) -> Result<Next> {
+    fn route(&self, node: &NodeDef, state: &Arc<Value>, result: Option<Value>) -> Result<Next> {
         if node.has_goto {
-            let scope = Scope::with_result(state.clone(), &self.globals, result.unwrap_or(&Value::Object(Map::new())));
+            let scope = Scope::with_result(state.clone(), &self.globals, result.unwrap_or_else(|| Value::Object(Map::new())));
             for rule in &node.goto {
                 let take = match &rule.when {
                     None => true,
@@ -429,8 +430,8 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Runs one node (events, step count, abort check); returns the new state and the action's
-    /// result (for `goto` conditions).
+    /// Runs one node (events, step count, abort check); returns the new state and, for a node with
+    /// `goto`, the action's result (its conditions read `result`).
     fn execute<'s>(&'s self, node: &'s NodeDef, state: Value) -> LocalBoxFuture<'s, Result<(Value, Option<Value>)>> {
         Box::pin(async move {
             let step = self.steps.get() + 1;
@@ -573,7 +574,7 @@ impl<'a> Run<'a> {
             // The tool loop runs on the host, which holds the registered actions and the LLM
             // handler; the engine checked the tools when the workflow loaded.
             "llm.tools" => {
-                let params = self.with_llm_defaults(params, &state)?;
+                let params = Value::Object(self.llm_params(params, &state)?);
                 crate::llm::check_reply("call", self.host.call("llm.tools", params, &node.name, &state).await?)?
             }
             "llm.embed" => {
@@ -593,8 +594,9 @@ impl<'a> Run<'a> {
             }
         };
         self.check_abort(&node.name)?;
-        let stored = self.store(node, state, &result)?;
-        Ok((stored, Some(result)))
+        // Only `goto` conditions read the result after it is stored.
+        let kept = node.has_goto.then(|| result.clone());
+        Ok((self.store(node, state, result)?, kept))
     }
 
     /// Stores an action's result. `output: key` sets the key (dotted keys nest); `output:` as a
@@ -602,11 +604,11 @@ impl<'a> Run<'a> {
     /// `passthrough` (the browser runtime's actions) store under the node's name, and every other
     /// action merges a mapping result into the state (anything else goes to `result`), as
     /// upstream Python does.
-    fn store(&self, node: &NodeDef, state: Arc<Value>, result: &Value) -> Result<Value> {
+    fn store(&self, node: &NodeDef, state: Arc<Value>, result: Value) -> Result<Value> {
         match &node.output {
             Some(Output::Key(key)) => {
                 let mut state = unshare(state);
-                set_path(&mut state, key, result.clone());
+                set_path(&mut state, key, result);
                 Ok(state)
             }
             Some(Output::Map(map)) => {
@@ -630,10 +632,10 @@ impl<'a> Run<'a> {
             None => {
                 let mut state = unshare(state);
                 match (node.action.as_deref(), result) {
-                    (Some("return" | "passthrough"), _) => set_path(&mut state, &node.name, result.clone()),
-                    (_, Value::Object(m)) => obj(&mut state).extend(m.iter().map(|(k, v)| (k.clone(), v.clone()))),
-                    _ => {
-                        obj(&mut state).insert("result".into(), result.clone());
+                    (Some("return" | "passthrough"), result) => set_path(&mut state, &node.name, result),
+                    (_, Value::Object(m)) => obj(&mut state).extend(m),
+                    (_, result) => {
+                        obj(&mut state).insert("result".into(), result);
                     }
                 }
                 Ok(state)
@@ -644,7 +646,7 @@ impl<'a> Run<'a> {
     /// `llm.call` / `llm.stream` / `llm.retry`: `settings.llm` defaults, retries with
     /// exponential back-off (`max_retries`, `base_delay`, `max_delay` in seconds, as upstream).
     async fn call_llm(&self, action: &str, node: &NodeDef, params: Value, state: &Arc<Value>) -> Result<Value> {
-        let Value::Object(mut p) = self.with_llm_defaults(params, state)? else { unreachable!("with_llm_defaults gives a mapping") };
+        let mut p = self.llm_params(params, state)?;
         let seconds = |p: &mut Map<String, Value>, k: &str, d: f64| -> Result<f64> {
             match p.remove(k) {
                 None | Some(Value::Null) => Ok(d),
@@ -709,10 +711,21 @@ impl<'a> Run<'a> {
         Ok(reply)
     }
 
-    /// `settings.llm` parameters a node leaves out (string values are templates).
-    fn fill_llm_defaults(&self, p: &mut Map<String, Value>, state: &Arc<Value>) -> Result<()> {
+    /// An `llm.*` node's parameters as a mapping, with the `settings.llm` defaults it leaves out
+    /// (string values are templates).
+    fn llm_params(&self, params: Value, state: &Arc<Value>) -> Result<Map<String, Value>> {
+        let mut p = match params {
+            Value::Object(m) => m,
+            Value::Null => Map::new(),
+            other => {
+                return Err(EngineError::new(
+                    Code::Validation,
+                    format!("llm parameters must be a mapping, got {}", crate::state::kind(&other)),
+                ))
+            }
+        };
         if self.wf.settings.llm.is_empty() {
-            return Ok(());
+            return Ok(p);
         }
         let scope = Scope::new(state.clone(), &self.globals);
         for (k, v) in &self.wf.settings.llm {
@@ -724,22 +737,7 @@ impl<'a> Run<'a> {
                 p.insert(k.clone(), v);
             }
         }
-        Ok(())
-    }
-
-    fn with_llm_defaults(&self, params: Value, state: &Arc<Value>) -> Result<Value> {
-        let mut p = match params {
-            Value::Object(m) => m,
-            Value::Null => Map::new(),
-            other => {
-                return Err(EngineError::new(
-                    Code::Validation,
-                    format!("llm parameters must be a mapping, got {}", crate::state::kind(&other)),
-                ))
-            }
-        };
-        self.fill_llm_defaults(&mut p, state)?;
-        Ok(Value::Object(p))
+        Ok(p)
     }
 
     /// The repeating tail of the node history, e.g. `a -> b -> a`.

@@ -137,7 +137,7 @@ function redactor(secrets: Record<string, string> | undefined): Redact | undefin
   };
 }
 
-/** `value` with every string (and key) redacted; the same object when nothing changed. */
+/** A copy of `value` with every string (and key) redacted. */
 function redactDeep(value: unknown, redact: Redact): unknown {
   if (typeof value === 'string') return redact(value);
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact));
@@ -205,27 +205,13 @@ async function serve(
         options.signal,
         'the run was aborted',
       );
-      if (
-        format !== undefined &&
-        value !== null &&
-        typeof value === 'object' &&
-        !Array.isArray(value)
-      )
-        value = checkStructured(
-          format,
-          validator,
-          value as Record<string, unknown>,
-          req.node,
-          req.params['max_tokens'],
-        );
-      if (
-        streaming &&
-        chunks > 0 &&
-        value !== null &&
-        typeof value === 'object' &&
-        !Array.isArray(value)
-      )
-        value = { ...(value as Record<string, unknown>), chunk_count: chunks };
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        let reply = value as Record<string, unknown>;
+        if (format !== undefined)
+          reply = checkStructured(format, validator, reply, req.params['max_tokens']);
+        if (streaming && chunks > 0) reply = { ...reply, chunk_count: chunks };
+        value = reply;
+      }
       what = `the LLM handler's reply in node '${req.node}'`;
     } else {
       const action = actionNamed(req.action);

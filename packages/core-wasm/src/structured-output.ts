@@ -131,12 +131,26 @@ export function schemaValidator(format: unknown): Validator | undefined {
   return v;
 }
 
+/** Where `value` fails `validator` (its deepest error), or undefined when it matches. */
+export function schemaMismatch(
+  validator: Validator,
+  value: unknown,
+): { instanceLocation: string; keywordLocation: string; error: string } | undefined {
+  const result = validator.validate(value);
+  if (result.valid) return undefined;
+  const e = result.errors.at(-1) ?? result.errors[0];
+  return {
+    instanceLocation: e?.instanceLocation ?? '#',
+    keywordLocation: e?.keywordLocation ?? '#',
+    error: e?.error ?? 'invalid',
+  };
+}
+
 /** `reply` with `json` added, or the coded error of a reply that is not the asked-for JSON. */
 export function checkStructured(
   format: unknown,
   validator: Validator | undefined,
   reply: Record<string, unknown>,
-  node: string,
   maxTokens: unknown,
 ): Record<string, unknown> {
   const type = (format as Format | undefined)?.type;
@@ -164,16 +178,13 @@ export function checkStructured(
       'LLM_OUTPUT_INVALID',
       `response_format json_object asks for a JSON object, the model gave ${Array.isArray(value) ? 'a list' : typeof value}`,
     );
-  if (validator) {
-    const result = validator.validate(value);
-    if (!result.valid) {
-      const first = result.errors.at(-1) ?? result.errors[0];
-      const where = first ? `${first.instanceLocation} (schema ${first.keywordLocation})` : '#';
-      throw new StructuredOutputError(
-        'LLM_OUTPUT_INVALID',
-        `the model's JSON does not match the schema at ${where}: ${first?.error ?? 'invalid'}.${cut}`,
-      );
-    }
+  const mismatch = validator && schemaMismatch(validator, value);
+  if (mismatch) {
+    const where = `${mismatch.instanceLocation} (schema ${mismatch.keywordLocation})`;
+    throw new StructuredOutputError(
+      'LLM_OUTPUT_INVALID',
+      `the model's JSON does not match the schema at ${where}: ${mismatch.error}.${cut}`,
+    );
   }
   return { ...reply, json: value };
 }

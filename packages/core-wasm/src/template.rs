@@ -85,6 +85,17 @@ fn is_identifier(s: &str) -> bool {
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
+/// Upstream's condition shorthand: `name` (a state key) or `!name`, as the name and whether it
+/// is negated.
+fn shorthand(condition: &str) -> Option<(&str, bool)> {
+    let t = condition.trim();
+    match t.strip_prefix('!').map(str::trim) {
+        Some(name) if is_identifier(name) => Some((name, true)),
+        Some(_) => None,
+        None => is_identifier(t).then_some((t, false)),
+    }
+}
+
 /// If `s` is exactly one `{{ expression }}`, the expression.
 fn single_expression(s: &str) -> Option<&str> {
     let t = s.trim();
@@ -218,25 +229,18 @@ impl std::io::Write for Capped {
 /// of each is `None`.
 pub struct Scope {
     ctx: JValue,
-    variables: JValue,
 }
 
 impl Scope {
     /// A scope over `state`; `globals` as made once per run by [`Scope::globals`].
     pub fn new(state: Arc<Value>, globals: &JValue) -> Scope {
-        Scope {
-            ctx: minijinja::context! { state => JsonView::value(state), ..globals.clone() },
-            variables: globals.get_attr("variables").unwrap_or_default(),
-        }
+        Scope { ctx: minijinja::context! { state => JsonView::value(state), ..globals.clone() } }
     }
 
     /// `new`, with an action's `result`.
-    pub fn with_result(state: Arc<Value>, globals: &JValue, result: &Value) -> Scope {
-        let result = JsonView::value(Arc::new(result.clone()));
-        Scope {
-            ctx: minijinja::context! { state => JsonView::value(state), result => result, ..globals.clone() },
-            variables: globals.get_attr("variables").unwrap_or_default(),
-        }
+    pub fn with_result(state: Arc<Value>, globals: &JValue, result: Value) -> Scope {
+        let result = JsonView::value(Arc::new(result));
+        Scope { ctx: minijinja::context! { state => JsonView::value(state), result => result, ..globals.clone() } }
     }
 
     /// The run's globals (`variables`, `secrets`), converted once.
@@ -260,6 +264,7 @@ impl Scope {
         if !text.contains("${") {
             return text;
         }
+        let variables = self.ctx.get_attr("variables").unwrap_or_default();
         let mut out = String::with_capacity(text.len());
         let mut rest = text.as_str();
         while let Some(i) = rest.find("${") {
@@ -268,7 +273,7 @@ impl Scope {
             match after.find('}') {
                 Some(j) if j > 0 => {
                     let key = &after[..j];
-                    match self.variables.get_attr(key).ok().filter(|v| !v.is_undefined() && !v.is_none()) {
+                    match variables.get_attr(key).ok().filter(|v| !v.is_undefined() && !v.is_none()) {
                         Some(v) => pyfmt::py_str(&v, true, &mut out),
                         None => out.push_str(&rest[i..i + 3 + j]),
                     }
@@ -290,8 +295,7 @@ impl Templates {
     /// condition) into this environment's cache without rendering it: validation reports the
     /// errors before a run, and the run then finds every template compiled.
     pub fn check_syntax(&self, s: &str, as_condition: bool) -> Result<()> {
-        let t = s.trim();
-        if as_condition && (is_identifier(t) || t.strip_prefix('!').is_some_and(|n| is_identifier(n.trim()))) {
+        if as_condition && shorthand(s).is_some() {
             return Ok(());
         }
         if as_condition || single_expression(s).is_some() {
@@ -381,11 +385,10 @@ impl Templates {
             "False" => return Ok(false),
             _ => {}
         }
-        let negated = t.strip_prefix('!').map(str::trim).filter(|n| is_identifier(n));
-        if let Some(name) = negated.or_else(|| is_identifier(t).then_some(t)) {
+        if let Some((name, negated)) = shorthand(t) {
             let state = scope.ctx.get_attr("state").unwrap_or_default();
             let value = state.get_attr(name).unwrap_or_default();
-            return Ok(value.is_true() != negated.is_some());
+            return Ok(value.is_true() != negated);
         }
         let e = single_expression(expr).unwrap_or(expr.trim());
         check_operators("condition", e, true)?;

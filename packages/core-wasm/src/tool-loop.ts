@@ -3,7 +3,7 @@ import type { EngineLimits } from './instance.js';
 import { toJsonText } from './json-boundary.js';
 import { raceAbort } from './race-abort.js';
 import { actionNamed } from './registry.js';
-import { StructuredOutputError, schemaProblem } from './structured-output.js';
+import { schemaMismatch, schemaProblem, StructuredOutputError } from './structured-output.js';
 import type { LlmHandler, LlmMessage, LlmRequest, WorkflowEvent } from './types.js';
 
 // `llm.tools`, as upstream documents it: the model may call tools, each mapped to a registered
@@ -183,11 +183,10 @@ export async function runToolLoop(
       } else if (args === undefined) {
         result = JSON.stringify({ error: 'the arguments are not JSON' });
       } else {
-        const check = tool.validator.validate(args);
-        if (!check.valid) {
-          const e = check.errors.at(-1) ?? check.errors[0];
+        const mismatch = schemaMismatch(tool.validator, args);
+        if (mismatch) {
           result = JSON.stringify({
-            error: `the arguments do not match ${name}'s parameters at ${e?.instanceLocation ?? '#'}: ${e?.error ?? 'invalid'}`,
+            error: `the arguments do not match ${name}'s parameters at ${mismatch.instanceLocation}: ${mismatch.error}`,
           });
         } else {
           try {

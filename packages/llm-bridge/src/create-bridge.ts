@@ -218,8 +218,11 @@ export class LlmBridge {
   /** Raw text completion (no chat template). Queued behind earlier requests. */
   async complete(request: CompleteRequest): Promise<CompletionResult> {
     if (typeof request?.prompt !== 'string') throw invalid('complete() needs a string `prompt`');
-    grammarOf(request); // a schema or grammar request that cannot work fails before queueing
-    return this.enqueue('the completion', request, (w, model) => runComplete(w, model, request));
+    // Built here, once: a schema or grammar that cannot work fails before queueing.
+    const grammar = grammarOf(request);
+    return this.enqueue('the completion', request, (w, model) =>
+      runComplete(w, model, request, grammar),
+    );
   }
 
   /** Chat completion with the model's own chat template. Queued behind earlier requests. */
@@ -227,9 +230,10 @@ export class LlmBridge {
     if (!Array.isArray(request?.messages) || request.messages.length === 0) {
       throw invalid('chat() needs a non-empty `messages` array');
     }
-    grammarOf(request); // a schema or grammar request that cannot work fails before queueing
-    if (request.tools !== undefined) checkTools(request);
-    return this.enqueue('the chat', request, (w, model) => runChat(w, model, request));
+    // Built here, once: a schema, grammar or tool list that cannot work fails before queueing.
+    let grammar = grammarOf(request);
+    if (request.tools !== undefined) grammar = checkTools(request) ?? grammar;
+    return this.enqueue('the chat', request, (w, model) => runChat(w, model, request, grammar));
   }
 
   /** Whether the loaded model carries a chat template. */
@@ -313,8 +317,8 @@ export function createBridge(options: BridgeOptions = {}): LlmBridge {
   return new LlmBridge(options);
 }
 
-/** Tools that cannot work fail before queueing (their grammar is built here, as the call will). */
-function checkTools(request: ChatRequest): void {
+/** Checks a request's tools; the grammar of its tool answers when it uses them. */
+function checkTools(request: ChatRequest): string | undefined {
   if (!Array.isArray(request.tools))
     throw invalid('`tools` must be a list of { type: "function", function: { name, parameters } }');
   const names = new Set<string>();
@@ -338,7 +342,7 @@ function checkTools(request: ChatRequest): void {
     throw invalid(
       "tool_choice must be 'auto', 'none', 'required' or { type: 'function', function: { name } }",
     );
-  if (!usesTools(request)) return;
+  if (!usesTools(request)) return undefined;
   if (
     request.grammar !== undefined ||
     (request.response_format && request.response_format.type !== 'text')
@@ -346,5 +350,5 @@ function checkTools(request: ChatRequest): void {
     throw invalid(
       'tools cannot be combined with `grammar` or a JSON `response_format` (the tool answer is constrained already)',
     );
-  schemaToGrammar(toolAnswerSchema(request.tools, choice));
+  return schemaToGrammar(toolAnswerSchema(request.tools, choice));
 }

@@ -6,7 +6,7 @@ import type {
 } from '@wllama/wllama';
 import { LlmBridgeError } from './errors.js';
 import { jsonObjectGrammar, schemaToGrammar } from './schema-grammar.js';
-import { parseToolAnswer, toolAnswerSchema, toolMessages, toolSystemPrompt } from './tool-calls.js';
+import { parseToolAnswer, toolMessages, toolSystemPrompt } from './tool-calls.js';
 import type {
   ChatRequest,
   CompleteRequest,
@@ -37,7 +37,11 @@ interface WllamaSampling {
   abortSignal?: AbortSignal;
 }
 
-function samplingParams(req: CompleteRequest | ChatRequest): WllamaSampling {
+/** wllama's sampling parameters; `grammar` as the caller built it (once, at the call's entry). */
+function samplingParams(
+  req: CompleteRequest | ChatRequest,
+  grammar: string | undefined,
+): WllamaSampling {
   const params: WllamaSampling = { max_tokens: req.max_tokens ?? DEFAULT_MAX_TOKENS };
   if (req.temperature !== undefined) params.temperature = req.temperature;
   if (req.top_p !== undefined) params.top_p = req.top_p;
@@ -45,7 +49,6 @@ function samplingParams(req: CompleteRequest | ChatRequest): WllamaSampling {
   if (req.seed !== undefined) params.seed = req.seed;
   if (req.stop !== undefined) params.stop = typeof req.stop === 'string' ? [req.stop] : req.stop;
   if (req.signal) params.abortSignal = req.signal;
-  const grammar = grammarOf(req);
   if (grammar !== undefined) params.grammar = grammar;
   return params;
 }
@@ -124,12 +127,13 @@ export function runComplete(
   wllama: Wllama,
   model: string,
   req: CompleteRequest,
+  grammar: string | undefined,
 ): Promise<CompletionResult> {
   return collect(
     model,
     (onData) =>
       wllama.createCompletion({
-        ...samplingParams(req),
+        ...samplingParams(req, grammar),
         prompt: req.prompt,
         stream: true,
         onData: (c: RawCompletionChunk) =>
@@ -148,37 +152,50 @@ export function usesTools(req: ChatRequest): boolean {
   return !!req.tools?.length && req.tool_choice !== 'none';
 }
 
-/** Chat completion, formatted by the model's own chat template (inside llama.cpp). */
+/**
+ * Chat completion, formatted by the model's own chat template (inside llama.cpp). `grammar` is
+ * the request's constraint, built at the call's entry: for a request with tools, the grammar of
+ * its tool answers.
+ */
 export async function runChat(
   wllama: Wllama,
   model: string,
   req: ChatRequest,
+  grammar: string | undefined,
 ): Promise<CompletionResult> {
   if (!usesTools(req)) {
     const history = req.messages.some((m) => m.role === 'tool' || m.tool_calls?.length);
-    return runPlainChat(wllama, model, {
-      ...req,
-      messages: history ? toolMessages(req.messages, undefined) : req.messages,
-    });
+    return runPlainChat(
+      wllama,
+      model,
+      { ...req, messages: history ? toolMessages(req.messages, undefined) : req.messages },
+      grammar,
+    );
   }
   const tools = req.tools ?? [];
   const { onToken: _streamed, tools: _tools, tool_choice: choice, ...rest } = req;
-  const result = await runPlainChat(wllama, model, {
-    ...rest,
-    messages: toolMessages(req.messages, toolSystemPrompt(tools, choice)),
-    grammar: schemaToGrammar(toolAnswerSchema(tools, choice)),
-  });
+  const result = await runPlainChat(
+    wllama,
+    model,
+    { ...rest, messages: toolMessages(req.messages, toolSystemPrompt(tools, choice)) },
+    grammar,
+  );
   const { content, toolCalls } = parseToolAnswer(result.content);
   if (toolCalls.length === 0) return { ...result, content };
   return { ...result, content, finish_reason: 'tool_calls', tool_calls: toolCalls };
 }
 
-function runPlainChat(wllama: Wllama, model: string, req: ChatRequest): Promise<CompletionResult> {
+function runPlainChat(
+  wllama: Wllama,
+  model: string,
+  req: ChatRequest,
+  grammar: string | undefined,
+): Promise<CompletionResult> {
   return collect(
     model,
     (onData) =>
       wllama.createChatCompletion({
-        ...samplingParams(req),
+        ...samplingParams(req, grammar),
         ...CHAT_STREAM_USAGE,
         messages: req.messages as ChatCompletionMessage[],
         stream: true,

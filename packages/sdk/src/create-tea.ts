@@ -103,6 +103,25 @@ export class Tea {
     );
   }
 
+  /** `options` with this handle's model serving the run, unless they bring their own handler. */
+  private withModel(options: RunOptions): RunOptions {
+    this.assertLive();
+    return { ...options, llmHandler: options.llmHandler ?? this.handler };
+  }
+
+  /** Parses `yaml`, hands it to `work`, and frees it after. */
+  private async withWorkflow<T>(
+    yaml: string,
+    work: (workflow: Workflow) => Promise<T>,
+  ): Promise<T> {
+    const workflow = Workflow.parse(yaml);
+    try {
+      return await work(workflow);
+    } finally {
+      workflow.free();
+    }
+  }
+
   /**
    * Runs a YAML workflow; `llm.call` / `llm.embed` nodes use this handle's model (unless
    * `options.llmHandler` brings another).
@@ -112,11 +131,7 @@ export class Tea {
     state: WorkflowState = {},
     options: RunOptions = {},
   ): Promise<S> {
-    this.assertLive();
-    return executeYaml<S>(yaml, state, {
-      ...options,
-      llmHandler: options.llmHandler ?? this.handler,
-    });
+    return executeYaml<S>(yaml, state, this.withModel(options));
   }
 
   /**
@@ -128,16 +143,8 @@ export class Tea {
     state: WorkflowState = {},
     options: RunOptions = {},
   ): Promise<RunResult<S>> {
-    this.assertLive();
-    const workflow = Workflow.parse(yaml);
-    try {
-      return await workflow.invoke<S>(state, {
-        ...options,
-        llmHandler: options.llmHandler ?? this.handler,
-      });
-    } finally {
-      workflow.free();
-    }
+    const run = this.withModel(options);
+    return this.withWorkflow(yaml, (w) => w.invoke<S>(state, run));
   }
 
   /** Continues an interrupted run of `yaml` from its checkpoint, with `stateUpdates` over its state. */
@@ -147,16 +154,8 @@ export class Tea {
     stateUpdates: WorkflowState = {},
     options: RunOptions = {},
   ): Promise<RunResult<S>> {
-    this.assertLive();
-    const workflow = Workflow.parse(yaml);
-    try {
-      return await workflow.resume<S>(checkpoint, stateUpdates, {
-        ...options,
-        llmHandler: options.llmHandler ?? this.handler,
-      });
-    } finally {
-      workflow.free();
-    }
+    const run = this.withModel(options);
+    return this.withWorkflow(yaml, (w) => w.resume<S>(checkpoint, stateUpdates, run));
   }
 
   /**
