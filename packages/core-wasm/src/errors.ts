@@ -82,9 +82,10 @@ export interface EngineErrorJson {
 }
 
 /** The engine's JSON error as a `CoreWasmError`. */
-export function fromEngineError(e: EngineErrorJson): CoreWasmError {
+export function fromEngineError(e: EngineErrorJson, cause?: unknown): CoreWasmError {
   const known = (ENGINE_ERROR_CODES as readonly string[]).includes(e.code);
   return new CoreWasmError((known ? e.code : 'ACTION_FAILED') as CoreWasmErrorCode, e.message, {
+    ...(cause !== undefined ? { cause } : {}),
     ...(e.node ? { node: e.node } : {}),
     ...(e.line != null ? { line: e.line } : {}),
     ...(e.column != null ? { column: e.column } : {}),

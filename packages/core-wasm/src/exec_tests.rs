@@ -285,14 +285,14 @@ fn secrets_and_steps() {
 
 #[test]
 fn unknown_settings_and_llm_parameters_are_warnings_with_did_you_mean() {
-    let yaml = "name: w\nsettings:\n  max_step: 3\n  checkpoint_dir: /tmp\n  llm:\n    provider: openai\nnodes:\n  - name: ask\n    uses: llm.call\n    with:\n      prompt: hi\n      max_token: 5\n";
+    let yaml = "name: w\nsettings:\n  max_step: 3\n  checkpoint_dir: /tmp\n  llm:\n    provider: shell\nnodes:\n  - name: ask\n    uses: llm.call\n    with:\n      prompt: hi\n      max_token: 5\n";
     let (_, problems) = check(yaml, &actions());
     let find = |s: &str| problems.iter().find(|p| p.message.contains(s)).unwrap_or_else(|| panic!("{s}: {problems:?}"));
     assert!(find("unknown settings key 'max_step'").message.contains("did you mean 'max_steps'"));
     assert_eq!(find("max_token").pos.map(|p| p.line), Some(12));
     assert!(find("max_token").message.contains("did you mean 'max_tokens'"));
     assert!(find("checkpoint_dir").message.contains("resume"));
-    assert!(find("'provider' is ignored").severity == Severity::Warning);
+    assert!(find("provider 'shell'").severity == Severity::Warning);
     let strict = yaml.replace("settings:\n", "settings:\n  strict: true\n");
     assert!(Compiled::parse(&strict, &actions()).is_err(), "strict turns the warnings into errors");
 }
@@ -304,4 +304,25 @@ fn typed_nodes_cannot_be_steps_or_loop_bodies() {
     assert_eq!(err.code, Code::Validation);
     assert!(err.message.contains("cannot be a step or loop body node"), "{}", err.message);
     assert_eq!(err.pos.map(|p| p.line), Some(9));
+}
+
+#[test]
+fn provider_parameters_reach_the_handler_and_keys_never_do() {
+    let yaml = "name: w\nnodes:\n  - name: ask\n    uses: llm.call\n    with:\n      prompt: hi\n      provider: ollama\n      api_base: http://127.0.0.1:11434/v1\n      model: llama3.2\n      api_key: sk-123\n";
+    let (_, problems) = check(yaml, &actions());
+    let key = problems.iter().find(|p| p.message.contains("'api_key' is not read from YAML")).expect("api_key warns");
+    assert_eq!((key.severity, key.pos.map(|p| p.line)), (Severity::Warning, Some(10)));
+    assert_eq!(problems.len(), 1, "provider, api_base and model are known: {problems:?}");
+    let req = crate::llm::check_request("call", json!({ "prompt": "hi", "provider": "ollama", "api_key": "sk-123" })).unwrap();
+    assert_eq!(req.get("api_key"), None, "the key is dropped before the handler");
+    assert_eq!(req["provider"], "ollama");
+    for (from, to, want) in [
+        ("provider: ollama", "provider: openia", "did you mean 'openai'"),
+        ("api_base: http://127.0.0.1:11434/v1", "api_base: localhost:8080", "http(s) URL"),
+    ] {
+        let (_, problems) = check(&yaml.replace(from, to), &actions());
+        assert!(problems.iter().any(|p| p.severity == Severity::Error && p.message.contains(want)), "{to}: {problems:?}");
+    }
+    let err = crate::llm::check_request("call", json!({ "prompt": "hi", "provider": "{{x}}" })).unwrap_err();
+    assert!(err.message.contains("'provider' must be one of"), "{}", err.message);
 }

@@ -39,6 +39,16 @@ pub fn check_request(kind_name: &str, params: Value) -> Result<Value> {
             _ => Ok(()),
         }
     };
+    // Keys come from the run's secrets, never from the workflow (validation warned).
+    p.remove("api_key");
+    check(
+        "provider",
+        &|v| v.as_str().is_some_and(|s| crate::validate::PROVIDERS.contains(&s)),
+        &format!("one of {}", crate::validate::PROVIDERS.join(", ")),
+        &p,
+    )?;
+    check("api_base", &|v| v.as_str().is_some_and(|s| s.starts_with("http://") || s.starts_with("https://")), "an http(s) URL", &p)?;
+    check("model", &Value::is_string, "a string", &p)?;
     if kind_name == "embed" {
         // Upstream's `text:` is `input:` here (the handler always receives `input`).
         if !p.contains_key("input") {

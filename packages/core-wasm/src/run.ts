@@ -158,7 +158,7 @@ async function serve(
   llm: LlmHandler | null,
   options: RunOptions,
   emit: (event: WorkflowEvent) => void,
-): Promise<{ ok: boolean; text: string }> {
+): Promise<{ ok: boolean; text: string; error?: unknown }> {
   const limits = engineFacts().limits;
   try {
     if (req.action === 'llm.tools') {
@@ -232,7 +232,7 @@ async function serve(
     }
     return { ok: true, text: toJsonText(value ?? null, what, limits) };
   } catch (error) {
-    return { ok: false, text: rejection(error) };
+    return { ok: false, text: rejection(error), error };
   }
 }
 
@@ -357,8 +357,12 @@ export async function runWorkflow(
     };
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    const deliver = (id: number, reply: { ok: boolean; text: string }) => {
+    // What handlers and actions threw: a run that fails on one keeps it as its error's `cause`
+    // (with its own `code`, e.g. a remote endpoint's, which the engine reports as ACTION_FAILED).
+    const thrown: unknown[] = [];
+    const deliver = (id: number, reply: { ok: boolean; text: string; error?: unknown }) => {
       if (settled || stale()) return;
+      if (!reply.ok && reply.error !== undefined) thrown.push(reply.error);
       try {
         guarded(() => glue.run_reply(run, id, reply.ok, reply.text), 'taking a reply');
       } catch (error) {
@@ -386,7 +390,11 @@ export async function runWorkflow(
         if (settled) return;
         if (out.done) {
           if (out.error) {
-            finish(fromEngineError(out.error));
+            const cause = thrown.find((e) => {
+              const m = (e as { message?: unknown } | null)?.message;
+              return typeof m === 'string' && m !== '' && out.error!.message.includes(m);
+            });
+            finish(fromEngineError(out.error, cause));
             return;
           }
           const final = redact ? redactDeep(out.state, redact) : out.state;

@@ -207,6 +207,8 @@ fn check_settings(src: &Source, wf: &Workflow, strict: bool, out: &mut Vec<Probl
                     );
                 }
             }
+            let at = |field: &str| src.pos(&[Seg::Key(key), Seg::Key("llm"), Seg::Key(field)]);
+            out.extend(provider_problems(llm, strict, &at));
         }
     }
     let _ = wf;
@@ -230,13 +232,13 @@ const LLM_PARAMS: &[&str] = &[
     "max_delay",
     "response_format",
     "grammar",
-];
-/// Upstream `llm.call` parameters that choose or configure a remote provider: the page's LLM
-/// handler decides those here.
-const LLM_PROVIDER_PARAMS: &[&str] = &[
     "provider",
-    "backend",
     "api_base",
+];
+/// Upstream `llm.call` parameters that configure a provider in ways a browser does not: ignored
+/// (a warning). `provider` / `api_base` / `model` reach the handler (the sdk routes them).
+const LLM_PROVIDER_PARAMS: &[&str] = &[
+    "backend",
     "api_key",
     "deployment",
     "timeout",
@@ -248,6 +250,58 @@ const LLM_PROVIDER_PARAMS: &[&str] = &[
     "n_gpu_layers",
     "n_threads",
 ];
+
+const API_KEY_IGNORED: &str = "parameter 'api_key' is not read from YAML (it would sit in the workflow's text): put the key in the run's secrets (`OPENAI_API_KEY` for OpenAI-compatible endpoints); the engine drops it";
+
+/// The `provider` values of upstream's `llm.*` actions.
+pub const PROVIDERS: &[&str] = &["auto", "local", "openai", "ollama", "litellm", "azure", "shell"];
+
+/// `provider` and `api_base` of an `llm.*` node (or `settings.llm`), when written as literals:
+/// a provider this runtime knows (`shell` and `azure` warn: a browser cannot run a CLI, and
+/// Azure's own API shape is not spoken), an http(s) `api_base`.
+fn provider_problems(m: &serde_json::Map<String, Value>, strict: bool, at: &dyn Fn(&str) -> Option<crate::error::Pos>) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let literal = |v: &Value| v.as_str().filter(|s| !s.contains("{{") && !s.contains("{%")).map(str::to_string);
+    if let Some(v) = m.get("provider") {
+        match literal(v) {
+            Some(p) if p == "shell" => out.push(
+                soft(Code::Validation, "provider 'shell' runs a local command-line program, which a browser cannot: the page's model serves this call".into(), strict)
+                    .at(at("provider")),
+            ),
+            Some(p) if p == "azure" => out.push(
+                soft(
+                    Code::Validation,
+                    "provider 'azure' is not spoken by the sdk (Azure's deployment URLs and `api-key` header): use `provider: openai` with your resource's OpenAI-compatible `api_base` (…/openai/v1); a handler of your own receives `provider` as written"
+                        .into(),
+                    strict,
+                )
+                .at(at("provider")),
+            ),
+            Some(p) if !PROVIDERS.contains(&p.as_str()) => out.push(
+                Problem::error(
+                    Code::Validation,
+                    format!("unknown provider '{p}' (one of {}){}", PROVIDERS.join(", "), did_you_mean(&p, PROVIDERS.iter().copied())),
+                )
+                .at(at("provider")),
+            ),
+            Some(_) => {}
+            None if v.is_string() => {}
+            None => out.push(Problem::error(Code::Validation, "`provider` must be a string").at(at("provider"))),
+        }
+    }
+    if let Some(v) = m.get("api_base") {
+        match literal(v) {
+            Some(b) if !(b.starts_with("http://") || b.starts_with("https://")) => out.push(
+                Problem::error(Code::Validation, format!("`api_base` must be an http(s) URL such as http://127.0.0.1:8080/v1, got {b:?}"))
+                    .at(at("api_base")),
+            ),
+            Some(_) => {}
+            None if v.is_string() => {}
+            None => out.push(Problem::error(Code::Validation, "`api_base` must be a URL (text)").at(at("api_base"))),
+        }
+    }
+    out
+}
 
 /// What `llm.tools` reads besides the `llm.call` parameters.
 const TOOLS_PARAMS: &[&str] = &["tools", "tool_choice", "max_tool_rounds"];
@@ -380,7 +434,9 @@ fn llm_param_problem(k: &str) -> Option<String> {
     if LLM_PARAMS.contains(&k) {
         return None;
     }
-    Some(if LLM_PROVIDER_PARAMS.contains(&k) {
+    Some(if k == "api_key" {
+        API_KEY_IGNORED.to_string()
+    } else if LLM_PROVIDER_PARAMS.contains(&k) {
         format!("parameter '{k}' is ignored: the page's LLM handler (the sdk's model) serves every call")
     } else {
         format!("unknown llm parameter '{k}' (ignored){}", did_you_mean(k, LLM_PARAMS.iter().copied()))
@@ -724,6 +780,11 @@ fn check_params(
             return;
         }
     };
+    if matches!(action, Some("llm.call" | "llm.stream" | "llm.retry" | "llm.tools" | "llm.embed")) {
+        for p in provider_problems(m, strict, &at) {
+            out.push(p.in_node(node));
+        }
+    }
     if matches!(action, Some("llm.call" | "llm.stream" | "llm.retry" | "llm.tools")) {
         for k in m.keys().filter(|k| action != Some("llm.tools") || !TOOLS_PARAMS.contains(&k.as_str())) {
             if let Some(message) = llm_param_problem(k) {
@@ -732,9 +793,11 @@ fn check_params(
         }
     }
     if action == Some("llm.embed") {
-        const EMBED_PARAMS: &[&str] = &["input", "text", "model"];
+        const EMBED_PARAMS: &[&str] = &["input", "text", "model", "provider", "api_base"];
         for k in m.keys().filter(|k| !EMBED_PARAMS.contains(&k.as_str())) {
-            let message = if LLM_PROVIDER_PARAMS.contains(&k.as_str()) {
+            let message = if k == "api_key" {
+                API_KEY_IGNORED.to_string()
+            } else if LLM_PROVIDER_PARAMS.contains(&k.as_str()) {
                 format!("parameter '{k}' is ignored: the page's LLM handler (the sdk's model) serves every call")
             } else {
                 format!("unknown llm.embed parameter '{k}' (ignored){}", did_you_mean(k, EMBED_PARAMS.iter().copied()))

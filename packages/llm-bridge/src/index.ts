@@ -33,6 +33,9 @@ export { probeWasmHeapLimit } from './probe-heap.js';
 export type { HeapProbe, MemoryFactory } from './probe-heap.js';
 export { DEFAULT_MAX_TOKENS } from './generate.js';
 export { schemaToGrammar } from './schema-grammar.js';
+// The generic JSON tool-call protocol (tools in a system message, a schema-constrained answer),
+// for endpoints whose models have no native tool calling.
+export { parseToolAnswer, toolAnswerSchema, toolMessages, toolSystemPrompt } from './tool-calls.js';
 export type { BridgeLogger } from './native-log.js';
 export type { WebGpuMode } from './webgpu.js';
 export { WLLAMA_VERSION } from './wllama-version.js';

@@ -2,6 +2,7 @@ import type { InitInput } from '@the-edge-agent/core-wasm';
 import type { WebGpuMode } from '@the-edge-agent/llm-bridge';
 import type { LoadProgress, ModelIndex, ModelManifest } from '@the-edge-agent/model-loader';
 import type { BrowserEnvironment } from './environment.js';
+import type { AllowedEndpoint } from './provider-routing.js';
 import type { RemoteModelConfig } from './remote-bridge.js';
 
 /** Progress of `initTeaLlm` / `createTea`: the download (or cache read), then the model load. */
@@ -68,6 +69,14 @@ export interface TeaLlmConfig {
    * `info().remote` says which happened.
    */
   remote?: RemoteModelConfig;
+  /**
+   * OpenAI-compatible endpoints that workflows may call with upstream's `provider` / `api_base`
+   * (`llm.call`, `llm.stream`, `llm.tools`, `llm.embed`): origins such as
+   * `'http://127.0.0.1:8080'`, or `{ origin, toolCalls: 'json' }` for servers whose models have
+   * no native tool calling. Default: none (such a node fails with `REMOTE_NOT_ALLOWED`). Keys come
+   * from the run's `secrets` (`OPENAI_API_KEY`, …), never from the YAML.
+   */
+  allowedEndpoints?: AllowedEndpoint[];
   /** Self-hosting: where the engine's `.wasm` and wllama's `.wasm` are served from. */
   wasmPaths?: { engine?: InitInput; wllama?: string | URL };
 }

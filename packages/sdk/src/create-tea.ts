@@ -10,6 +10,7 @@ import {
 } from '@the-edge-agent/core-wasm';
 import { chatCompletions, type ChatCompletions } from './openai-compat.js';
 import { RemoteBridge } from './remote-bridge.js';
+import { routeProviders, type AllowedEndpoint } from './provider-routing.js';
 import {
   bridgeHandler,
   createBridge,
@@ -81,6 +82,8 @@ export class Tea {
     /** The model cache (undefined with `useCache: false`). */
     readonly cache: ModelCache | undefined,
     private readonly details: Omit<TeaInfo, 'model' | 'engineVersion'>,
+    /** Origins workflows may call with `provider` / `api_base` (`allowedEndpoints`). */
+    private readonly endpoints: AllowedEndpoint[] = [],
   ) {
     this.handler = bridgeHandler(bridge);
     this.chat = Object.assign(
@@ -103,10 +106,18 @@ export class Tea {
     );
   }
 
-  /** `options` with this handle's model serving the run, unless they bring their own handler. */
+  /**
+   * `options` with this handle's model serving the run, unless they bring their own handler;
+   * nodes naming a `provider` / `api_base` go to that endpoint if its origin is allowed, with
+   * keys from the run's `secrets`.
+   */
   private withModel(options: RunOptions): RunOptions {
     this.assertLive();
-    return { ...options, llmHandler: options.llmHandler ?? this.handler };
+    return {
+      ...options,
+      llmHandler:
+        options.llmHandler ?? routeProviders(this.handler, this.endpoints, options.secrets),
+    };
   }
 
   /** Parses `yaml`, hands it to `work`, and frees it after. */
@@ -274,11 +285,16 @@ async function fromManifest(
   const needs = needsOf(model.manifest);
   const bridge = await loadBridge(config, model.blobs, webgpu, needs);
   config.onProgress?.({ phase: 'ready', fromCache: model.fromCache });
-  return new Tea(bridge, cache, {
-    manifest: summary(model.manifest),
-    fromCache: model.fromCache,
-    ...(profile ? { profile } : {}),
-  });
+  return new Tea(
+    bridge,
+    cache,
+    {
+      manifest: summary(model.manifest),
+      fromCache: model.fromCache,
+      ...(profile ? { profile } : {}),
+    },
+    config.allowedEndpoints,
+  );
 }
 
 /** Profiles: the first that fits this browser; on an out-of-memory load, the next one. */
@@ -342,15 +358,20 @@ export async function createTea(config: TeaLlmConfig = {}): Promise<Tea> {
 function remoteTea(config: TeaLlmConfig, reason: 'chosen' | 'fallback', detail?: string): Tea {
   const remote = new RemoteBridge(config.remote!);
   config.onProgress?.({ phase: 'ready', fromCache: false });
-  return new Tea(remote, undefined, {
-    fromCache: false,
-    remote: {
-      endpoint: remote.endpoint,
-      model: config.remote!.model,
-      reason,
-      ...(detail ? { detail } : {}),
+  return new Tea(
+    remote,
+    undefined,
+    {
+      fromCache: false,
+      remote: {
+        endpoint: remote.endpoint,
+        model: config.remote!.model,
+        reason,
+        ...(detail ? { detail } : {}),
+      },
     },
-  });
+    config.allowedEndpoints,
+  );
 }
 
 async function createLocalTea(config: TeaLlmConfig): Promise<Tea> {
@@ -365,7 +386,7 @@ async function createLocalTea(config: TeaLlmConfig): Promise<Tea> {
         ];
     const bridge = await loadBridge(config, source, config.webgpu);
     config.onProgress?.({ phase: 'ready', fromCache: false });
-    return new Tea(bridge, undefined, { fromCache: false });
+    return new Tea(bridge, undefined, { fromCache: false }, config.allowedEndpoints);
   }
   if (config.manifest || config.manifestUrl) return fromManifest(config, config.webgpu);
   return fromProfiles(config);

@@ -1,11 +1,15 @@
-import type {
-  BridgeInfo,
-  CallOptions,
-  ChatRequest,
-  CompleteRequest,
-  CompletionResult,
-  FinishReason,
-  ToolCall,
+import {
+  parseToolAnswer,
+  toolAnswerSchema,
+  toolMessages,
+  toolSystemPrompt,
+  type BridgeInfo,
+  type CallOptions,
+  type ChatRequest,
+  type CompleteRequest,
+  type CompletionResult,
+  type FinishReason,
+  type ToolCall,
 } from '@the-edge-agent/llm-bridge';
 
 // A model behind an OpenAI-compatible HTTP endpoint (llama.cpp's `llama-server`, Ollama, vLLM, a
@@ -13,6 +17,13 @@ import type {
 // `chat.completions.create` on it unchanged: for a device that cannot hold the model, or by
 // choice. Streams with server-sent events, aborts with the call's signal, passes
 // `response_format` and tools through. The key never appears in errors.
+
+/**
+ * How tools reach the endpoint: `native` sends OpenAI's `tools` / `tool_choice` (the model's own
+ * tool format); `json` uses the sdk's generic protocol (the tools in a system message, the answer
+ * constrained by a `json_schema` response format), for models or servers without tool calling.
+ */
+export type RemoteToolCalls = 'native' | 'json';
 
 /** Where the endpoint is and how to call it. */
 export interface RemoteModelConfig {
@@ -26,6 +37,8 @@ export interface RemoteModelConfig {
   maxRetries?: number;
   /** Extra request headers. */
   headers?: Record<string, string>;
+  /** How tools are sent (default `native`). */
+  toolCalls?: RemoteToolCalls;
 }
 
 /** Codes of `RemoteModelError`. */
@@ -36,6 +49,8 @@ export type RemoteModelErrorCode =
   | 'REMOTE_HTTP_ERROR'
   | 'REMOTE_BAD_RESPONSE'
   | 'REMOTE_STREAM_CUT'
+  | 'REMOTE_NOT_ALLOWED'
+  | 'REMOTE_NOT_CONFIGURED'
   | 'ABORTED';
 
 /** A failure of the remote endpoint, naming it (never its key) and, for HTTP, the status. */
@@ -86,6 +101,18 @@ const sleep = (ms: number, signal?: AbortSignal) =>
       { once: true },
     );
   });
+
+/**
+ * A 429 / 503 answer's `Retry-After` in ms (seconds or an HTTP date), or undefined when absent
+ * (a cross-origin server must list it in `Access-Control-Expose-Headers` for a page to read it).
+ */
+function retryAfterMs(res: Response): number | undefined {
+  const h = res.headers.get('Retry-After')?.trim();
+  if (!h) return undefined;
+  if (/^\d+(\.\d+)?$/.test(h)) return Number(h) * 1000;
+  const at = Date.parse(h);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
 
 /** The bridge-shaped client of one endpoint. */
 export class RemoteBridge {
@@ -143,14 +170,7 @@ export class RemoteBridge {
       if (res.ok) return res;
       const text = this.redact((await res.text().catch(() => '')).slice(0, 300));
       if ((res.status === 429 || res.status === 503) && attempt < retries) {
-        const after = Number(res.headers.get('Retry-After'));
-        await sleep(
-          Math.min(
-            30_000,
-            Number.isFinite(after) && after >= 0 ? after * 1000 : 1000 * 2 ** attempt,
-          ),
-          signal,
-        );
+        await sleep(Math.min(30_000, retryAfterMs(res) ?? 1000 * 2 ** attempt), signal);
         continue;
       }
       const code: RemoteModelErrorCode =
@@ -278,6 +298,24 @@ export class RemoteBridge {
 
   /** A chat completion (streamed to `onToken` when given). */
   async chat(req: ChatRequest): Promise<CompletionResult> {
+    if (this.config.toolCalls === 'json' && req.tools?.length && req.tool_choice !== 'none') {
+      const { tools, tool_choice: choice, onToken: _streamed, ...rest } = req;
+      const result = await this.generate(
+        '/chat/completions',
+        {
+          ...this.body(rest, false),
+          messages: toolMessages(req.messages, toolSystemPrompt(tools, choice)),
+          response_format: {
+            type: 'json_schema',
+            json_schema: { name: 'tool_answer', schema: toolAnswerSchema(tools, choice) },
+          },
+        },
+        rest,
+      );
+      const { content, toolCalls } = parseToolAnswer(result.content);
+      if (toolCalls.length === 0) return { ...result, content };
+      return { ...result, content, finish_reason: 'tool_calls', tool_calls: toolCalls };
+    }
     return this.generate(
       '/chat/completions',
       { ...this.body(req, !!req.onToken), messages: req.messages },
