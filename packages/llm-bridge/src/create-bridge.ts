@@ -49,14 +49,14 @@ export interface BridgeOptions {
 }
 
 /** Progress of `load()`; wllama reports none for Blobs, so those get a start and an end. */
-export interface LoadProgress {
+export interface BridgeLoadProgress {
   loadedBytes: number;
   totalBytes: number;
 }
 
 /** Options of `load()`. */
 export interface LoadOptions {
-  onProgress?: (progress: LoadProgress) => void;
+  onProgress?: (progress: BridgeLoadProgress) => void;
   /** Aborting stops the load and frees wllama's worker. */
   signal?: AbortSignal;
   /**

@@ -1,5 +1,5 @@
 export { createBridge, LlmBridge } from './create-bridge.js';
-export type { BridgeOptions, LoadOptions, LoadProgress } from './create-bridge.js';
+export type { BridgeLoadProgress, BridgeOptions, LoadOptions } from './create-bridge.js';
 export { bridgeHandler } from './handler.js';
 export type { LlmHandler, LlmHandlerRequest, LlmHandlerResponse } from './handler.js';
 export type {

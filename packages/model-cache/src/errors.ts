@@ -10,16 +10,24 @@ export class ModelCacheError extends Error {
   /** For `QUOTA_EXCEEDED`: bytes needed and bytes available. */
   readonly neededBytes?: number;
   readonly availableBytes?: number;
+  /** For a `QUOTA_EXCEEDED` during a download: bytes of the model already stored. */
+  readonly writtenBytes?: number;
 
   constructor(
     code: ModelCacheErrorCode,
     message: string,
-    options?: { cause?: unknown; neededBytes?: number; availableBytes?: number },
+    options?: {
+      cause?: unknown;
+      neededBytes?: number;
+      availableBytes?: number;
+      writtenBytes?: number;
+    },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     if (options?.neededBytes !== undefined) this.neededBytes = options.neededBytes;
     if (options?.availableBytes !== undefined) this.availableBytes = options.availableBytes;
+    if (options?.writtenBytes !== undefined) this.writtenBytes = options.writtenBytes;
   }
 }
 

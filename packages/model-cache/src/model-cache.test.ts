@@ -27,6 +27,55 @@ const quota = (available: number) => ({
   estimate: async () => ({ usage: 0, quota: available }),
 });
 
+/** Makes every read-write transaction of `c` fail as a full disk does; returns the undo. */
+function refuseWrites(c: ModelCache): () => void {
+  const db = (c as unknown as { db: Promise<{ transaction: (...a: unknown[]) => unknown }> }).db;
+  let undo = () => undefined as void;
+  void db.then((d) => {
+    const original = d.transaction.bind(d);
+    d.transaction = (names: unknown, mode?: unknown) => {
+      if (mode === 'readwrite')
+        throw Object.assign(new Error('The quota has been exceeded.'), {
+          name: 'QuotaExceededError',
+        });
+      return original(names, mode);
+    };
+    undo = () => void (d.transaction = original);
+  });
+  return () => undo();
+}
+
+/** Web Locks as browsers have them (exclusive, `ifAvailable`, `signal`), for Node. */
+function fakeLocks() {
+  const tails = new Map<string, Promise<unknown>>();
+  const queued = new Map<string, number>();
+  type Fn<T> = (lock: unknown) => Promise<T>;
+  return {
+    request<T>(
+      name: string,
+      a: Fn<T> | { ifAvailable?: boolean; signal?: AbortSignal },
+      b?: Fn<T>,
+    ): Promise<T> {
+      const [opts, fn] = typeof a === 'function' ? [{}, a] : [a, b!];
+      if (opts.ifAvailable && (queued.get(name) ?? 0) > 0) return fn(null);
+      queued.set(name, (queued.get(name) ?? 0) + 1);
+      const before = tails.get(name) ?? Promise.resolve();
+      const turn = new Promise<void>((resolve, reject) => {
+        void before.then(() => resolve());
+        opts.signal?.addEventListener('abort', () => reject(opts.signal!.reason), { once: true });
+      });
+      const run = turn
+        .then(() => fn({ name }))
+        .finally(() => queued.set(name, queued.get(name)! - 1));
+      tails.set(
+        name,
+        run.catch(() => undefined),
+      );
+      return run;
+    },
+  };
+}
+
 async function store(c: ModelCache, m: ReturnType<typeof model>) {
   await c.open(m.manifest);
   for (const [i, b] of m.blobs.entries()) await c.putChunk(m.manifest, i, b);
@@ -160,17 +209,20 @@ describe('ModelCache', () => {
     const m = model('w', '1', [100, 200]);
     await c.open(m.manifest);
     await c.putChunk(m.manifest, 0, m.blobs[0]!);
-    const db = await (c as unknown as { database(): Promise<{ put: unknown }> }).database();
-    const original = db.put;
-    db.put = () =>
-      Promise.reject(
-        Object.assign(new Error('The quota has been exceeded.'), { name: 'QuotaExceededError' }),
-      );
+    const restore = refuseWrites(c);
     await expect(c.putChunk(m.manifest, 1, m.blobs[1]!)).rejects.toMatchObject({
       code: 'QUOTA_EXCEEDED',
       neededBytes: 200,
+      writtenBytes: 100,
     });
-    db.put = original;
+    await expect(
+      c.putSegment(m.manifest, 1, {
+        offset: 0,
+        data: new Blob([new Uint8Array(50)]),
+        hashState: new Uint8Array(4),
+      }),
+    ).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED', writtenBytes: 100 });
+    restore();
     expect(await c.has(m.manifest)).toBe(false);
     expect(await c.getChunk(m.manifest, 0)).not.toBeNull();
   });
@@ -194,31 +246,36 @@ describe('ModelCache', () => {
   });
 
   it('serialises loads of the same model with Web Locks, and runs without them', async () => {
-    const held = new Map<string, Promise<unknown>>();
-    const locks = {
-      request<T>(name: string, fn: () => Promise<T>): Promise<T> {
-        const prev = held.get(name) ?? Promise.resolve();
-        const next = prev.then(fn, fn);
-        held.set(
-          name,
-          next.catch(() => undefined),
-        );
-        return next;
-      },
-    };
-    const c = cache({ locks });
+    const c = cache({ locks: fakeLocks() });
     const m = model('l', '1', [10]);
     const order: string[] = [];
     await Promise.all([
-      c.withModelLock(m.manifest, async () => {
+      c.lock(m.manifest, async () => {
         order.push('first:start');
         await new Promise((r) => setTimeout(r, 20));
         order.push('first:end');
       }),
-      c.withModelLock(m.manifest, async () => void order.push('second')),
+      c.lock(m.manifest, async () => void order.push('second'), {
+        onWait: () => order.push('waiting'),
+      }),
     ]);
-    expect(order).toEqual(['first:start', 'first:end', 'second']);
+    expect(order.filter((o) => o !== 'waiting')).toEqual(['first:start', 'first:end', 'second']);
+    expect(order.indexOf('waiting')).toBeLessThan(order.indexOf('first:end'));
     expect(await cache().withModelLock(m.manifest, async () => 7)).toBe(7);
+  });
+
+  it('a tab waiting for the lock stops waiting when its signal aborts', async () => {
+    const c = cache({ locks: fakeLocks() });
+    const m = model('l', '1', [10]);
+    let release = () => undefined as void;
+    const holder = c.lock(m.manifest, () => new Promise<void>((r) => (release = r)));
+    await new Promise((r) => setTimeout(r, 5));
+    const abort = new AbortController();
+    const waiting = c.lock(m.manifest, async () => 'ran', { signal: abort.signal });
+    setTimeout(() => abort.abort(new Error('user cancelled')), 10);
+    await expect(waiting).rejects.toThrow('user cancelled');
+    release();
+    await holder;
   });
 
   it('persist() and estimate() wrap navigator.storage', async () => {
@@ -227,5 +284,78 @@ describe('ModelCache', () => {
     });
     expect(await c.persist()).toBe(true);
     expect(await c.estimate()).toEqual({ usage: 10, quota: 110, available: 100 });
+  });
+
+  it('persists segments of a chunk, resumes them in order, and drops them with the chunk', async () => {
+    const c = cache();
+    const m = model('p', '1', [300]);
+    await c.open(m.manifest);
+    const seg = (from: number, to: number) => ({
+      offset: from,
+      data: m.blobs[0]!.slice(from, to),
+      hashState: new Uint8Array([to & 0xff]),
+    });
+    await c.putSegment(m.manifest, 0, seg(0, 100));
+    await c.putSegment(m.manifest, 0, seg(100, 200));
+    const partial = await c.getPartial(m.manifest, 0);
+    expect(partial).toMatchObject({ bytes: 200, hashState: new Uint8Array([200]) });
+    expect(partial!.segments).toHaveLength(2);
+    expect((await c.list())[0]).toMatchObject({ bytes: 0, partialBytes: 200 });
+    expect((await c.stats()).totalBytes).toBe(200);
+    await c.putChunk(m.manifest, 0, m.blobs[0]!);
+    expect(await c.getPartial(m.manifest, 0)).toBeNull();
+    expect((await c.stats()).totalBytes).toBe(300);
+  });
+
+  it('keeps only the contiguous start of damaged partial segments', async () => {
+    const c = cache();
+    const m = model('g', '1', [300]);
+    await c.open(m.manifest);
+    const at = (offset: number, n: number) => ({
+      offset,
+      data: new Blob([new Uint8Array(n)]),
+      hashState: new Uint8Array([offset]),
+    });
+    await c.putSegment(m.manifest, 0, at(0, 50));
+    await c.putSegment(m.manifest, 0, at(80, 50)); // a gap: 50..80 is missing
+    expect(await c.getPartial(m.manifest, 0)).toMatchObject({ bytes: 50 });
+    expect((await c.stats()).totalBytes).toBe(50);
+    await c.dropPartial(m.manifest, 0);
+    expect(await c.getPartial(m.manifest, 0)).toBeNull();
+  });
+
+  it('sweeps what no model references: an interrupted version bump leaves nothing behind', async () => {
+    const c = cache();
+    const v1 = model('s', '1', [100, 100]);
+    await store(c, v1);
+    // Version 2 shares nothing with 1; its download stops after one chunk and a segment.
+    const v2 = model('s', '2', [100, 100], 9);
+    await c.open(v2.manifest);
+    await c.putChunk(v2.manifest, 0, v2.blobs[0]!);
+    await c.putSegment(v2.manifest, 1, {
+      offset: 0,
+      data: v2.blobs[1]!.slice(0, 40),
+      hashState: new Uint8Array(1),
+    });
+    // The page goes away; the app now ships version 3.
+    const v3 = model('s', '3', [100], 20);
+    await c.open(v3.manifest);
+    const stats = await c.stats();
+    const listed = (await c.list()).reduce((s, m) => s + m.bytes + m.partialBytes, 0);
+    expect(stats.totalBytes).toBe(listed);
+    expect(await c.getPartial(v2.manifest, 1)).toBeNull();
+  });
+
+  it('remembers a verified version the runtime refused, until it is deleted', async () => {
+    const c = cache();
+    const m = model('u', '1', [10]);
+    await store(c, m);
+    expect(await c.unloadableReason(m.manifest)).toBeNull();
+    await c.markUnloadable(m.manifest, 'llama_model_load: error loading model: bad magic');
+    expect(await c.unloadableReason(m.manifest)).toContain('bad magic');
+    expect((await c.list())[0]!.unloadable).toContain('bad magic');
+    expect(await c.unloadableReason(model('u', '2', [10], 5).manifest)).toBeNull();
+    await c.delete('u');
+    expect(await c.unloadableReason(m.manifest)).toBeNull();
   });
 });

@@ -4,6 +4,23 @@ import { isQuotaError, mib, ModelCacheError } from './errors.js';
 import { openDatabase } from './open-database.js';
 import type { CacheManifest, CacheSchema, ChunkRecord, ModelRecord } from './schema.js';
 
+/** A chunk's persisted download progress (model-loader's `PartialChunk`). */
+export interface PartialChunk {
+  bytes: number;
+  hashState: Uint8Array;
+  segments: Blob[];
+}
+
+/** Web Locks as the cache uses them. */
+interface Locks {
+  request<T>(name: string, callback: () => Promise<T>): Promise<T>;
+  request<T>(
+    name: string,
+    options: { ifAvailable?: boolean; signal?: AbortSignal },
+    callback: (lock: unknown) => Promise<T>,
+  ): Promise<T>;
+}
+
 /** Browser services the cache uses; injectable for tests. */
 export interface ModelCacheOptions {
   /** IndexedDB database name (default `tea-llm-cache`). */
@@ -13,8 +30,8 @@ export interface ModelCacheOptions {
     estimate(): Promise<{ usage?: number; quota?: number }>;
     persist?(): Promise<boolean>;
   };
-  /** `navigator.locks`; without it, `withModelLock` runs the callback without a lock. */
-  locks?: { request<T>(name: string, callback: () => Promise<T>): Promise<T> };
+  /** `navigator.locks`; without it, `lock` runs the callback without a lock. */
+  locks?: Locks;
   /** How long an open blocked by another tab may wait (ms, default 10 000). */
   blockedTimeoutMs?: number;
 }
@@ -25,6 +42,10 @@ export interface CachedModelInfo {
   version: string;
   /** Bytes of this model's chunks present in the store. */
   bytes: number;
+  /** Bytes of chunks still downloading, persisted in segments (a reload resumes after them). */
+  partialBytes: number;
+  /** Why the runtime refused this version after it verified, if it did. */
+  unloadable?: string;
   totalBytes: number;
   chunksStored: number;
   chunksTotal: number;
@@ -36,7 +57,7 @@ export interface CachedModelInfo {
 /** What the cache holds. */
 export interface CacheStats {
   models: CachedModelInfo[];
-  /** Bytes of all chunks in the store. */
+  /** Bytes of all chunks and partial segments in the store. */
   totalBytes: number;
 }
 
@@ -109,6 +130,7 @@ export class ModelCache {
     const now = Date.now();
     if (existing && sameModel(existing, manifest)) {
       if (missing > available) throw this.quota(missing, available, id);
+      await this.sweep();
       return;
     }
     const wanted = new Set(manifest.chunks.map((c) => c.sha256));
@@ -131,6 +153,162 @@ export class ModelCache {
       createdAt: existing?.createdAt ?? now,
       lastUsedAt: now,
     });
+    await this.sweep();
+  }
+
+  /**
+   * Deletes, in one transaction, every chunk and partial segment that no model record references
+   * (left by an interrupted version bump, a deleted model, or a chunk that completed), so that
+   * `stats()` and `list()` agree. Runs on `open` and `complete`; returns the bytes freed.
+   */
+  async sweep(): Promise<number> {
+    const db = await this.database();
+    const tx = db.transaction(['models', 'chunks', 'segments'], 'readwrite');
+    const wanted = new Set<string>();
+    for (const m of await tx.objectStore('models').getAll())
+      for (const h of [...m.chunkHashes, ...(m.previous?.chunkHashes ?? [])])
+        wanted.add(`${m.id}\n${h}`);
+    let freed = 0;
+    const stored = new Set<string>();
+    let chunk = await tx.objectStore('chunks').openCursor();
+    while (chunk) {
+      const key = `${chunk.value.modelId}\n${chunk.value.sha256}`;
+      if (!wanted.has(key)) {
+        freed += chunk.value.bytes;
+        await chunk.delete();
+      } else stored.add(key);
+      chunk = await chunk.continue();
+    }
+    let segment = await tx.objectStore('segments').openCursor();
+    while (segment) {
+      const key = `${segment.value.modelId}\n${segment.value.sha256}`;
+      if (!wanted.has(key) || stored.has(key)) {
+        freed += segment.value.bytes;
+        await segment.delete();
+      }
+      segment = await segment.continue();
+    }
+    await tx.done;
+    return freed;
+  }
+
+  /** Bytes of `id` in the store: verified chunks and partial segments. */
+  private async storedBytes(id: string): Promise<number> {
+    const db = await this.database();
+    let bytes = 0;
+    for (const c of await db.getAllFromIndex('chunks', 'by-model', id)) bytes += c.bytes;
+    for (const s of await db.getAllFromIndex('segments', 'by-model', id)) bytes += s.bytes;
+    return bytes;
+  }
+
+  /** Persists a segment of chunk `index` still downloading (model-loader's durable partials). */
+  async putSegment(
+    manifest: CacheManifest,
+    index: number,
+    segment: { offset: number; data: Blob; hashState: Uint8Array },
+  ): Promise<void> {
+    const chunk = manifest.chunks[index];
+    if (!chunk || segment.offset + segment.data.size > chunk.bytes)
+      throw new ModelCacheError(
+        'INVALID_CHUNK',
+        `segment at ${segment.offset} of chunk ${index} of "${manifest.model.id}" is outside the chunk`,
+      );
+    const db = await this.database();
+    try {
+      await db.put('segments', {
+        modelId: manifest.model.id,
+        sha256: chunk.sha256,
+        offset: segment.offset,
+        bytes: segment.data.size,
+        data: segment.data,
+        hashState: segment.hashState,
+        storedAt: Date.now(),
+      });
+    } catch (cause) {
+      throw await this.writeError(cause, manifest, index, segment.data.size);
+    }
+  }
+
+  /** The persisted start of chunk `index` (contiguous segments from 0), or null. */
+  async getPartial(manifest: CacheManifest, index: number): Promise<PartialChunk | null> {
+    const chunk = manifest.chunks[index];
+    if (!chunk) return null;
+    const db = await this.database();
+    const records = (
+      await db.getAllFromIndex('segments', 'by-chunk', [manifest.model.id, chunk.sha256])
+    ).sort((a, b) => a.offset - b.offset);
+    let bytes = 0;
+    const segments: Blob[] = [];
+    for (const r of records) {
+      // A gap or a damaged record: keep what is contiguous before it.
+      if (r.offset !== bytes || !(r.data instanceof Blob) || r.data.size !== r.bytes) break;
+      segments.push(r.data);
+      bytes += r.bytes;
+    }
+    if (segments.length < records.length) {
+      const keep = segments.length;
+      const tx = db.transaction('segments', 'readwrite');
+      await Promise.all([
+        ...records.slice(keep).map((r) => tx.store.delete([r.modelId, r.sha256, r.offset])),
+        tx.done,
+      ]);
+    }
+    if (bytes === 0 || bytes > chunk.bytes) return null;
+    return { bytes, hashState: records[segments.length - 1]!.hashState, segments };
+  }
+
+  /** Forgets chunk `index`'s partial segments. */
+  async dropPartial(manifest: CacheManifest, index: number): Promise<void> {
+    const chunk = manifest.chunks[index];
+    if (!chunk) return;
+    const db = await this.database();
+    const keys = await db.getAllKeysFromIndex('segments', 'by-chunk', [
+      manifest.model.id,
+      chunk.sha256,
+    ]);
+    const tx = db.transaction('segments', 'readwrite');
+    await Promise.all([...keys.map((k) => tx.store.delete(k)), tx.done]);
+  }
+
+  /** Records that the runtime refused this verified version: later loads report `MODEL_INVALID`. */
+  async markUnloadable(manifest: CacheManifest, reason: string): Promise<void> {
+    const db = await this.database();
+    const record = await db.get('models', manifest.model.id);
+    if (record && sameModel(record, manifest))
+      await db.put('models', { ...record, unloadable: reason.slice(0, 500) });
+  }
+
+  /** Why this exact version was marked unloadable, or null. */
+  async unloadableReason(manifest: CacheManifest): Promise<string | null> {
+    const db = await this.database();
+    const record = await db.get('models', manifest.model.id);
+    return record && sameModel(record, manifest) ? (record.unloadable ?? null) : null;
+  }
+
+  /**
+   * A write that failed: `QUOTA_EXCEEDED` (bytes of the model written and still needed; the
+   * loader stops at once and drops the chunk's partial segments) or `DB_ERROR`.
+   */
+  private async writeError(
+    cause: unknown,
+    manifest: CacheManifest,
+    index: number,
+    size: number,
+  ): Promise<ModelCacheError> {
+    if (!isQuotaError(cause))
+      return new ModelCacheError(
+        'DB_ERROR',
+        `storing chunk ${index} failed: ${(cause as Error).message}`,
+        { cause },
+      );
+    const written = await this.storedBytes(manifest.model.id).catch(() => 0);
+    const needed = Math.max(size, manifest.totalBytes - written);
+    const { available } = await this.estimate().catch(() => ({ available: 0 }));
+    return new ModelCacheError(
+      'QUOTA_EXCEEDED',
+      `the browser refused to store more of model "${manifest.model.id}" (chunk ${index}): ${mib(written)} of ${mib(manifest.totalBytes)} are stored, ${mib(needed)} more are needed (the browser estimates ${mib(available)} free; free space or call navigator.storage.persist())`,
+      { cause, neededBytes: needed, availableBytes: available, writtenBytes: written },
+    );
   }
 
   private quota(needed: number, available: number, id: string): ModelCacheError {
@@ -189,20 +367,19 @@ export class ModelCache {
       storedAt: Date.now(),
     };
     try {
-      await db.put('chunks', record);
+      // The chunk and the end of its partial segments, in one transaction.
+      const keys = await db.getAllKeysFromIndex('segments', 'by-chunk', [
+        manifest.model.id,
+        chunk.sha256,
+      ]);
+      const tx = db.transaction(['chunks', 'segments'], 'readwrite');
+      await Promise.all([
+        tx.objectStore('chunks').put(record),
+        ...keys.map((k) => tx.objectStore('segments').delete(k)),
+        tx.done,
+      ]);
     } catch (cause) {
-      if (!isQuotaError(cause))
-        throw new ModelCacheError(
-          'DB_ERROR',
-          `storing chunk ${index} failed: ${(cause as Error).message}`,
-          { cause },
-        );
-      const { available } = await this.estimate().catch(() => ({ available: 0 }));
-      throw new ModelCacheError(
-        'QUOTA_EXCEEDED',
-        `storage quota exceeded while storing chunk ${index} of "${manifest.model.id}": needs ${mib(chunk.bytes)}, ${mib(available)} available`,
-        { cause, neededBytes: chunk.bytes, availableBytes: available },
-      );
+      throw await this.writeError(cause, manifest, index, chunk.bytes);
     }
   }
 
@@ -230,6 +407,7 @@ export class ModelCache {
     const { previous: _previous, ...rest } = record;
     await db.put('models', { ...rest, complete: true, lastUsedAt: Date.now() });
     if (stale.length) await this.deleteChunks(id, stale);
+    await this.sweep();
   }
 
   /** Whether exactly this model version is complete in the cache. */
@@ -279,10 +457,15 @@ export class ModelCache {
       const chunks = await db.getAllFromIndex('chunks', 'by-model', m.id);
       const mine = new Set(m.chunkHashes);
       const stored = chunks.filter((c) => mine.has(c.sha256));
+      const partial = (await db.getAllFromIndex('segments', 'by-model', m.id)).filter((p) =>
+        mine.has(p.sha256),
+      );
       infos.push({
         id: m.id,
         version: m.version,
         bytes: stored.reduce((s, c) => s + c.bytes, 0),
+        partialBytes: partial.reduce((s, p) => s + p.bytes, 0),
+        ...(m.unloadable ? { unloadable: m.unloadable } : {}),
         totalBytes: m.totalBytes,
         chunksStored: stored.length,
         chunksTotal: m.chunkHashes.length,
@@ -299,10 +482,12 @@ export class ModelCache {
     const db = await this.database();
     const models = await this.list();
     let totalBytes = 0;
-    let cursor = await db.transaction('chunks').store.openCursor();
-    while (cursor) {
-      totalBytes += cursor.value.bytes;
-      cursor = await cursor.continue();
+    for (const store of ['chunks', 'segments'] as const) {
+      let cursor = await db.transaction(store).store.openCursor();
+      while (cursor) {
+        totalBytes += cursor.value.bytes;
+        cursor = await cursor.continue();
+      }
     }
     return { models, totalBytes };
   }
@@ -311,10 +496,12 @@ export class ModelCache {
   async delete(modelId: string): Promise<void> {
     const db = await this.database();
     const keys = await db.getAllKeysFromIndex('chunks', 'by-model', modelId);
-    const tx = db.transaction(['models', 'chunks'], 'readwrite');
+    const segments = await db.getAllKeysFromIndex('segments', 'by-model', modelId);
+    const tx = db.transaction(['models', 'chunks', 'segments'], 'readwrite');
     await Promise.all([
       tx.objectStore('models').delete(modelId),
       ...keys.map((k) => tx.objectStore('chunks').delete(k)),
+      ...segments.map((k) => tx.objectStore('segments').delete(k)),
       tx.done,
     ]);
   }
@@ -328,10 +515,11 @@ export class ModelCache {
   /** Removes every model. */
   async clear(): Promise<void> {
     const db = await this.database();
-    const tx = db.transaction(['models', 'chunks'], 'readwrite');
+    const tx = db.transaction(['models', 'chunks', 'segments'], 'readwrite');
     await Promise.all([
       tx.objectStore('models').clear(),
       tx.objectStore('chunks').clear(),
+      tx.objectStore('segments').clear(),
       tx.done,
     ]);
   }
@@ -352,14 +540,30 @@ export class ModelCache {
 
   /**
    * Runs `fn` holding a per-model Web Lock, so two tabs loading the same model do not both
-   * download it: the second waits, then finds it in the cache. Without Web Locks, runs `fn` as is.
+   * download it: the second waits (`onWait` tells it so), then finds it in the cache. The wait
+   * ends with the signal's reason when `signal` aborts. Without Web Locks, runs `fn` as is.
    */
-  async withModelLock<T>(manifest: CacheManifest, fn: () => Promise<T>): Promise<T> {
+  async lock<T>(
+    manifest: CacheManifest,
+    fn: () => Promise<T>,
+    options: { signal?: AbortSignal; onWait?: () => void } = {},
+  ): Promise<T> {
     const locks =
-      this.options.locks ??
-      (globalThis as { navigator?: { locks?: ModelCacheOptions['locks'] } }).navigator?.locks;
+      this.options.locks ?? (globalThis as { navigator?: { locks?: Locks } }).navigator?.locks;
     if (!locks) return fn();
-    return locks.request(`${this.dbName}:${manifest.model.id}`, fn);
+    const name = `${this.dbName}:${manifest.model.id}`;
+    options.signal?.throwIfAborted();
+    const now = await locks.request(name, { ifAvailable: true }, async (held) =>
+      held ? { value: await fn() } : null,
+    );
+    if (now) return now.value;
+    options.onWait?.();
+    return locks.request(name, options.signal ? { signal: options.signal } : {}, () => fn());
+  }
+
+  /** `lock` without a signal (kept for existing callers). */
+  withModelLock<T>(manifest: CacheManifest, fn: () => Promise<T>): Promise<T> {
+    return this.lock(manifest, fn);
   }
 
   /** Closes the database connection. */

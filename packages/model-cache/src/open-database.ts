@@ -28,6 +28,13 @@ export async function openDatabase(
         const chunks = db.createObjectStore('chunks', { keyPath: ['modelId', 'sha256'] });
         chunks.createIndex('by-model', 'modelId');
       }
+      if (oldVersion < 2) {
+        const segments = db.createObjectStore('segments', {
+          keyPath: ['modelId', 'sha256', 'offset'],
+        });
+        segments.createIndex('by-chunk', ['modelId', 'sha256']);
+        segments.createIndex('by-model', 'modelId');
+      }
     },
     blocked() {
       wasBlocked = true;

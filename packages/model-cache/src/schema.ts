@@ -19,6 +19,8 @@ export interface ModelRecord {
   totalBytes: number;
   /** True only once every chunk is present with the size and hash the manifest records. */
   complete: boolean;
+  /** Why the runtime refused this version after it verified (then loads report MODEL_INVALID). */
+  unloadable?: string;
   /** A previous complete version kept until this one is complete (when quota allowed it). */
   previous?: { version: string; chunkHashes: string[] };
   createdAt: number;
@@ -34,10 +36,30 @@ export interface ChunkRecord {
   storedAt: number;
 }
 
-/** The database schema (version 1); `upgrade` in open-database.ts migrates to it. */
+/**
+ * One persisted segment of a chunk still downloading: a reload resumes the chunk after the last
+ * segment, with the hash state saved beside it.
+ */
+export interface SegmentRecord {
+  modelId: string;
+  sha256: string;
+  offset: number;
+  bytes: number;
+  data: Blob;
+  /** The incremental SHA-256 state after `offset + bytes` bytes of the chunk. */
+  hashState: Uint8Array;
+  storedAt: number;
+}
+
+/** The database schema (version 2); `upgrade` in open-database.ts migrates to it. */
 export interface CacheSchema extends DBSchema {
   models: { key: string; value: ModelRecord };
   chunks: { key: [string, string]; value: ChunkRecord; indexes: { 'by-model': string } };
+  segments: {
+    key: [string, string, number];
+    value: SegmentRecord;
+    indexes: { 'by-chunk': [string, string]; 'by-model': string };
+  };
 }
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;

@@ -8,6 +8,7 @@ export type ModelLoaderErrorCode =
   | 'NETWORK_ERROR'
   | 'CHUNK_HASH_MISMATCH'
   | 'ABORTED'
+  | 'MODEL_INVALID'
   | 'GGUF_INVALID';
 
 /** Where a loader error happened. */

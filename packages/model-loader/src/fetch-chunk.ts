@@ -1,134 +1,228 @@
+import type { ChunkSegment, PartialChunk } from './chunk-store.js';
 import { ModelLoaderError } from './errors.js';
-import { createSha256 } from './sha256.js';
-import { Segments, streamToBlob } from './stream-to-blob.js';
+import { checkResponseOrigin, isRetryableStatus, type NetworkPolicy } from './network-policy.js';
+import { backoffMs, retryAfterMs, sleep } from './retry-policy.js';
+import { createSha256, type Sha256 } from './sha256.js';
+import { SegmentReader, Segments } from './stream-to-blob.js';
 
 /** How one chunk is fetched. */
-export interface FetchChunkOptions {
+export interface FetchChunkOptions extends NetworkPolicy {
   index: number;
   url: string;
   bytes: number;
   sha256: string;
-  fetch: typeof fetch;
-  /** Attempts after the first, on network errors, 5xx, 429 and hash mismatches. */
-  retries: number;
-  /** First backoff delay; doubles on each retry. */
-  retryDelayMs: number;
   signal?: AbortSignal;
-  /** Called with the number of new bytes as they stream in (negative when a partial chunk is discarded). */
+  /** Called with the number of new bytes as they stream in (negative when data is discarded). */
   onBytes: (delta: number) => void;
+  /** Called once with the bytes taken from `resume` (not network traffic). */
+  onResumed?: (bytes: number) => void;
+  /** Bytes per persisted segment. */
+  segmentBytes: number;
+  /** What an earlier page persisted of this chunk: the download resumes after it. */
+  resume?: PartialChunk | null;
+  /** Persists a segment as it arrives (durable partial downloads); its errors stop the chunk. */
+  persist?: (segment: ChunkSegment) => Promise<void>;
+  /** Forgets the persisted segments (a failed verification, or a server that ignored Range). */
+  dropPartial?: () => Promise<void>;
 }
 
-const RETRYABLE_STATUS = (s: number) => s === 429 || s >= 500;
-
-function aborted(index: number, url: string, signal: AbortSignal): ModelLoaderError {
-  return new ModelLoaderError('ABORTED', `download of chunk ${index} was aborted`, {
-    chunkIndex: index,
-    url,
-    cause: signal.reason,
+function aborted(o: FetchChunkOptions): ModelLoaderError {
+  return new ModelLoaderError('ABORTED', `download of chunk ${o.index} was aborted`, {
+    chunkIndex: o.index,
+    url: o.url,
+    cause: o.signal?.reason,
   });
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
+const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+
+/** The start of a 206 answer's `Content-Range` (`bytes 100-199/200`), or undefined. */
+function rangeStart(response: Response): number | undefined {
+  const m = /^bytes (\d+)-/.exec(response.headers.get('Content-Range') ?? '');
+  return m ? Number(m[1]) : undefined;
 }
 
 /**
- * Downloads one chunk, hashing it while it streams. An interrupted body resumes with an HTTP
- * Range request when the server answers 206 (otherwise the chunk restarts). A size or hash
- * mismatch discards the data and retries, then fails with `CHUNK_HASH_MISMATCH`.
+ * Downloads one chunk, hashing it while it streams and persisting it in segments when the store
+ * can. Network failures resume with an HTTP Range request from what was received (a server that
+ * answers 200 instead of 206 restarts the chunk); a request that sends no bytes for
+ * `idleTimeoutMs` is aborted and resumed the same way. 429 / 503 wait for `Retry-After`; other
+ * retries back off exponentially with jitter. Attempts that receive nothing count against
+ * `retries`; attempts that make progress do not. A chunk costs at most about twice its size on
+ * the network: a second failed verification, or that much data without one, ends it.
  */
 export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
   const data = new Segments();
-  let hasher = await createSha256();
-  let lastError: ModelLoaderError | undefined;
+  let hasher: Sha256 = await createSha256();
+  if (o.resume && o.resume.bytes > 0 && o.resume.bytes <= o.bytes) {
+    hasher.load(o.resume.hashState);
+    for (const s of o.resume.segments) data.add(s);
+    o.onResumed?.(data.size);
+  }
+  const budget = 2 * o.bytes + o.segmentBytes;
+  let fetched = 0;
+  let failedChecks = 0;
+  let idle = 0;
+  let wait: number | undefined;
   const discard = async () => {
     o.onBytes(-data.size);
     data.reset();
     hasher = await createSha256();
+    await o.dropPartial?.();
   };
-  for (let attempt = 0; attempt <= o.retries; attempt++) {
+  const retryOrThrow = (error: ModelLoaderError, progressed: boolean) => {
+    idle = progressed ? 0 : idle + 1;
+    if (idle > o.retries) throw error;
+    if (fetched > budget)
+      throw new ModelLoaderError(
+        error.code,
+        `${error.message}; gave up after ${mib(fetched)} fetched for a ${mib(o.bytes)} chunk`,
+        { chunkIndex: o.index, url: o.url, ...(error.status ? { status: error.status } : {}) },
+      );
+  };
+
+  for (let attempt = 0; ; attempt++) {
     if (attempt > 0) {
       try {
-        await sleep(o.retryDelayMs * 2 ** (attempt - 1), o.signal);
+        await sleep(wait ?? backoffMs(idle || 1, o.retryDelayMs, o.random), o.signal);
       } catch {
-        throw aborted(o.index, o.url, o.signal!);
+        throw aborted(o);
       }
     }
-    if (o.signal?.aborted) throw aborted(o.index, o.url, o.signal);
+    wait = undefined;
+    if (o.signal?.aborted) throw aborted(o);
     const resumeAt = data.size;
-    let response: Response;
+    // One controller per request: the caller's abort, and the idle timer, end it.
+    const request = new AbortController();
+    const onAbort = () => request.abort(o.signal?.reason);
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    let stalled = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        stalled = true;
+        request.abort(new Error(`no bytes for ${o.idleTimeoutMs / 1000} s`));
+      }, o.idleTimeoutMs);
+    };
+    const stalledError = (got: number) =>
+      new ModelLoaderError(
+        'NETWORK_ERROR',
+        `chunk ${o.index}: the server sent no bytes for ${o.idleTimeoutMs / 1000} s (after ${got} of ${o.bytes}); resuming`,
+        { chunkIndex: o.index, url: o.url },
+      );
     try {
-      const headers: Record<string, string> = resumeAt > 0 ? { Range: `bytes=${resumeAt}-` } : {};
-      response = await o.fetch(o.url, { headers, ...(o.signal ? { signal: o.signal } : {}) });
-    } catch (cause) {
-      if (o.signal?.aborted) throw aborted(o.index, o.url, o.signal);
-      lastError = new ModelLoaderError(
-        'NETWORK_ERROR',
-        `chunk ${o.index}: network error: ${(cause as Error).message}`,
-        { chunkIndex: o.index, url: o.url, cause },
-      );
-      continue;
-    }
-    if (resumeAt > 0 && response.status !== 206) await discard(); // no Range support: start over
-    if (!response.ok) {
-      const error = new ModelLoaderError(
-        'HTTP_ERROR',
-        `chunk ${o.index}: HTTP ${response.status} ${response.statusText}`.trim(),
-        { chunkIndex: o.index, url: o.url, status: response.status },
-      );
-      await response.body?.cancel().catch(() => undefined);
-      if (!RETRYABLE_STATUS(response.status)) throw error;
-      lastError = error;
-      continue;
-    }
-    if (!response.body)
-      throw new ModelLoaderError('NETWORK_ERROR', `chunk ${o.index}: the response has no body`, {
-        chunkIndex: o.index,
-        url: o.url,
+      arm();
+      let response: Response;
+      try {
+        const headers: Record<string, string> = resumeAt > 0 ? { Range: `bytes=${resumeAt}-` } : {};
+        response = await o.fetch(o.url, { headers, signal: request.signal });
+      } catch (cause) {
+        if (o.signal?.aborted) throw aborted(o);
+        retryOrThrow(
+          stalled
+            ? stalledError(resumeAt)
+            : new ModelLoaderError(
+                'NETWORK_ERROR',
+                `chunk ${o.index}: network error: ${(cause as Error).message}`,
+                { chunkIndex: o.index, url: o.url, cause },
+              ),
+          false,
+        );
+        continue;
+      }
+      checkResponseOrigin(response, o, `chunk ${o.index}`, o.index);
+      if (!response.ok) {
+        await response.body?.cancel().catch(() => undefined);
+        const error = new ModelLoaderError(
+          'HTTP_ERROR',
+          `chunk ${o.index}: HTTP ${response.status} ${response.statusText} from ${o.url}`.trim(),
+          { chunkIndex: o.index, url: o.url, status: response.status },
+        );
+        if (!isRetryableStatus(response.status)) throw error;
+        wait = retryAfterMs(response.headers, o.maxRetryAfterMs);
+        retryOrThrow(error, false);
+        continue;
+      }
+      if (resumeAt > 0 && (response.status !== 206 || rangeStart(response) !== resumeAt)) {
+        // No Range support (or a range that is not ours): start the chunk over.
+        if (response.status === 206) {
+          await response.body?.cancel().catch(() => undefined);
+          await discard();
+          retryOrThrow(
+            new ModelLoaderError(
+              'NETWORK_ERROR',
+              `chunk ${o.index}: the server answered another range than bytes=${resumeAt}-`,
+              { chunkIndex: o.index, url: o.url },
+            ),
+            false,
+          );
+          continue;
+        }
+        await discard();
+      }
+      if (!response.body)
+        throw new ModelLoaderError('NETWORK_ERROR', `chunk ${o.index}: the response has no body`, {
+          chunkIndex: o.index,
+          url: o.url,
+        });
+      const reader = new SegmentReader(response.body.getReader(), (piece) => {
+        arm();
+        hasher.update(piece);
+        fetched += piece.byteLength;
+        o.onBytes(piece.byteLength);
       });
-    const reader = response.body.getReader();
-    const drained = await streamToBlob(reader, o.bytes - data.size, (piece) => {
-      hasher.update(piece);
-      o.onBytes(piece.byteLength);
-    });
-    reader.releaseLock();
-    data.add(drained.blob);
-    if (drained.error !== undefined) {
-      if (o.signal?.aborted) throw aborted(o.index, o.url, o.signal);
-      // Keep what arrived; the next attempt asks for the rest with a Range request.
-      lastError = new ModelLoaderError(
-        'NETWORK_ERROR',
-        `chunk ${o.index}: connection lost after ${data.size} bytes: ${(drained.error as Error).message}`,
-        { chunkIndex: o.index, url: o.url, cause: drained.error },
+      const before = data.size;
+      let cut: unknown;
+      let ended = false;
+      while (data.size < o.bytes && cut === undefined && !ended) {
+        const offset = data.size;
+        const drained = await reader.next(Math.min(o.segmentBytes, o.bytes - offset));
+        data.add(drained.blob);
+        if (drained.blob.size > 0 && o.persist) {
+          try {
+            await o.persist({ offset, data: drained.blob, hashState: hasher.save() });
+          } catch (error) {
+            // The store's verdict (e.g. QUOTA_EXCEEDED) ends the chunk at once: no more bytes.
+            await reader.cancel();
+            await o.dropPartial?.().catch(() => undefined);
+            throw error;
+          }
+        }
+        cut = drained.error;
+        ended = drained.ended;
+      }
+      if (o.signal?.aborted) throw aborted(o);
+      if (data.size < o.bytes) {
+        retryOrThrow(
+          stalled
+            ? stalledError(data.size)
+            : new ModelLoaderError(
+                'NETWORK_ERROR',
+                cut !== undefined
+                  ? `chunk ${o.index}: connection lost after ${data.size} of ${o.bytes} bytes: ${(cut as Error)?.message ?? cut}`
+                  : `chunk ${o.index}: the body ended after ${data.size} of ${o.bytes} bytes`,
+                { chunkIndex: o.index, url: o.url, ...(cut !== undefined ? { cause: cut } : {}) },
+              ),
+          data.size > before,
+        );
+        continue;
+      }
+      await reader.cancel();
+      const actual = hasher.digest('hex');
+      if (actual === o.sha256) return data.toBlob();
+      failedChecks++;
+      const error = new ModelLoaderError(
+        'CHUNK_HASH_MISMATCH',
+        `chunk ${o.index} (${o.url}) failed verification: expected sha256 ${o.sha256}, got ${actual}`,
+        { chunkIndex: o.index, url: o.url },
       );
-      continue;
+      await discard();
+      if (failedChecks >= 2) throw error;
+      retryOrThrow(error, true);
+    } finally {
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
     }
-    const actual = data.size === o.bytes ? hasher.digest('hex') : `${data.size} bytes`;
-    if (actual === o.sha256) return data.toBlob();
-    const expected = data.size === o.bytes ? o.sha256 : `${o.bytes} bytes`;
-    lastError = new ModelLoaderError(
-      'CHUNK_HASH_MISMATCH',
-      `chunk ${o.index} failed verification: expected ${expected}, got ${actual}`,
-      { chunkIndex: o.index, url: o.url },
-    );
-    await response.body.cancel().catch(() => undefined);
-    await discard();
   }
-  throw (
-    lastError ??
-    new ModelLoaderError('NETWORK_ERROR', `chunk ${o.index}: download failed`, {
-      chunkIndex: o.index,
-      url: o.url,
-    })
-  );
 }

@@ -13,9 +13,21 @@ export type {
   ParsedModelIndex,
   RunMode,
 } from './model-index.js';
-export { loadModel } from './load-model.js';
+export { loadModel, DEFAULT_SEGMENT_BYTES } from './load-model.js';
 export type { LoadModelOptions, LoadProgress } from './load-model.js';
-export type { ChunkStore, ChunkStoreManifest } from './chunk-store.js';
+export {
+  acquireModel,
+  fetchManifest,
+  fetchModelIndex,
+  modelInvalidError,
+} from './acquire-model.js';
+export type {
+  AcquiredModel,
+  AcquireModelOptions,
+  LockingChunkStore,
+  ManifestSource,
+} from './acquire-model.js';
+export type { ChunkSegment, ChunkStore, ChunkStoreManifest, PartialChunk } from './chunk-store.js';
 export { sha256OfBlob } from './sha256.js';
 export { parseByteSize } from './parse-byte-size.js';
 export { ModelLoaderError } from './errors.js';

@@ -89,8 +89,10 @@ describe('loadModel', () => {
       chunkIndex: 2,
       url: server.url(names[2]!),
     });
-    expect(error.message).toContain(`expected ${manifest.chunks[2]!.sha256}`);
+    expect(error.message).toContain(`expected sha256 ${manifest.chunks[2]!.sha256}`);
     expect(error.message).toMatch(/got [0-9a-f]{64}/);
+    // A chunk that never verifies costs at most twice its size: two downloads, then the error.
+    expect(server.requests.filter((r) => r.path === names[2])).toHaveLength(2);
     expect(calls).not.toContain('put:2');
     expect(calls).not.toContain('complete');
   });

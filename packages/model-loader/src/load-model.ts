@@ -2,74 +2,87 @@ import type { ChunkStore } from './chunk-store.js';
 import { ModelLoaderError } from './errors.js';
 import { fetchChunk } from './fetch-chunk.js';
 import type { ParsedManifest } from './manifest.js';
+import { networkPolicy, type NetworkPolicy } from './network-policy.js';
 
-/** Progress of `loadModel`. */
+/** Progress of a model's acquisition (cache read or download): the one progress type of the path. */
 export interface LoadProgress {
-  /** Bytes verified or streaming in so far, cached chunks included. */
+  /** Bytes verified, persisted or streaming in so far, cached chunks included. */
   loadedBytes: number;
   totalBytes: number;
   /** The chunk this report is about. */
   chunkIndex: number;
   chunksDone: number;
   chunksTotal: number;
-  /** Network throughput since the load started (cached chunks excluded). */
+  /** Network throughput since the download started (cached and resumed bytes excluded). */
   bytesPerSecond: number;
+  /** Seconds left at that throughput; null until it is known (the first half second). */
+  etaSeconds: number | null;
   /** Whether this chunk came from the store rather than the network. */
   fromCache: boolean;
 }
 
-/** Options of `loadModel`. */
-export interface LoadModelOptions {
+/** Options of `loadModel` (and `acquireModel`). */
+export interface LoadModelOptions extends Partial<Omit<NetworkPolicy, 'allowedOrigins'>> {
   /** Verified chunks are read from it first and each newly verified chunk is written to it. */
   store?: ChunkStore;
-  /** Injectable fetch (default: the global one). */
-  fetch?: typeof fetch;
   /** Chunks downloaded at once (default 3). */
   concurrency?: number;
-  /** Retries per chunk on network errors, 5xx, 429 and hash mismatches (default 4). */
-  retries?: number;
-  /** First retry delay in ms, doubling each time (default 500). */
-  retryDelayMs?: number;
-  /** Stops every request promptly; nothing unverified is ever stored. */
+  /** Bytes per persisted segment of a chunk still downloading (default 32 MiB; store permitting). */
+  segmentBytes?: number;
+  /** Stops every request promptly; nothing unverified is ever stored as a chunk. */
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
 }
 
+/** Default size of a persisted segment: a reload loses at most this much of each chunk. */
+export const DEFAULT_SEGMENT_BYTES = 32 * 2 ** 20;
+
 /**
  * Loads a model: chunks already in the store are used as they are; the others are downloaded
- * in parallel, verified while they stream, and stored one by one. Resolves to the model as
- * Blobs: one per shard for `gguf-split`, one reassembled Blob for `byte-chunks`.
- * @throws {ModelLoaderError} `HTTP_ERROR`, `NETWORK_ERROR`, `CHUNK_HASH_MISMATCH` (with the chunk
- *   index and URL), `ABORTED`; errors of the store propagate unchanged.
+ * in parallel, verified while they stream (persisted in segments as they arrive when the store
+ * can, so a reload resumes them), and stored one by one. Resolves to the model as Blobs: one
+ * per shard for `gguf-split`, one reassembled Blob for `byte-chunks`.
+ * @throws {ModelLoaderError} `HTTP_ERROR`, `NETWORK_ERROR`, `CHUNK_HASH_MISMATCH`,
+ *   `ORIGIN_NOT_ALLOWED` (a redirect off the allowed origins), each with the chunk index and
+ *   URL; `ABORTED`. Errors of the store (e.g. `QUOTA_EXCEEDED`) stop every download at once and
+ *   propagate unchanged.
  */
 export async function loadModel(
   manifest: ParsedManifest,
   options: LoadModelOptions = {},
 ): Promise<Blob[]> {
   const { store, signal } = options;
-  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const policy = networkPolicy({
+    ...options,
+    ...(manifest.allowedOrigins ? { allowedOrigins: new Set(manifest.allowedOrigins) } : {}),
+  });
   const concurrency = Math.max(1, options.concurrency ?? 3);
+  const segmentBytes = Math.max(64 * 1024, options.segmentBytes ?? DEFAULT_SEGMENT_BYTES);
   const total = manifest.chunks.length;
   const blobs: Array<Blob | undefined> = new Array(total);
   const started = Date.now();
   let loaded = 0;
   let networkBytes = 0;
   let done = 0;
-  const report = (chunkIndex: number, fromCache: boolean) =>
+  const report = (chunkIndex: number, fromCache: boolean) => {
+    const seconds = (Date.now() - started) / 1000;
+    const rate = networkBytes / Math.max(0.001, seconds);
     options.onProgress?.({
       loadedBytes: loaded,
       totalBytes: manifest.totalBytes,
       chunkIndex,
       chunksDone: done,
       chunksTotal: total,
-      bytesPerSecond: networkBytes / Math.max(0.001, (Date.now() - started) / 1000),
+      bytesPerSecond: rate,
+      etaSeconds:
+        seconds > 0.5 && rate > 0 ? Math.max(0, manifest.totalBytes - loaded) / rate : null,
       fromCache,
     });
+  };
+  const abortedError = () =>
+    new ModelLoaderError('ABORTED', 'the model download was aborted', { cause: signal?.reason });
   const checkAbort = () => {
-    if (signal?.aborted)
-      throw new ModelLoaderError('ABORTED', 'the model download was aborted', {
-        cause: signal.reason,
-      });
+    if (signal?.aborted) throw abortedError();
   };
 
   checkAbort();
@@ -98,18 +111,31 @@ export async function loadModel(
       const i = missing.shift()!;
       const chunk = manifest.chunks[i]!;
       try {
+        const durable = !!(store?.putSegment && store.getPartial);
+        const resume = durable ? await store!.getPartial!(manifest, i) : null;
         const blob = await fetchChunk({
+          ...policy,
           index: i,
           url: chunk.url,
           bytes: chunk.bytes,
           sha256: chunk.sha256,
-          fetch: doFetch,
-          retries: options.retries ?? 4,
-          retryDelayMs: options.retryDelayMs ?? 500,
+          segmentBytes,
           signal: inner.signal,
+          resume,
+          ...(durable
+            ? {
+                persist: (segment) => store!.putSegment!(manifest, i, segment),
+                dropPartial: () => store!.dropPartial?.(manifest, i) ?? Promise.resolve(),
+              }
+            : {}),
           onBytes: (delta) => {
             loaded += delta;
-            networkBytes += Math.max(0, delta);
+            if (delta > 0) networkBytes += delta;
+            report(i, false);
+          },
+          // An earlier page's segments: progress, but not network throughput.
+          onResumed: (bytes) => {
+            loaded += bytes;
             report(i, false);
           },
         });
@@ -118,11 +144,7 @@ export async function loadModel(
         done++;
         report(i, false);
       } catch (error) {
-        failure ??= signal?.aborted
-          ? new ModelLoaderError('ABORTED', 'the model download was aborted', {
-              cause: signal.reason,
-            })
-          : error;
+        failure ??= signal?.aborted ? abortedError() : error;
         inner.abort(failure);
       }
     }

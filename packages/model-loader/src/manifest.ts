@@ -37,6 +37,8 @@ export interface ParsedManifest extends ModelManifest {
   chunks: Array<ManifestChunk & { url: string }>;
   /** Where the manifest came from (chunk URLs were resolved against it). */
   manifestUrl: string;
+  /** Origins its chunks may come from, after redirects too: the manifest's and those allowed. */
+  allowedOrigins: string[];
 }
 
 /** Options of `parseManifest`. */
@@ -151,5 +153,10 @@ export function parseManifest(json: unknown, options: ParseManifestOptions = {})
       );
     }
   }
-  return { ...(m as unknown as ModelManifest), chunks: resolved, manifestUrl: base };
+  return {
+    ...(m as unknown as ModelManifest),
+    chunks: resolved,
+    manifestUrl: base,
+    allowedOrigins: [...allowed],
+  };
 }

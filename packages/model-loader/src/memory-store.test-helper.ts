@@ -1,4 +1,4 @@
-import type { ChunkStore, ChunkStoreManifest } from './chunk-store.js';
+import type { ChunkSegment, ChunkStore, ChunkStoreManifest, PartialChunk } from './chunk-store.js';
 
 /** An in-memory ChunkStore for tests: records every call. */
 export function memoryStore(initial: Record<string, Blob> = {}) {
@@ -21,4 +21,45 @@ export function memoryStore(initial: Record<string, Blob> = {}) {
     },
   };
   return { store, chunks, calls };
+}
+
+/**
+ * A memory store with durable partial downloads, as model-cache has them; `refuseSegmentsAfter`
+ * makes the Nth segment write fail as a full disk does.
+ */
+export function segmentStore(options: { refuseSegmentsAfter?: number } = {}) {
+  const base = memoryStore();
+  const segments = new Map<string, ChunkSegment[]>();
+  let written = 0;
+  const key = (m: ChunkStoreManifest, i: number) => m.chunks[i]!.sha256;
+  const store: ChunkStore = {
+    ...base.store,
+    async putChunk(m, i, data) {
+      segments.delete(key(m, i));
+      await base.store.putChunk(m, i, data);
+    },
+    async putSegment(m, i, segment) {
+      if (options.refuseSegmentsAfter !== undefined && written >= options.refuseSegmentsAfter)
+        throw Object.assign(new Error('QUOTA_EXCEEDED: the disk is full'), {
+          code: 'QUOTA_EXCEEDED',
+        });
+      written++;
+      base.calls.push(`segment:${i}@${segment.offset}`);
+      segments.set(key(m, i), [...(segments.get(key(m, i)) ?? []), segment]);
+    },
+    async getPartial(m, i): Promise<PartialChunk | null> {
+      const list = segments.get(key(m, i));
+      if (!list?.length) return null;
+      return {
+        bytes: list.reduce((s, x) => s + x.data.size, 0),
+        hashState: list.at(-1)!.hashState,
+        segments: list.map((x) => x.data),
+      };
+    },
+    async dropPartial(m, i) {
+      base.calls.push(`drop:${i}`);
+      segments.delete(key(m, i));
+    },
+  };
+  return { ...base, store, segments };
 }

@@ -121,13 +121,30 @@ function checkProfile(p: unknown, i: number, base: string): ModelProfile & { man
  * against `url` (the index's own URL).
  * @throws {ModelLoaderError} `MODELS_INDEX_INVALID` naming the field and why.
  */
-export function parseModelIndex(json: unknown, options: { url: string | URL }): ParsedModelIndex {
+export function parseModelIndex(
+  json: unknown,
+  options: { url: string | URL; allowedOrigins?: string[] },
+): ParsedModelIndex {
   const m = readVersionedJson(json, 'models.json', 'MODELS_INDEX_INVALID', 'modelsVersion');
   const profiles = m['profiles'];
   if (!Array.isArray(profiles) || profiles.length === 0)
     throw invalid('profiles', 'must be a non-empty list');
   const base = new URL(String(options.url)).href;
   const parsed = profiles.map((p, i) => checkProfile(p, i, base));
+  // The manifests (and so the chunks) of a profile come from the index's origin unless allowed.
+  const allowed = new Set([
+    new URL(base).origin,
+    ...(options.allowedOrigins ?? []).map((o) => new URL(o).origin),
+  ]);
+  parsed.forEach((p, i) => {
+    const origin = new URL(p.manifestUrl).origin;
+    if (!allowed.has(origin))
+      throw new ModelLoaderError(
+        'ORIGIN_NOT_ALLOWED',
+        `profile "${p.id}" (profiles[${i}].manifest) is on ${origin}, not the origin of the models.json; pass it in allowedOrigins to allow it`,
+        { url: p.manifestUrl, field: `profiles[${i}].manifest` },
+      );
+  });
   const ids = new Set<string>();
   parsed.forEach((p, i) => {
     if (ids.has(p.id)) throw invalid(`profiles[${i}].id`, `repeats "${p.id}"`);

@@ -1,48 +1,78 @@
-/** What `streamToBlob` read: the Blob, and why it stopped early, if it did. */
+/** What `SegmentReader.next` read: the Blob, and why the body stopped early, if it did. */
 export interface DrainedBody {
   blob: Blob;
-  /** The read error that ended the body early (connection lost, abort). */
+  /** The read error that ended the body early (connection lost, idle timeout, abort). */
   error?: unknown;
-  /** The body went past `limit` bytes (the rest was not read). */
-  overflow: boolean;
+  /** The body ended (no more bytes will come from this response). */
+  ended: boolean;
 }
 
 /**
- * Reads a response body into a Blob that the browser builds itself (`new Response(stream).blob()`),
- * passing each piece to `onPiece` first (hashing, progress). The browser pages such Blobs to
- * disk; Blobs assembled in JS from many small parts fail to store in IndexedDB once about
- * 0.5 GB of them are alive in Chromium (`DataError: Failed to write blobs (InvalidBlob)`).
- * A read error ends the Blob where the data stopped instead of losing it, so the caller can
- * resume with a Range request.
+ * Reads a response body in segments of at most `limit` bytes, each a Blob that the browser
+ * builds itself (`new Response(stream).blob()`), passing each piece to `onPiece` first
+ * (hashing, progress, idle timer). The browser pages such Blobs to disk; Blobs assembled in JS
+ * from many small parts fail to store in IndexedDB once about 0.5 GB of them are alive in
+ * Chromium (`DataError: Failed to write blobs (InvalidBlob)`). A piece that crosses a segment's
+ * end is split; a read error ends the segment where the data stopped instead of losing it, so the
+ * caller can keep it and resume with a Range request.
  */
-export async function streamToBlob(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  limit: number,
-  onPiece: (piece: Uint8Array) => void,
-): Promise<DrainedBody> {
-  let error: unknown;
-  let overflow = false;
-  let received = 0;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) return controller.close();
-        if (received + value.byteLength > limit) {
-          overflow = true;
-          return controller.close();
+export class SegmentReader {
+  private leftover: Uint8Array | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly reader: ReadableStreamDefaultReader<Uint8Array>,
+    private readonly onPiece: (piece: Uint8Array) => void,
+  ) {}
+
+  async next(limit: number): Promise<DrainedBody> {
+    let error: unknown;
+    let received = 0;
+    const take = (piece: Uint8Array, controller: ReadableStreamDefaultController<Uint8Array>) => {
+      const room = limit - received;
+      const now = piece.byteLength > room ? piece.subarray(0, room) : piece;
+      if (piece.byteLength > room) this.leftover = piece.subarray(room);
+      received += now.byteLength;
+      this.onPiece(now);
+      controller.enqueue(now);
+    };
+    const body = new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        if (received >= limit) return controller.close();
+        if (this.leftover) {
+          const piece = this.leftover;
+          this.leftover = undefined;
+          take(piece, controller);
+          return;
         }
-        received += value.byteLength;
-        onPiece(value);
-        controller.enqueue(value);
-      } catch (cause) {
-        error = cause;
-        controller.close();
-      }
-    },
-  });
-  const blob = await new Response(body).blob();
-  return { blob, overflow, ...(error !== undefined ? { error } : {}) };
+        if (this.ended) return controller.close();
+        try {
+          const { done, value } = await this.reader.read();
+          if (done) {
+            this.ended = true;
+            return controller.close();
+          }
+          take(value, controller);
+        } catch (cause) {
+          error = cause;
+          this.ended = true;
+          controller.close();
+        }
+      },
+    });
+    const blob = await new Response(body).blob();
+    return {
+      blob,
+      ended: this.ended && !this.leftover,
+      ...(error !== undefined ? { error } : {}),
+    };
+  }
+
+  /** Gives the body back (cancelling what was not read). */
+  async cancel(): Promise<void> {
+    this.leftover = undefined;
+    await this.reader.cancel().catch(() => undefined);
+  }
 }
 
 /** A chunk received in one or more segments (more than one after a resumed download). */

@@ -7,7 +7,9 @@ import type { RemoteModelConfig } from './remote-bridge.js';
 
 /** Progress of `initTeaLlm` / `createTea`: the download (or cache read), then the model load. */
 export type TeaProgress =
-  | ({ phase: 'download' } & LoadProgress & { etaSeconds: number | null })
+  | ({ phase: 'download' } & LoadProgress)
+  /** Another tab is downloading this model: this one waits for it (its signal still aborts). */
+  | { phase: 'waiting' }
   | { phase: 'load'; loadedBytes: number; totalBytes: number }
   | {
       phase: 'profile';

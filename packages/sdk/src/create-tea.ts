@@ -27,7 +27,7 @@ import {
   type WebGpuMode,
 } from '@the-edge-agent/llm-bridge';
 import type { ModelCache } from '@the-edge-agent/model-cache';
-import type { ParsedManifest } from '@the-edge-agent/model-loader';
+import { modelInvalidError, type ParsedManifest } from '@the-edge-agent/model-loader';
 import { acquireModel, cacheFor } from './acquire-model.js';
 import type { TeaLlmConfig } from './config.js';
 import { probeEnvironment } from './environment.js';
@@ -283,7 +283,16 @@ async function fromManifest(
     });
   });
   const needs = needsOf(model.manifest);
-  const bridge = await loadBridge(config, model.blobs, webgpu, needs);
+  let bridge: LlmBridge;
+  try {
+    bridge = await loadBridge(config, model.blobs, webgpu, needs);
+  } catch (error) {
+    // Verified bytes that llama.cpp refuses: remembered, so every later visit says so at once.
+    if ((error as { code?: unknown }).code !== 'LOAD_FAILED') throw error;
+    const reason = (error as Error).message;
+    await cache?.markUnloadable(model.manifest, reason).catch(() => undefined);
+    throw modelInvalidError(model.manifest, reason, error);
+  }
   config.onProgress?.({ phase: 'ready', fromCache: model.fromCache });
   return new Tea(
     bridge,
@@ -299,7 +308,11 @@ async function fromManifest(
 
 /** Profiles: the first that fits this browser; on an out-of-memory load, the next one. */
 async function fromProfiles(config: TeaLlmConfig): Promise<Tea> {
-  const index = await loadModelIndex(config.profiles ?? bundledModelsUrl(), config.signal);
+  const index = await loadModelIndex(
+    config.profiles ?? bundledModelsUrl(),
+    config.signal,
+    config.allowedOrigins,
+  );
   const env = config.environment ?? (await probeEnvironment());
   const ranked = rankProfiles(index, env, {
     ...(config.profile !== undefined ? { id: config.profile } : {}),

@@ -8,8 +8,7 @@ import {
 } from '@the-edge-agent/core-wasm';
 import type { CompletionResult } from '@the-edge-agent/llm-bridge';
 import { openModelCache, type CacheStats } from '@the-edge-agent/model-cache';
-import type { ModelManifest } from '@the-edge-agent/model-loader';
-import { resolveManifest } from './acquire-model.js';
+import { fetchManifest, type ModelManifest } from '@the-edge-agent/model-loader';
 import type { TeaLlmConfig } from './config.js';
 import { createTea, type GenerateOptions, type Tea } from './create-tea.js';
 import { probeEnvironment } from './environment.js';
@@ -76,7 +75,7 @@ async function bundledManifestUrl(): Promise<string> {
 
 /** Whether a model (default: the bundled profile this browser would use) is complete in the cache. */
 export async function isModelCached(manifest?: ModelManifest | string | URL): Promise<boolean> {
-  const parsed = await resolveManifest(
+  const parsed = await fetchManifest(
     manifest === undefined
       ? { manifestUrl: await bundledManifestUrl() }
       : typeof manifest === 'string' || manifest instanceof URL

@@ -1,13 +1,12 @@
 import { ModelTooLargeError } from '@the-edge-agent/llm-bridge';
 import {
+  fetchModelIndex,
   ModelLoaderError,
-  parseModelIndex,
   type ModelIndex,
   type ParsedModelIndex,
 } from '@the-edge-agent/model-loader';
 import { checkFit, type FitResult } from './check-fit.js';
 import { pageUrl, type TeaProgress } from './config.js';
-import { fetchDocument } from './fetch-document.js';
 import type { BrowserEnvironment } from './environment.js';
 
 /** A profile of a `models.json`, with its manifest URL resolved. */
@@ -30,19 +29,20 @@ export function bundledModelsUrl(): URL {
   return new URL('models/models.json', base);
 }
 
-/** Fetches and validates a `models.json` (or validates an object, against the page URL). */
-export async function loadModelIndex(
+/**
+ * Fetches and validates a `models.json` (or validates an object, against the page URL), with
+ * model-loader's network and origin rules: its manifests must be on its origin unless
+ * `allowedOrigins` lists theirs.
+ */
+export function loadModelIndex(
   source: string | URL | ModelIndex,
   signal?: AbortSignal,
+  allowedOrigins?: string[],
 ): Promise<ParsedModelIndex> {
-  if (typeof source === 'object' && !(source instanceof URL)) {
-    const base = pageUrl();
-    if (!base)
-      throw new ModelLoaderError('INVALID_ARGUMENT', 'a models.json object needs a page URL');
-    return parseModelIndex(source, { url: base });
-  }
-  const { url, text } = await fetchDocument(source, 'models.json', signal);
-  return parseModelIndex(text, { url });
+  return fetchModelIndex(source, {
+    ...(signal ? { signal } : {}),
+    ...(allowedOrigins ? { allowedOrigins } : {}),
+  });
 }
 
 /**

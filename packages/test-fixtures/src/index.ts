@@ -35,3 +35,5 @@ export {
   q6kTail,
 } from './quant-blocks.js';
 export { sidRoot } from './sid-root.js';
+export { startFaultServer } from './fault-server.js';
+export type { Fault, FaultLogEntry, FaultServer, FaultServerOptions } from './fault-server.js';

@@ -1,0 +1,255 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { startFaultServer, type FaultServer } from '@the-edge-agent/test-fixtures';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { acquireModel, fetchManifest, fetchModelIndex } from './acquire-model.js';
+import { loadModel, type LoadModelOptions } from './load-model.js';
+import { parseManifest, type ParsedManifest } from './manifest.js';
+import { memoryStore, segmentStore } from './memory-store.test-helper.js';
+
+// The loader against a real HTTP server that misbehaves on purpose (test-fixtures'
+// fault server): stalls, Retry-After, redirects, budgets, durable partial downloads, quota.
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const SIZE = 400_000;
+const data = new Uint8Array(randomBytes(SIZE));
+const other = new Uint8Array(randomBytes(100_000));
+let server: FaultServer;
+
+const manifestJson = () => ({
+  manifestVersion: 1,
+  model: { id: 'f', version: '1' },
+  layout: 'gguf-split',
+  totalBytes: SIZE + other.length,
+  chunks: [
+    { file: 'a.gguf', bytes: SIZE, sha256: sha(data) },
+    { file: 'b.gguf', bytes: other.length, sha256: sha(other) },
+  ],
+});
+const manifest = (): ParsedManifest =>
+  parseManifest(manifestJson(), { url: server.url('manifest.json') });
+
+// Fast policies for tests: short idle timeout and backoff, no jitter.
+const fast: LoadModelOptions = {
+  retryDelayMs: 5,
+  idleTimeoutMs: 400,
+  random: () => 1,
+  segmentBytes: 64 * 1024,
+};
+const requestsFor = (path: string) => server.log.filter((e) => e.path === path);
+
+beforeEach(async () => {
+  server = await startFaultServer({
+    'a.gguf': data,
+    'b.gguf': other,
+    'manifest.json': JSON.stringify(manifestJson()),
+  });
+});
+afterEach(async () => {
+  await server.close();
+});
+
+async function same(blobs: Blob[]) {
+  expect(sha(new Uint8Array(await blobs[0]!.arrayBuffer()))).toBe(sha(data));
+  expect(sha(new Uint8Array(await blobs[1]!.arrayBuffer()))).toBe(sha(other));
+}
+
+describe('network faults', () => {
+  it('a connection that stalls mid-body is abandoned after the idle timeout and resumed with Range', async () => {
+    server.inject('a.gguf', 'stall-at:150000');
+    const t = Date.now();
+    await same(await loadModel(manifest(), fast));
+    expect(Date.now() - t).toBeLessThan(5_000);
+    const ranges = requestsFor('a.gguf').map((r) => r.range);
+    expect(ranges[0]).toBeUndefined();
+    expect(ranges[1]).toMatch(/^bytes=\d+-$/);
+    // Only what did not arrive is fetched again.
+    expect(server.bytesSent('a.gguf')).toBe(SIZE);
+  });
+
+  it('a server that never answers is retried, then fails with NETWORK_ERROR naming the URL', async () => {
+    server.inject('a.gguf', 'stall-headers');
+    await same(await loadModel(manifest(), fast));
+    server.inject('a.gguf', 'stall-headers', 'stall-headers', 'stall-headers');
+    const error = await loadModel(manifest(), { ...fast, retries: 2 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'NETWORK_ERROR',
+      chunkIndex: 0,
+      url: server.url('a.gguf'),
+    });
+    expect((error as Error).message).toContain('no bytes for 0.4 s');
+  });
+
+  it('honours Retry-After in seconds and as an HTTP date, capped by maxRetryAfterMs', async () => {
+    for (const fault of ['429-retry-after:1', '503-retry-after:1', '429-retry-date:2'] as const) {
+      server.inject('a.gguf', fault);
+      const t = Date.now();
+      await same(await loadModel(manifest(), fast));
+      // An HTTP date has whole-second precision: "2 s ahead" is 1-2 s.
+      expect(Date.now() - t, fault).toBeGreaterThanOrEqual(900);
+    }
+    server.inject('a.gguf', '503-retry-after:3600');
+    const t = Date.now();
+    await same(await loadModel(manifest(), { ...fast, maxRetryAfterMs: 300 }));
+    expect(Date.now() - t).toBeLessThan(3_000);
+  });
+
+  it('a chunk that never verifies costs at most about twice its size', async () => {
+    server.inject('a.gguf', 'corrupt-byte', 'corrupt-byte', 'corrupt-byte', 'corrupt-byte');
+    const error = await loadModel(manifest(), fast).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CHUNK_HASH_MISMATCH', chunkIndex: 0 });
+    expect(server.bytesSent('a.gguf')).toBeLessThanOrEqual(2 * SIZE);
+  });
+
+  it('refuses a chunk that redirects to another origin, and follows a same-origin redirect', async () => {
+    server.inject('a.gguf', 'redirect-same-origin');
+    await same(await loadModel(manifest(), fast));
+    server.inject('a.gguf', 'redirect-other-origin');
+    const error = await loadModel(manifest(), fast).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ORIGIN_NOT_ALLOWED', chunkIndex: 0 });
+    expect((error as Error).message).toContain(server.otherOrigin);
+    // With the other origin allowed, the redirect is fine.
+    const allowed = parseManifest(manifestJson(), {
+      url: server.url('manifest.json'),
+      allowedOrigins: [server.otherOrigin],
+    });
+    server.inject('a.gguf', 'redirect-other-origin');
+    await same(await loadModel(allowed, fast));
+  });
+
+  it('recovers from a truncated body, a wrong 206 range, extra bytes, and a slow server', async () => {
+    server.inject('a.gguf', 'truncate');
+    await same(await loadModel(manifest(), fast));
+    server.inject('a.gguf', 'drop-midway', 'wrong-range');
+    await same(await loadModel(manifest(), fast));
+    server.inject('a.gguf', 'extra-bytes');
+    await same(await loadModel(manifest(), fast));
+    server.inject('b.gguf', 'slow:400000');
+    await same(await loadModel(manifest(), fast));
+  });
+
+  it('fails at once on a 404 with the URL in the message', async () => {
+    server.inject('b.gguf', '404');
+    const error = await loadModel(manifest(), fast).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'HTTP_ERROR', status: 404, chunkIndex: 1 });
+    expect((error as Error).message).toContain(server.url('b.gguf'));
+    expect(requestsFor('b.gguf')).toHaveLength(1);
+  });
+});
+
+describe('durable partial downloads', () => {
+  it('a reload resumes each chunk from its persisted segments, re-fetching at most one segment', async () => {
+    const { store, calls } = segmentStore();
+    server.inject('a.gguf', 'stall-at:300000');
+    const abort = new AbortController();
+    // The "page" goes away while chunk 0 is stalled at 300,000 bytes.
+    const first = loadModel(manifest(), {
+      ...fast,
+      idleTimeoutMs: 60_000,
+      store,
+      signal: abort.signal,
+    });
+    for (let i = 0; i < 100 && server.bytesSent('a.gguf') < 300_000; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100));
+    abort.abort();
+    await expect(first).rejects.toMatchObject({ code: 'ABORTED' });
+    // Four whole 64 KiB segments, and what had arrived of the fifth when the page went away.
+    expect(calls.filter((c) => c.startsWith('segment:0@')).length).toBeGreaterThanOrEqual(4);
+    const persisted = (await store.getPartial!(manifest(), 0))!.bytes;
+    expect(persisted).toBeGreaterThanOrEqual(4 * 64 * 1024);
+    const before = server.bytesSent('a.gguf');
+    await same(await loadModel(manifest(), { ...fast, store }));
+    expect(requestsFor('a.gguf').at(-1)!.range).toBe(`bytes=${persisted}-`);
+    // Re-fetched: only what was not persisted.
+    expect(before + (server.bytesSent('a.gguf') - before) - SIZE).toBeLessThan(64 * 1024);
+    expect(calls).not.toContain('drop:0');
+  });
+
+  it('a full disk stops the download at once, drops the partial segments, and is not retried', async () => {
+    const { store, calls } = segmentStore({ refuseSegmentsAfter: 2 });
+    server.inject('a.gguf', 'slow:1000000');
+    const error = await loadModel(manifest(), { ...fast, store, concurrency: 1 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'QUOTA_EXCEEDED' });
+    expect(calls).toContain('drop:0');
+    expect(requestsFor('a.gguf')).toHaveLength(1);
+    expect(requestsFor('b.gguf')).toHaveLength(0);
+    // Stopped within a couple of segments of the refusal, not after the whole chunk.
+    expect(server.bytesSent('a.gguf')).toBeLessThan(SIZE);
+  });
+});
+
+describe('documents: manifest and models.json', () => {
+  it('retries a 503 manifest, and names the URL of an HTML page or a 404', async () => {
+    server.inject('manifest.json', '503', '429-retry-after:0');
+    const m = await fetchManifest({ manifestUrl: server.url('manifest.json') }, fast);
+    expect(m.model.id).toBe('f');
+    server.inject('manifest.json', 'html');
+    await expect(fetchManifest({ manifestUrl: server.url('manifest.json') }, fast)).rejects.toThrow(
+      `the manifest at ${server.url('manifest.json')} is an HTML page`,
+    );
+    await expect(
+      fetchManifest({ manifestUrl: server.url('missing.json') }, fast),
+    ).rejects.toMatchObject({ code: 'HTTP_ERROR', status: 404, url: server.url('missing.json') });
+  });
+
+  it('refuses a models.json profile on another origin unless it is allowed', async () => {
+    const index = {
+      modelsVersion: 1,
+      profiles: [
+        {
+          id: 'p',
+          version: '1',
+          manifest: `${server.otherOrigin}/manifest.json`,
+          totalBytes: 1,
+          chunks: 1,
+          modes: ['cpu'],
+        },
+      ],
+    };
+    server.set('models.json', JSON.stringify(index));
+    await expect(fetchModelIndex(server.url('models.json'), fast)).rejects.toMatchObject({
+      code: 'ORIGIN_NOT_ALLOWED',
+    });
+    const ok = await fetchModelIndex(server.url('models.json'), {
+      ...fast,
+      allowedOrigins: [server.otherOrigin],
+    });
+    expect(ok.profiles[0]!.manifestUrl).toBe(`${server.otherOrigin}/manifest.json`);
+  });
+
+  it('acquireModel reads a complete model from the store without the network, and reports MODEL_INVALID', async () => {
+    const { store } = memoryStore();
+    const first = await acquireModel(
+      { manifestUrl: server.url('manifest.json') },
+      { ...fast, store },
+    );
+    expect(first.fromCache).toBe(false);
+    let complete = true;
+    let rejected: string | null = null;
+    const cached = {
+      ...store,
+      has: async () => complete,
+      unloadableReason: async () => rejected,
+    };
+    const chunkRequests = () => server.log.filter((e) => e.path.endsWith('.gguf')).length;
+    const n = chunkRequests();
+    const again = await acquireModel(
+      { manifestUrl: server.url('manifest.json') },
+      { ...fast, store: cached },
+    );
+    expect(again.fromCache).toBe(true);
+    expect(chunkRequests()).toBe(n);
+    await same(again.blobs);
+    rejected = 'llama_model_load: error loading model: invalid magic';
+    const error = await acquireModel(
+      { manifestUrl: server.url('manifest.json') },
+      { ...fast, store: cached },
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'MODEL_INVALID', url: server.url('manifest.json') });
+    expect((error as Error).message).toContain('invalid magic');
+    expect((error as Error).message).toContain('evict()');
+    complete = false;
+  });
+});

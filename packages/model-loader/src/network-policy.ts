@@ -1,0 +1,134 @@
+import { ModelLoaderError } from './errors.js';
+import { backoffMs, retryAfterMs, sleep } from './retry-policy.js';
+
+/** How the loader talks to the network: the same rules for manifests, models.json and chunks. */
+export interface NetworkPolicy {
+  fetch: typeof fetch;
+  /** Attempts that receive nothing, after the first (network errors, stalls, 408/425/429/5xx). */
+  retries: number;
+  /** First backoff delay (ms); doubles on each attempt, with jitter. */
+  retryDelayMs: number;
+  /** A request that sends no bytes for this long is aborted (and resumed with Range). */
+  idleTimeoutMs: number;
+  /** Longest `Retry-After` honoured (ms); a longer one is cut to this. */
+  maxRetryAfterMs: number;
+  /** Origins a response may come from after redirects (undefined: any). */
+  allowedOrigins?: ReadonlySet<string>;
+  /** Source of jitter (tests pass a fixed one). */
+  random: () => number;
+}
+
+/** Statuses worth another attempt. */
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 425 || status === 429 || status >= 500;
+}
+
+/**
+ * The final origin rule: after redirects, a response must still come from an allowed origin (a
+ * same-origin URL that redirects to another origin is refused, as a manifest URL on that
+ * origin would be).
+ */
+export function checkResponseOrigin(
+  response: Response,
+  policy: Pick<NetworkPolicy, 'allowedOrigins'>,
+  what: string,
+  chunkIndex?: number,
+): void {
+  if (!policy.allowedOrigins || !response.url) return;
+  const origin = new URL(response.url).origin;
+  if (policy.allowedOrigins.has(origin)) return;
+  void response.body?.cancel().catch(() => undefined);
+  throw new ModelLoaderError(
+    'ORIGIN_NOT_ALLOWED',
+    `${what} was redirected to ${origin}, which is not an allowed origin (${[...policy.allowedOrigins].join(', ')}); pass it in allowedOrigins to allow it`,
+    { url: response.url, ...(chunkIndex !== undefined ? { chunkIndex } : {}) },
+  );
+}
+
+/** Defaults of `NetworkPolicy`. */
+export function networkPolicy(options: Partial<NetworkPolicy> = {}): NetworkPolicy {
+  return {
+    fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+    retries: options.retries ?? 4,
+    retryDelayMs: options.retryDelayMs ?? 500,
+    idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+    maxRetryAfterMs: options.maxRetryAfterMs ?? 60_000,
+    random: options.random ?? Math.random,
+    ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}),
+  };
+}
+
+/**
+ * Fetches a small JSON document (a manifest, a models.json) as text, with the chunks' retry,
+ * idle-timeout and origin rules. An HTML answer (a dev server's SPA fallback for a wrong path)
+ * is reported as such, with the URL.
+ * @throws {ModelLoaderError} `HTTP_ERROR` (URL and status), `NETWORK_ERROR`, `ABORTED`,
+ *   `ORIGIN_NOT_ALLOWED`, or `invalidCode` for an HTML page.
+ */
+export async function fetchJsonText(
+  url: string,
+  what: string,
+  invalidCode: 'MANIFEST_INVALID' | 'MODELS_INDEX_INVALID',
+  policy: NetworkPolicy,
+  signal?: AbortSignal,
+): Promise<string> {
+  let failures = 0;
+  for (;;) {
+    if (signal?.aborted)
+      throw new ModelLoaderError('ABORTED', `fetching the ${what} was aborted`, {
+        url,
+        cause: signal.reason,
+      });
+    const request = new AbortController();
+    const onAbort = () => request.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => request.abort(new Error('idle')), policy.idleTimeoutMs);
+    let error: ModelLoaderError;
+    let wait: number | undefined;
+    try {
+      const response = await policy.fetch(url, { signal: request.signal });
+      checkResponseOrigin(response, policy, `the ${what} ${url}`);
+      if (response.ok) {
+        const text = await response.text();
+        if (/^\s*</.test(text))
+          throw new ModelLoaderError(
+            invalidCode,
+            `the ${what} at ${url} is an HTML page, not JSON: check the URL (dev servers such as Vite answer a missing file with index.html)`,
+            { url },
+          );
+        return text;
+      }
+      await response.body?.cancel().catch(() => undefined);
+      error = new ModelLoaderError('HTTP_ERROR', `${what} ${url}: HTTP ${response.status}`, {
+        url,
+        status: response.status,
+      });
+      if (!isRetryableStatus(response.status)) throw error;
+      wait = retryAfterMs(response.headers, policy.maxRetryAfterMs);
+    } catch (cause) {
+      if (cause instanceof ModelLoaderError) throw cause;
+      if (signal?.aborted)
+        throw new ModelLoaderError('ABORTED', `fetching the ${what} was aborted`, {
+          url,
+          cause: signal.reason,
+        });
+      const stalled = request.signal.aborted;
+      error = new ModelLoaderError(
+        'NETWORK_ERROR',
+        stalled
+          ? `${what} ${url}: no answer for ${policy.idleTimeoutMs / 1000} s`
+          : `${what} ${url}: network error: ${(cause as Error).message}`,
+        { url, cause },
+      );
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+    if (++failures > policy.retries) throw error;
+    try {
+      await sleep(wait ?? backoffMs(failures, policy.retryDelayMs, policy.random), signal);
+    } catch {
+      // Aborted while waiting: the loop's first check reports it.
+    }
+  }
+}
