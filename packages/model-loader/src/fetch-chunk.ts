@@ -81,17 +81,24 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
       );
   };
 
-  for (let attempt = 0; ; attempt++) {
-    if (attempt > 0) {
+  // Whether the server honours Range: unknown until it answers. While it does, the chunk is
+  // asked for one segment at a time, so that no more than a segment per chunk is ever in flight
+  // beyond what is persisted (browsers read ahead of a stream's reader by tens of MB).
+  let ranges: boolean | undefined;
+  let pause = false;
+  for (;;) {
+    if (pause) {
       try {
         await sleep(wait ?? backoffMs(idle || 1, o.retryDelayMs, o.random), o.signal);
       } catch {
         throw aborted(o);
       }
     }
+    pause = true;
     wait = undefined;
     if (o.signal?.aborted) throw aborted(o);
     const resumeAt = data.size;
+    const end = ranges === false ? o.bytes : Math.min(o.bytes, resumeAt + o.segmentBytes);
     // One controller per request: the caller's abort, and the idle timer, end it.
     const request = new AbortController();
     const onAbort = () => request.abort(o.signal?.reason);
@@ -115,7 +122,9 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
       arm();
       let response: Response;
       try {
-        const headers: Record<string, string> = resumeAt > 0 ? { Range: `bytes=${resumeAt}-` } : {};
+        const range =
+          end < o.bytes ? `bytes=${resumeAt}-${end - 1}` : resumeAt > 0 ? `bytes=${resumeAt}-` : '';
+        const headers: Record<string, string> = range ? { Range: range } : {};
         response = await o.fetch(o.url, { headers, signal: request.signal });
       } catch (cause) {
         if (o.signal?.aborted) throw aborted(o);
@@ -144,23 +153,40 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
         retryOrThrow(error, false);
         continue;
       }
-      if (resumeAt > 0 && (response.status !== 206 || rangeStart(response) !== resumeAt)) {
-        // No Range support (or a range that is not ours): start the chunk over.
-        if (response.status === 206) {
-          await response.body?.cancel().catch(() => undefined);
-          await discard();
-          retryOrThrow(
-            new ModelLoaderError(
-              'NETWORK_ERROR',
-              `chunk ${o.index}: the server answered another range than bytes=${resumeAt}-`,
-              { chunkIndex: o.index, url: o.url },
-            ),
-            false,
-          );
-          continue;
-        }
-        await discard();
+      if (/^text\/html/i.test(response.headers.get('Content-Type') ?? '')) {
+        // A captive portal or a wrong URL: not the chunk; nothing of it is kept.
+        await response.body?.cancel().catch(() => undefined);
+        retryOrThrow(
+          new ModelLoaderError(
+            'NETWORK_ERROR',
+            `chunk ${o.index}: ${o.url} answered an HTML page, not the chunk (a captive portal, or a wrong URL?)`,
+            { chunkIndex: o.index, url: o.url, status: response.status },
+          ),
+          false,
+        );
+        continue;
       }
+      const start = rangeStart(response);
+      if (response.status === 206 && start !== undefined && start !== resumeAt) {
+        // A range that is not ours: start the chunk over without Range.
+        await response.body?.cancel().catch(() => undefined);
+        await discard();
+        ranges = false;
+        retryOrThrow(
+          new ModelLoaderError(
+            'NETWORK_ERROR',
+            `chunk ${o.index}: the server answered bytes ${start}- to a request for bytes=${resumeAt}-`,
+            { chunkIndex: o.index, url: o.url },
+          ),
+          false,
+        );
+        continue;
+      }
+      if (response.status !== 206) {
+        // No Range support: the whole chunk comes in this response, from byte 0.
+        ranges = false;
+        if (resumeAt > 0) await discard();
+      } else ranges = true;
       if (!response.body)
         throw new ModelLoaderError('NETWORK_ERROR', `chunk ${o.index}: the response has no body`, {
           chunkIndex: o.index,
@@ -175,9 +201,10 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
       const before = data.size;
       let cut: unknown;
       let ended = false;
-      while (data.size < o.bytes && cut === undefined && !ended) {
+      const until = ranges ? end : o.bytes;
+      while (data.size < until && cut === undefined && !ended) {
         const offset = data.size;
-        const drained = await reader.next(Math.min(o.segmentBytes, o.bytes - offset));
+        const drained = await reader.next(Math.min(o.segmentBytes, until - offset));
         data.add(drained.blob);
         if (drained.blob.size > 0 && o.persist) {
           try {
@@ -193,6 +220,13 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
         ended = drained.ended;
       }
       if (o.signal?.aborted) throw aborted(o);
+      if (data.size < o.bytes && ranges && cut === undefined && data.size >= end) {
+        // This segment's request is done: ask for the next one at once.
+        await reader.cancel();
+        idle = 0;
+        pause = false;
+        continue;
+      }
       if (data.size < o.bytes) {
         retryOrThrow(
           stalled

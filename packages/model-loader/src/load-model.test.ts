@@ -114,6 +114,7 @@ describe('loadModel', () => {
       fetch: fetch503,
       retries: 3,
       retryDelayMs: 20,
+      random: () => 1,
       concurrency: 1,
     }).catch((e) => e);
     expect(error).toMatchObject({ code: 'HTTP_ERROR', status: 503, chunkIndex: 0 });

@@ -27,7 +27,7 @@ export interface LoadModelOptions extends Partial<Omit<NetworkPolicy, 'allowedOr
   store?: ChunkStore;
   /** Chunks downloaded at once (default 3). */
   concurrency?: number;
-  /** Bytes per persisted segment of a chunk still downloading (default 32 MiB; store permitting). */
+  /** Bytes per persisted segment of a chunk still downloading (default 16 MiB; store permitting). */
   segmentBytes?: number;
   /** Stops every request promptly; nothing unverified is ever stored as a chunk. */
   signal?: AbortSignal;
@@ -35,7 +35,7 @@ export interface LoadModelOptions extends Partial<Omit<NetworkPolicy, 'allowedOr
 }
 
 /** Default size of a persisted segment: a reload loses at most this much of each chunk. */
-export const DEFAULT_SEGMENT_BYTES = 32 * 2 ** 20;
+export const DEFAULT_SEGMENT_BYTES = 16 * 2 ** 20;
 
 /**
  * Loads a model: chunks already in the store are used as they are; the others are downloaded

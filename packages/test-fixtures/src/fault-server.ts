@@ -100,6 +100,20 @@ export async function startFaultServer(
       entry.bytesSent += data.byteLength;
       res.write(data);
     };
+    // Large bodies go out in 1 MiB pieces as the client reads them (backpressure), so that the
+    // byte log counts what left, not what was queued.
+    const pump = async (data: Uint8Array) => {
+      const PIECE = 2 ** 20;
+      for (let at = 0; at < data.length && !res.destroyed; at += PIECE) {
+        const piece = data.subarray(at, at + PIECE);
+        entry.bytesSent += piece.byteLength;
+        if (!res.write(piece))
+          await new Promise<void>((resolve) => {
+            res.once('drain', resolve);
+            res.once('close', resolve);
+          });
+      }
+    };
     open.add(res);
     res.on('close', () => open.delete(res));
     if (fault === 'stall-headers') return;
@@ -126,17 +140,22 @@ export async function startFaultServer(
         res.end('<!doctype html><title>app</title>')
       );
     let start = 0;
-    const m = /^bytes=(\d+)-$/.exec(range ?? '');
-    if (m && fault !== 'ignore-range' && fault !== 'wrong-range') start = Number(m[1]);
-    let data = body.subarray(start);
+    let last = body.length - 1;
+    const m = /^bytes=(\d+)-(\d*)$/.exec(range ?? '');
+    if (m && fault !== 'ignore-range' && fault !== 'wrong-range') {
+      start = Number(m[1]);
+      if (m[2]) last = Math.min(last, Number(m[2]));
+    }
+    if (m && fault === 'wrong-range' && m[2]) last = Math.min(last, Number(m[2]) - Number(m[1]));
+    let data = body.subarray(start, last + 1);
     if (fault === 'corrupt-byte') {
       data = Uint8Array.from(data);
       data[Math.floor(data.length / 2)]! ^= 0xff;
     }
-    const partial = start > 0 || (fault === 'wrong-range' && !!m);
+    const partial = !!m && fault !== 'ignore-range';
     const headers: Record<string, string> = {
       'Content-Type': 'application/octet-stream',
-      ...(partial ? { 'Content-Range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
+      ...(partial ? { 'Content-Range': `bytes ${start}-${last}/${body.length}` } : {}),
       ...(fault === 'truncate' || fault === 'extra-bytes'
         ? {}
         : { 'Content-Length': String(data.length) }),
@@ -172,9 +191,11 @@ export async function startFaultServer(
       }, 100);
       return;
     }
-    write(data);
-    if (fault === 'extra-bytes') write(new Uint8Array(1000));
-    res.end();
+    void pump(data).then(() => {
+      if (res.destroyed) return;
+      if (fault === 'extra-bytes') write(new Uint8Array(1000));
+      res.end();
+    });
   };
 
   for (const main of [true, false]) {
