@@ -5,7 +5,7 @@ import { chromiumLaunchOptions } from './chromium.js';
  * The Playwright config of a package's browser benchmarks (`bench/*.bench.ts`, not tests): one
  * worker, long timeouts, the repository root served on `port` with COOP/COEP.
  */
-export function benchConfig(port: number) {
+export function benchConfig(port: number, extraArgs: string[] = []) {
   return defineConfig({
     testDir: '.',
     testMatch: /\.bench\.ts$/,
@@ -14,7 +14,7 @@ export function benchConfig(port: number) {
     reporter: [['list']],
     use: {
       baseURL: `http://127.0.0.1:${port}`,
-      launchOptions: chromiumLaunchOptions(['--disable-gpu']),
+      launchOptions: chromiumLaunchOptions(['--disable-gpu', ...extraArgs]),
     },
     webServer: {
       command: `node tools/serve-static.mjs --root . --port ${port}`,

@@ -108,6 +108,7 @@ test.beforeAll(async () => {
             segmentBytes: o.segmentBytes ?? 64 * 1024, concurrency: o.concurrency ?? 3,
             ...(o.allowedOrigins ? { allowedOrigins: o.allowedOrigins } : {}),
             onWaitForOtherTab: () => (window.waited = true),
+            onProgress: (p) => { if (p.otherTab) window.otherTab = (window.otherTab ?? 0) + 1; },
           });
           r = { ok: true, fromCache: got.fromCache, hashes: o.hash === false ? [] : await Promise.all(got.blobs.map(sha256OfBlob)) };
         } catch (e) { r = error(e); }
@@ -157,6 +158,7 @@ interface FaultPage {
   clear(db: string): Promise<void>;
   sdk(url: string): Promise<{ ok: boolean; code?: string; message: string; url?: string }>;
   waited?: boolean;
+  otherTab?: number;
 }
 
 async function open(page: Page) {
@@ -452,6 +454,7 @@ test.describe('tabs, storage and the runtime', () => {
     await open(b);
     await fresh(a, 'tabs');
     server.inject('m/c0.bin', 'stall-at:1000');
+    server.inject('m/c1.bin', 'slow:100000');
     const first = a.evaluate(
       (u) => (window as unknown as FaultPage).acquire(u, { db: 'tabs', idleTimeoutMs: 60_000 }),
       server.url('m/manifest.json'),
@@ -466,6 +469,8 @@ test.describe('tabs, storage and the runtime', () => {
     expect(second).toMatchObject({ ok: false, code: 'ABORTED' });
     expect(second.ms).toBeLessThan(2_000);
     expect(await b.evaluate(() => (window as unknown as FaultPage).waited)).toBe(true);
+    // While it waited, it reported the other tab's progress (BroadcastChannel).
+    expect(await b.evaluate(() => (window as unknown as FaultPage).otherTab)).toBeGreaterThan(0);
     await a.close();
     void first.catch(() => undefined);
   });

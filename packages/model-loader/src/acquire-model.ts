@@ -1,6 +1,6 @@
 import type { ChunkStore } from './chunk-store.js';
 import { ModelLoaderError } from './errors.js';
-import { loadModel, type LoadModelOptions } from './load-model.js';
+import { loadModel, type LoadModelOptions, type LoadProgress } from './load-model.js';
 import { parseManifest, type ModelManifest, type ParsedManifest } from './manifest.js';
 import { parseModelIndex, type ModelIndex, type ParsedModelIndex } from './model-index.js';
 import { fetchJsonText, networkPolicy } from './network-policy.js';
@@ -180,22 +180,46 @@ export async function acquireModel(
     }
     return download();
   };
+  // Tabs share progress: the tab that downloads posts it; a tab waiting for it reports it.
+  const channel =
+    typeof BroadcastChannel === 'function'
+      ? new BroadcastChannel(`tea-model-progress:${manifest.model.id}:${manifest.model.version}`)
+      : undefined;
   const download = async (): Promise<AcquiredModel> => ({
-    blobs: await loadModel(manifest, options),
+    blobs: await loadModel(manifest, {
+      ...options,
+      onProgress: (p) => {
+        options.onProgress?.(p);
+        channel?.postMessage(p);
+      },
+    }),
     manifest,
     fromCache: false,
   });
-  if (!store?.lock) return work();
+  const onWait = () => {
+    options.onWaitForOtherTab?.();
+    if (channel && options.onProgress) {
+      const report = options.onProgress;
+      channel.onmessage = (e: MessageEvent<LoadProgress>) => report({ ...e.data, otherTab: true });
+    }
+  };
   try {
-    return await store.lock(manifest, work, {
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.onWaitForOtherTab ? { onWait: options.onWaitForOtherTab } : {}),
-    });
+    if (!store?.lock) return await work();
+    return await store.lock(
+      manifest,
+      async () => {
+        if (channel) channel.onmessage = null;
+        return work();
+      },
+      { ...(options.signal ? { signal: options.signal } : {}), onWait },
+    );
   } catch (error) {
     if (options.signal?.aborted && !(error instanceof ModelLoaderError))
       throw new ModelLoaderError('ABORTED', 'loading the model was aborted', {
         cause: options.signal.reason,
       });
     throw error;
+  } finally {
+    channel?.close();
   }
 }

@@ -19,6 +19,8 @@ export interface LoadProgress {
   etaSeconds: number | null;
   /** Whether this chunk came from the store rather than the network. */
   fromCache: boolean;
+  /** Set when another tab is downloading this model and this one waits for it. */
+  otherTab?: boolean;
 }
 
 /** Options of `loadModel` (and `acquireModel`). */

@@ -26,11 +26,12 @@ function manifestSource(config: TeaLlmConfig): ManifestSource {
  * The model's verified Blobs, from IndexedDB or downloaded into it (see model-loader's
  * `acquireModel`); `preflight` runs on the manifest before any chunk is read or downloaded.
  */
-export function acquireModel(
+export async function acquireModel(
   config: TeaLlmConfig,
   cache: ModelCache | undefined,
   preflight?: (manifest: ParsedManifest) => void,
 ): Promise<AcquiredModel> {
+  if (config.persistStorage) await cache?.persist().catch(() => false);
   return acquire(manifestSource(config), {
     ...(cache ? { store: cache } : {}),
     ...(config.signal ? { signal: config.signal } : {}),

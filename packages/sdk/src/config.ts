@@ -50,6 +50,14 @@ export interface TeaLlmConfig {
   modelFiles?: Blob[];
   /** Keep the model in IndexedDB and start from it next time (default true). */
   useCache?: boolean;
+  /**
+   * Ask the browser to keep the cached model under storage pressure
+   * (`navigator.storage.persist()`) before a download starts. Without it, a browser low on disk
+   * may evict a multi-GB model between visits. Chromium grants it silently to sites the user
+   * engages with (or installed as an app), Firefox asks the user: call it from a click (a
+   * "download the model" button) rather than on page load. Default false.
+   */
+  persistStorage?: boolean;
   /** IndexedDB database name of the cache (default `tea-llm-cache`). */
   cacheName?: string;
   /** Inference threads (default `navigator.hardwareConcurrency`; used only when cross-origin isolated). */

@@ -109,8 +109,13 @@ export async function startFaultServer(
         entry.bytesSent += piece.byteLength;
         if (!res.write(piece))
           await new Promise<void>((resolve) => {
-            res.once('drain', resolve);
-            res.once('close', resolve);
+            const done = () => {
+              res.off('drain', done);
+              res.off('close', done);
+              resolve();
+            };
+            res.on('drain', done);
+            res.on('close', done);
           });
       }
     };
