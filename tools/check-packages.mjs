@@ -2,6 +2,7 @@
 // Checks what each published package would ship, as npm users get it:
 //   publint --strict       (package.json fields, exports, files)
 //   attw --pack --profile esm-only   (types resolve for every ESM consumer)
+//   README links: every relative link of the README is a file the tarball contains
 // Runs on the built packages (the `check-packages` target depends on every build).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -29,6 +30,25 @@ for (const dir of dirs) {
       console.log(String(error.stdout ?? ''), String(error.stderr ?? ''));
     }
   }
+  // What `npm pack` would ship, and the README's relative links into it.
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }),
+  )[0].files.map((f) => f.path);
+  const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+  const links = [...readme.matchAll(/\]\((?!https?:|#|mailto:)([^)#\s]+)/g)].map((m) =>
+    m[1].replace(/^\.\//, ''),
+  );
+  const missing = links.filter((l) => !packed.some((f) => f === l || f.startsWith(`${l}/`)));
+  if (missing.length) {
+    failed++;
+    console.log(
+      `FAIL links   ${pkg.name}: the README links to ${missing.join(', ')}, not in the package`,
+    );
+  } else console.log(`ok   links   ${pkg.name} (${links.length} README links)`);
 }
 if (failed) {
   console.error(`${failed} package check(s) failed`);

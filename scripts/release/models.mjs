@@ -2,40 +2,65 @@
 // (downloaded from its pinned URL, or a local file), checked against its pinned SHA-256, packed by
 // `tea-model pack` into gguf-split shards, written flat into the assets folder as
 // `<id>-0000i-of-0000N.gguf` + `<id>.manifest.json`; then `models.json` over all of them.
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import {
   createWriteStream,
+  existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
+  writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { run, sha256File, step, TEA_MODEL } from './lib.mjs';
+import { gemmaNotice } from './texts.mjs';
 
-/** Downloads a URL to a file, hashing as it goes; returns the SHA-256. */
-async function download(url, path) {
-  const response = await fetch(url, { redirect: 'follow' });
-  if (!response.ok || !response.body) throw new Error(`${url}: HTTP ${response.status}`);
-  const total = Number(response.headers.get('content-length') ?? 0);
-  const out = createWriteStream(path);
-  const hash = createHash('sha256');
-  let done = 0;
-  let shown = 0;
-  for await (const piece of response.body) {
-    hash.update(piece);
-    done += piece.length;
-    if (!out.write(piece)) await once(out, 'drain');
-    if (done - shown > 256 * 2 ** 20) {
-      shown = done;
-      console.log(`    ${(done / 2 ** 20).toFixed(0)} of ${(total / 2 ** 20).toFixed(0)} MiB`);
+/**
+ * Downloads a URL to a file, streamed, retried with Range resume (a dropped connection does not
+ * restart a 5 GB download), then hashed from disk; returns the SHA-256.
+ */
+async function download(url, path, attempts = 6) {
+  rmSync(path, { force: true });
+  for (let attempt = 1; ; attempt++) {
+    const have = existsSync(path) ? statSync(path).size : 0;
+    try {
+      const response = await fetch(url, {
+        redirect: 'follow',
+        headers: have ? { Range: `bytes=${have}-` } : {},
+        signal: AbortSignal.timeout(6 * 3600_000),
+      });
+      if (!response.ok || !response.body) throw new Error(`${url}: HTTP ${response.status}`);
+      const resumed = have > 0 && response.status === 206;
+      const total = Number(response.headers.get('content-length') ?? 0) + (resumed ? have : 0);
+      const out = createWriteStream(path, { flags: resumed ? 'a' : 'w' });
+      let done = resumed ? have : 0;
+      let shown = done;
+      try {
+        for await (const piece of response.body) {
+          done += piece.length;
+          if (!out.write(piece)) await once(out, 'drain');
+          if (done - shown > 256 * 2 ** 20) {
+            shown = done;
+            console.log(
+              `    ${(done / 2 ** 20).toFixed(0)} of ${(total / 2 ** 20).toFixed(0)} MiB`,
+            );
+          }
+        }
+      } finally {
+        out.end();
+        await once(out, 'close');
+      }
+      if (total && done !== total) throw new Error(`${url}: got ${done} of ${total} bytes`);
+      return sha256File(path);
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      console.log(`    download interrupted (${error.message}); resuming (attempt ${attempt + 1})`);
+      await new Promise((r) => setTimeout(r, 5000 * attempt));
     }
   }
-  out.end();
-  await once(out, 'close');
-  return hash.digest('hex');
 }
 
 async function fetchSource(profile, work) {
@@ -95,6 +120,8 @@ export async function buildModels({ config, out, work }) {
     if (profile.label) labels.push('--label', `${profile.id}=${profile.label}`);
     if (!profile.file) rmSync(source, { force: true });
   }
+  const gemma = cfg.profiles.filter((p) => /gemma/i.test(p.id)).map((p) => p.id);
+  if (gemma.length) writeFileSync(join(out, 'GEMMA-NOTICE.txt'), gemmaNotice(gemma));
   step('models.json');
   run(process.execPath, [
     TEA_MODEL,

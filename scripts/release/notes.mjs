@@ -96,6 +96,11 @@ export function releaseNotes({ out, assets, sizes }) {
       );
     lines.push('');
   }
+  if (existsSync(join(assets, 'GEMMA-NOTICE.txt')))
+    lines.push(
+      'The Gemma model files are provided under and subject to the Gemma Terms of Use (https://ai.google.dev/gemma/terms): see GEMMA-NOTICE.txt among the assets.',
+      '',
+    );
   if (sizes) lines.push('## Sizes', '', ...sizeTable(sizes, modelsFile), '');
   lines.push(
     'Install: `npm install @the-edge-agent/sdk`. Self-hosting: see SERVING.md in the tarball.',

@@ -7,19 +7,19 @@
 //   node scripts/release/release.mjs verify    [--out release]
 //   node scripts/release/release.mjs notes     [--out release]
 //   node scripts/release/release.mjs check-tag <tag>
+//   node scripts/release/release.mjs check-pins [--config FILE]   (model pins: fails in seconds)
+//   node scripts/release/release.mjs publish <tag> [--out release]   (draft, upload, verify, publish)
 //   node scripts/release/release.mjs dry-run   [--out .tmp/release]
 //   node scripts/release/release.mjs size-table [--out .tmp/release]   (the README's table)
 // Assets land in <out>/assets (upload all of them); notes in <out>/RELEASE_NOTES.md.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { assemble } from './assemble.mjs';
-import { writeChecksums } from './checksums.mjs';
-import { dryRun } from './dry-run.mjs';
 import { releaseVersion, ROOT } from './lib.mjs';
-import { buildModels } from './models.mjs';
-import { releaseNotes, sizeTable } from './notes.mjs';
-import { verifyAssets } from './verify.mjs';
+
+// Each command imports what it needs when it runs: commands that need no build (check-tag,
+// check-pins) work in a fresh, unbuilt checkout; the dry run's test model needs the built
+// test-fixtures package.
 
 const [command, ...rest] = process.argv.slice(2);
 const { values, positionals } = parseArgs({
@@ -39,13 +39,22 @@ const out = resolve(
 const assets = join(out, 'assets');
 
 const commands = {
-  assemble: () => assemble({ out }),
-  models: () =>
-    buildModels({ config: resolve(values.config), out: assets, work: join(out, 'work') }),
-  checksums: () => writeChecksums({ dir: assets }),
-  verify: () => verifyAssets({ dir: assets }),
-  notes: () =>
-    releaseNotes({
+  assemble: async () => (await import('./assemble.mjs')).assemble({ out }),
+  models: async () =>
+    (await import('./models.mjs')).buildModels({
+      config: resolve(values.config),
+      out: assets,
+      work: join(out, 'work'),
+    }),
+  'check-pins': async () =>
+    (await import('./pins.mjs')).checkPins(
+      JSON.parse(readFileSync(resolve(values.config), 'utf8')),
+      resolve(values.config),
+    ),
+  checksums: async () => (await import('./checksums.mjs')).writeChecksums({ dir: assets }),
+  verify: async () => (await import('./verify.mjs')).verifyAssets({ dir: assets }),
+  notes: async () =>
+    (await import('./notes.mjs')).releaseNotes({
       out: join(out, 'RELEASE_NOTES.md'),
       assets,
       sizes: existsSync(join(out, 'sizes.json'))
@@ -60,14 +69,17 @@ const commands = {
       );
     console.log(`tag ${tag} matches the packages' version`);
   },
-  'dry-run': () => dryRun({ out }),
-  'size-table': () =>
+  publish: async () => (await import('./publish.mjs')).publishRelease({ tag: positionals[0], out }),
+  'dry-run': async () => (await import('./dry-run.mjs')).dryRun({ out }),
+  'size-table': async () =>
     console.log(
-      sizeTable(
-        JSON.parse(readFileSync(join(out, 'sizes.json'), 'utf8')),
-        join(assets, 'models.json'),
-        { genericVersion: true },
-      ).join('\n'),
+      (await import('./notes.mjs'))
+        .sizeTable(
+          JSON.parse(readFileSync(join(out, 'sizes.json'), 'utf8')),
+          join(assets, 'models.json'),
+          { genericVersion: true },
+        )
+        .join('\n'),
     ),
 };
 

@@ -19,7 +19,22 @@ tea-wasm-llm is licensed under the Apache License 2.0 (LICENSE). It bundles:
 
 The demo app (index.html, assets/) is a bundle of the same packages and dependencies.
 Model files are not part of this archive: each model keeps its own license (Gemma models: the
-Gemma Terms of Use, https://ai.google.dev/gemma/terms).
+Gemma Terms of Use, https://ai.google.dev/gemma/terms; the release's Gemma assets come with
+GEMMA-NOTICE.txt).
+`;
+}
+
+/** The notice that goes with redistributed Gemma model files (Gemma Terms of Use, section 3.1). */
+export function gemmaNotice(ids) {
+  return `Gemma is provided under and subject to the Gemma Terms of Use found at
+ai.google.dev/gemma/terms
+
+The model files of this release named ${ids.join(', ')} (the gguf-split shards
+<id>-0000i-of-0000N.gguf and <id>.manifest.json) are Gemma models, redistributed unmodified except
+for being split into shards (llama.cpp's gguf-split format) from the GGUF files named in
+scripts/release/models.config.json. Their use is subject to the Gemma Terms of Use and the Gemma
+Prohibited Use Policy (ai.google.dev/gemma/prohibited_use_policy), which you agree to pass on to
+anyone you redistribute them to.
 `;
 }
 

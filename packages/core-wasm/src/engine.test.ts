@@ -9,6 +9,7 @@ import {
   setLlmHandler,
   validateYaml,
   Workflow,
+  type LlmHandler,
   type LlmRequest,
   type WorkflowEvent,
 } from './index.js';
@@ -75,6 +76,26 @@ describe('executeYaml', () => {
       { type: 'token', node: 'chat', text: 'pha' },
       { type: 'node_end', node: 'chat', step: 1 },
     ]);
+  });
+
+  it('a run that listens gets token events without `stream: true`, and the plain result', async () => {
+    const events: WorkflowEvent[] = [];
+    // A handler that streams whenever it is given onToken (as the sdk's does).
+    const llmHandler: LlmHandler = async (r) => {
+      for (const t of ['al', 'pha']) (r as { onToken?: (t: string) => void }).onToken?.(t);
+      return { content: 'alpha' };
+    };
+    const out = await executeYaml(
+      simpleChat,
+      { question: 'q' },
+      { onEvent: (e) => events.push(e), llmHandler },
+    );
+    expect(
+      events.filter((e) => e.type === 'token').map((e) => (e as { text: string }).text),
+    ).toEqual(['al', 'pha']);
+    const chat = (out as { chat: Record<string, unknown> }).chat;
+    expect(chat['streamed']).toBeUndefined();
+    expect(chat['chunk_count']).toBeUndefined();
   });
 
   it('routes with goto rules and loops, with typed template values and dotted outputs', async () => {

@@ -185,7 +185,9 @@ async function serve(
       // listens) and are counted into the result's `chunk_count`, as upstream's llm.stream.
       const streaming = kind === 'call' && request['stream'] === true;
       let chunks = 0;
-      if (streaming) {
+      // A run that listens gets `token` events from every llm.call as the handler streams
+      // them, with or without `stream: true` (which adds upstream's `streamed` fields).
+      if (streaming || (kind === 'call' && options.onEvent)) {
         const onEvent = options.onEvent;
         request['onToken'] = (text: unknown) => {
           chunks++;

@@ -188,6 +188,7 @@ export class LlmBridge {
       nLayer: ctx.n_layer,
       threads: wllama.getNumThreads(),
       multiThread: wllama.isMultithread(),
+      threadingReason: threading.reason,
       webgpu: offloaded,
       embeddings,
       wllama: {

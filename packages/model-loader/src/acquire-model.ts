@@ -165,16 +165,6 @@ export async function acquireModel(
         if (!blob) return download();
         blobs.push(blob);
       }
-      options.onProgress?.({
-        loadedBytes: manifest.totalBytes,
-        totalBytes: manifest.totalBytes,
-        chunkIndex: manifest.chunks.length - 1,
-        chunksDone: manifest.chunks.length,
-        chunksTotal: manifest.chunks.length,
-        bytesPerSecond: 0,
-        etaSeconds: 0,
-        fromCache: true,
-      });
       const parts = manifest.layout === 'byte-chunks' ? [new Blob(blobs)] : blobs;
       return { blobs: parts, manifest, fromCache: true };
     }

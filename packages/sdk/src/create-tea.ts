@@ -8,6 +8,7 @@ import {
   type RunResult,
   type WorkflowState,
 } from '@the-edge-agent/core-wasm';
+import { disposed } from './errors.js';
 import { chatCompletions, type ChatCompletions } from './openai-compat.js';
 import { RemoteBridge } from './remote-bridge.js';
 import { routeProviders, type AllowedEndpoint } from './provider-routing.js';
@@ -27,7 +28,11 @@ import {
   type WebGpuMode,
 } from '@the-edge-agent/llm-bridge';
 import type { ModelCache } from '@the-edge-agent/model-cache';
-import { modelInvalidError, type ParsedManifest } from '@the-edge-agent/model-loader';
+import {
+  ModelLoaderError,
+  modelInvalidError,
+  type ParsedManifest,
+} from '@the-edge-agent/model-loader';
 import { acquireModel, cacheFor } from './acquire-model.js';
 import type { TeaLlmConfig } from './config.js';
 import { probeEnvironment } from './environment.js';
@@ -216,9 +221,7 @@ export class Tea {
   }
 
   private assertLive(): void {
-    if (this.disposed) {
-      throw new Error('this Tea handle was disposed: create a new one with createTea()');
-    }
+    if (this.disposed) throw disposed();
   }
 }
 
@@ -308,10 +311,23 @@ async function fromManifest(
 
 /** Profiles: the first that fits this browser; on an out-of-memory load, the next one. */
 async function fromProfiles(config: TeaLlmConfig): Promise<Tea> {
-  const index = await loadModelIndex(
-    config.profiles ?? bundledModelsUrl(),
-    config.signal,
-    config.allowedOrigins,
+  const source = config.profiles ?? bundledModelsUrl();
+  const index = await loadModelIndex(source, config.signal, config.allowedOrigins).catch(
+    (error: unknown) => {
+      if (config.profiles !== undefined || (error as { code?: string }).code === 'ABORTED')
+        throw error;
+      // No model was named: say where the sdk looked, and what to pass instead.
+      const e = error as ModelLoaderError;
+      throw new ModelLoaderError(
+        e.code,
+        `no model was given, so the sdk looked for bundled model profiles at ${String(source)}, and ${e.message}. The npm package ships no model: pass { manifestUrl } (a model packed with \`npx tea-model pack\`, served beside your page) or { profiles }`,
+        {
+          ...(e.url ? { url: e.url } : {}),
+          ...(e.status ? { status: e.status } : {}),
+          cause: error,
+        },
+      );
+    },
   );
   const env = config.environment ?? (await probeEnvironment());
   const ranked = rankProfiles(index, env, {
@@ -387,7 +403,35 @@ function remoteTea(config: TeaLlmConfig, reason: 'chosen' | 'fallback', detail?:
   );
 }
 
+let warnedSingleThread = false;
+
+/**
+ * Once per page: a multi-core browser runs the model on one thread because the page is not
+ * cross-origin isolated. Says how to fix it (the reason is also in `info().model`).
+ */
+function warnIfSingleThread(tea: Tea): Tea {
+  const model = tea.info().model;
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+    ?.hardwareConcurrency;
+  if (
+    !warnedSingleThread &&
+    !model.multiThread &&
+    (cores ?? 1) > 1 &&
+    /isolated|SharedArrayBuffer/.test(model.threadingReason)
+  ) {
+    warnedSingleThread = true;
+    console.warn(
+      `[tea] the model runs on 1 of ${cores} cores: ${model.threadingReason}. See "Multi-threading: COOP/COEP headers" in the @the-edge-agent/sdk README.`,
+    );
+  }
+  return tea;
+}
+
 async function createLocalTea(config: TeaLlmConfig): Promise<Tea> {
+  return warnIfSingleThread(await loadLocalTea(config));
+}
+
+async function loadLocalTea(config: TeaLlmConfig): Promise<Tea> {
   if (config.modelUrl || config.modelFiles?.length) {
     const source = config.modelFiles?.length
       ? config.modelFiles

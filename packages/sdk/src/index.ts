@@ -2,6 +2,8 @@
 export { createTea, Tea } from './create-tea.js';
 export type { GenerateOptions, ModelBackend, TeaChat, TeaInfo } from './create-tea.js';
 export { RemoteModelError } from './remote-bridge.js';
+export { TeaError } from './errors.js';
+export type { TeaErrorCode } from './errors.js';
 export type { RemoteModelConfig, RemoteModelErrorCode, RemoteToolCalls } from './remote-bridge.js';
 export type { AllowedEndpoint } from './provider-routing.js';
 export type {

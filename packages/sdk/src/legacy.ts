@@ -9,6 +9,7 @@ import {
 import type { CompletionResult } from '@the-edge-agent/llm-bridge';
 import { openModelCache, type CacheStats } from '@the-edge-agent/model-cache';
 import { fetchManifest, type ModelManifest } from '@the-edge-agent/model-loader';
+import { notInitialized } from './errors.js';
 import type { TeaLlmConfig } from './config.js';
 import { createTea, type GenerateOptions, type Tea } from './create-tea.js';
 import { probeEnvironment } from './environment.js';
@@ -17,34 +18,75 @@ import { bundledModelsUrl, loadModelIndex, rankProfiles } from './profiles.js';
 
 // The product spec's function API and the upstream TEA browser package's names, as thin
 // wrappers over one default handle.
-let current: Tea | undefined;
+let current: { tea: Tea; key: string } | undefined;
+let loading: { key: string; promise: Promise<Tea> } | undefined;
 let cacheName: string | undefined;
 
-function handle(): Tea {
-  if (!current || current.isDisposed)
-    throw new Error('no model is loaded: call initTeaLlm() (or initLlm()) first');
-  return current;
+function handle(what = 'this call'): Tea {
+  if (!current || current.tea.isDisposed) throw notInitialized(what);
+  return current.tea;
 }
 
-/** Loads the engine and the model (cached in IndexedDB) and makes it the default for the functions below. */
+/** What makes two configs load the same model (functions and signals aside). */
+function configKey(config: TeaLlmConfig): string {
+  return JSON.stringify(config, (k, v: unknown) =>
+    k === 'signal' || k === 'onProgress' || typeof v === 'function'
+      ? undefined
+      : v instanceof Blob
+        ? `blob:${v.size}:${v.type}`
+        : v,
+  );
+}
+
+/**
+ * Loads the engine and the model (cached in IndexedDB) and makes it the default for the
+ * functions below. Idempotent: a call with the same config while one loads (React StrictMode
+ * runs effects twice) shares that load, and after it returns the same live handle. A call with
+ * another config replaces the default model once the new one is loaded.
+ */
 export async function initTeaLlm(config: TeaLlmConfig = {}): Promise<Tea> {
-  const next = await createTea(config);
-  await current?.dispose();
-  current = next;
-  cacheName = config.cacheName;
-  // The page's default LLM handler too, as upstream's initTeaLlm does: workflows run with
-  // core-wasm's executeYaml directly then use this model.
-  setLlmHandler(next.llmHandler());
-  return next;
+  const key = configKey(config);
+  if (current && current.key === key && !current.tea.isDisposed) return current.tea;
+  if (loading?.key === key) return loading.promise;
+  const promise = (async () => {
+    const next = await createTea(config);
+    const previous = current?.tea;
+    current = { tea: next, key };
+    cacheName = config.cacheName;
+    // The page's default LLM handler too, as upstream's initTeaLlm does: workflows run with
+    // core-wasm's executeYaml directly then use this model.
+    setLlmHandler(next.llmHandler());
+    if (previous !== next) await previous?.dispose();
+    return next;
+  })();
+  loading = { key, promise };
+  try {
+    return await promise;
+  } finally {
+    if (loading?.promise === promise) loading = undefined;
+  }
 }
 
-/** Runs a YAML workflow with the default model; `initialState` may be an object or a JSON string. */
+/**
+ * Runs a YAML workflow with the default model; `initialState` may be an object or a JSON string
+ * (then the result is a JSON string too). Token events reach `options.onEvent` as they stream.
+ */
+export async function executeLlmYaml<S extends WorkflowState = WorkflowState>(
+  yaml: string,
+  initialState?: WorkflowState,
+  options?: RunOptions,
+): Promise<S>;
+export async function executeLlmYaml(
+  yaml: string,
+  initialState: string,
+  options?: RunOptions,
+): Promise<string>;
 export async function executeLlmYaml(
   yaml: string,
   initialState: WorkflowState | string = {},
   options: RunOptions = {},
 ): Promise<unknown> {
-  const tea = handle();
+  const tea = handle('executeLlmYaml');
   // A JSON string goes to the engine as is (its errors are coded; the result is a string too).
   if (typeof initialState === 'string')
     return executeYaml(yaml, initialState, {
@@ -104,10 +146,11 @@ export const initLlm = initTeaLlm;
  */
 export const chat = Object.assign(
   (prompt: string, options: GenerateOptions = {}): Promise<CompletionResult> =>
-    handle().chat(prompt, options),
+    handle('chat').chat(prompt, options),
   {
     completions: {
-      create: (params: ChatCompletionCreateParams) => handle().chat.completions.create(params),
+      create: (params: ChatCompletionCreateParams) =>
+        handle('chat.completions.create').chat.completions.create(params),
     } as ChatCompletions,
   },
 );
@@ -118,12 +161,12 @@ export function chatStream(
   onToken: (text: string) => void,
   options: GenerateOptions = {},
 ): Promise<CompletionResult> {
-  return handle().chat(prompt, { ...options, onToken });
+  return handle('chatStream').chat(prompt, { ...options, onToken });
 }
 
 /** The default model's embedding of a text. */
 export function embed(text: string): Promise<number[]> {
-  return handle().embed(text);
+  return handle('embed').embed(text);
 }
 
 /** Upstream name of `embed`. */
@@ -131,18 +174,19 @@ export const embedText = embed;
 
 /** Whether a default model is loaded. */
 export function isLlmReady(): boolean {
-  return current !== undefined && !current.isDisposed;
+  return current !== undefined && !current.tea.isDisposed;
 }
 
 /** Unloads the default model. */
 export async function disposeLlm(): Promise<void> {
   if (current) setLlmHandler(null);
-  await current?.dispose();
+  const tea = current?.tea;
   current = undefined;
+  await tea?.dispose();
 }
 
 /** Calls the LLM as a workflow's `llm.call` node would (same defaults, same result shape). */
 export async function callLlm(params: Parameters<typeof llmCallAsync>[0]): Promise<LlmCallResult> {
   // This call only: the page's default handler, and other handles' running workflows, are untouched.
-  return llmCallAsync(params, { llmHandler: handle().llmHandler() });
+  return llmCallAsync(params, { llmHandler: handle('callLlm').llmHandler() });
 }

@@ -432,6 +432,7 @@ export class RemoteBridge {
       nLayer: 0,
       threads: 0,
       multiThread: false,
+      threadingReason: 'remote: the endpoint runs the model',
       webgpu: false,
       embeddings: true,
       wllama: { version: 'none', libllama: 'none', build: 'default' },

@@ -18,8 +18,32 @@ const USAGE = `usage:
   tea-model inspect <model.gguf | first-shard.gguf> [--json] [--n-ctx 4096]
   tea-model index <manifest.json>... --out <models.json> [--label ID=TEXT]...`;
 
+const HELP: Record<string, string> = {
+  pack: `tea-model pack <model.gguf> --out <dir> [options]
+  Writes llama.cpp gguf-split shards (or byte chunks) and manifest.json for the browser loader.
+  --out <dir>               output folder (required)
+  --max-chunk-size <size>   largest shard, e.g. 512M or 1.9G (default 1.9G; under 2 GiB)
+  --layout gguf-split|byte-chunks   (default gguf-split)
+  --id <id>                 model id in the manifest (default: the file name)
+  --model-version <v>       model version in the manifest (default 1)`,
+  verify: `tea-model verify <dir/manifest.json>
+  Re-hashes every chunk against the manifest; exits 1 when one fails.`,
+  inspect: `tea-model inspect <model.gguf | first-shard.gguf> [--json] [--n-ctx 4096]
+  Architecture, split info and the memory the model needs (weights, KV cache, compute).`,
+  index: `tea-model index <manifest.json>... --out <models.json> [--label ID=TEXT]...
+  Writes the model profiles (models.json) the sdk chooses from.`,
+};
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(`${USAGE}\n\nRun tea-model <command> --help for a command's options.`);
+    return command === undefined ? 2 : 0;
+  }
+  if (HELP[command] && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(HELP[command]);
+    return 0;
+  }
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
@@ -35,8 +59,12 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   const target = positionals[0];
-  if (!target || !['pack', 'verify', 'inspect', 'index'].includes(command ?? '')) {
-    console.error(USAGE);
+  if (!HELP[command]) {
+    console.error(`tea-model: unknown command '${command}'\n${USAGE}`);
+    return 2;
+  }
+  if (!target) {
+    console.error(`tea-model ${command}: missing argument\n${HELP[command]}`);
     return 2;
   }
   if (command === 'pack') {
