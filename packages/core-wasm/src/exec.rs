@@ -574,7 +574,21 @@ impl<'a> Run<'a> {
             // The tool loop runs on the host, which holds the registered actions and the LLM
             // handler; the engine checked the tools when the workflow loaded.
             "llm.tools" => {
-                let params = Value::Object(self.llm_params(params, &state)?);
+                let mut params = self.llm_params(params, &state)?;
+                // A tool that names a node runs that node's action with its `with:` (rendered
+                // now, over this state) under the model's arguments.
+                if let Some(Value::Array(tools)) = params.get_mut("tools") {
+                    for tool in tools.iter_mut() {
+                        let Some(name) = tool.get("node").and_then(Value::as_str).map(str::to_string) else { continue };
+                        let target = self.wf.node(&name).ok_or_else(|| {
+                            EngineError::new(Code::UnknownNode, format!("tool node '{name}' is not a node of this workflow"))
+                        })?;
+                        let with = self.templates.render_value_in(&target.params, &Scope::new(state.clone(), &self.globals))?;
+                        tool["action"] = json!(target.action.clone().unwrap_or_default());
+                        tool["with"] = with;
+                    }
+                }
+                let params = Value::Object(params);
                 crate::llm::check_reply("call", self.host.call("llm.tools", params, &node.name, &state).await?)?
             }
             "llm.embed" => {

@@ -191,4 +191,72 @@ describe('llm.tools', () => {
       code: 'VALIDATION',
     });
   });
+
+  it('a tool may name a workflow node: its action runs with its `with:` under the arguments', async () => {
+    const seen: unknown[] = [];
+    registerAction('kb.search', (p) => {
+      seen.push(p);
+      return { hits: [`${String(p['index'])}:${String(p['query'])}`] };
+    });
+    const yaml = `
+name: node-tools
+nodes:
+  - name: agent
+    uses: llm.tools
+    with:
+      prompt: "find tea"
+      tools:
+        - name: search
+          description: Search the knowledge base
+          parameters: { query: { type: string, required: true } }
+          node: lookup
+    output: answer
+    goto: __end__
+  - name: lookup
+    uses: kb.search
+    with:
+      index: "{{ state.index }}"
+      query: "default"
+    output: hits
+`;
+    expect(validateYaml(yaml)).toEqual([]);
+    const out = await executeYaml(
+      yaml,
+      { index: 'teas' },
+      { llmHandler: model([call('search', { query: 'sencha' }), { content: 'Found.' }]) },
+    );
+    expect(seen).toEqual([{ index: 'teas', query: 'sencha' }]);
+    expect((out['answer'] as { tool_results: unknown[] }).tool_results).toEqual([
+      { tool_call_id: 'c1', name: 'search', result: '{"hits":["teas:sencha"]}' },
+    ]);
+    // The node's own run did not happen (the agent went to __end__).
+    expect(out['hits']).toBeUndefined();
+  });
+
+  it('a tool node must exist and use a registered action; action and node are exclusive', () => {
+    const tool = (line: string) => `
+name: t
+nodes:
+  - name: agent
+    uses: llm.tools
+    with:
+      prompt: p
+      tools:
+        - name: x
+          ${line}
+  - name: talk
+    uses: llm.call
+    with: { prompt: p }
+`;
+    const problems = (y: string) => validateYaml(y).map((p) => `${p.code}: ${p.message}`);
+    expect(problems(tool('node: lookp'))).toEqual([
+      expect.stringMatching(/^UNKNOWN_NODE: tool node 'lookp' is not a node/),
+    ]);
+    expect(problems(tool('node: talk'))).toEqual([
+      expect.stringContaining("tool node 'talk' uses 'llm.call'"),
+    ]);
+    expect(problems(tool('node: talk\n          action: math.mul'))).toEqual([
+      expect.stringContaining('`action` or `node`, not both'),
+    ]);
+  });
 });

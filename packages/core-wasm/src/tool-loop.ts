@@ -7,7 +7,7 @@ import { schemaMismatch, schemaProblem, StructuredOutputError } from './structur
 import type { LlmHandler, LlmMessage, LlmRequest, WorkflowEvent } from './types.js';
 
 // `llm.tools`, as upstream documents it: the model may call tools, each mapped to a registered
-// action; their results go back to the model, until it answers without a tool call or
+// action (or to a workflow node, whose action runs with its `with:` under the arguments); their results go back to the model, until it answers without a tool call or
 // `max_tool_rounds` is reached. Returns `{ content, tool_calls, tool_results, rounds }`. Only the
 // workflow's tools can run: a call naming anything else, or with arguments that do not match the
 // tool's parameters, gets an error message back as its result, never a call.
@@ -17,6 +17,8 @@ interface ToolDef {
   description: string;
   parameters: Schema & object;
   action: string;
+  /** For a tool that names a node: the node's `with:` (rendered), under the model's arguments. */
+  base: Record<string, unknown>;
   validator: Validator;
 }
 
@@ -72,6 +74,10 @@ function toolsOf(raw: unknown): ToolDef[] {
       description: String(t['description'] ?? ''),
       parameters: parameters as Schema & object,
       action,
+      base:
+        t['with'] !== null && typeof t['with'] === 'object' && !Array.isArray(t['with'])
+          ? (t['with'] as Record<string, unknown>)
+          : {},
       validator: new Validator(parameters as Schema, '2020-12', false),
     };
   });
@@ -192,7 +198,9 @@ export async function runToolLoop(
           try {
             const action = actionNamed(tool.action)!;
             const value = await raceAbort(
-              Promise.resolve().then(() => action(args as Record<string, unknown>, state)),
+              Promise.resolve().then(() =>
+                action({ ...tool.base, ...(args as Record<string, unknown>) }, state),
+              ),
               options.signal,
               'the run was aborted',
             );

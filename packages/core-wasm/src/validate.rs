@@ -9,7 +9,7 @@ use crate::model::{
 use crate::source::{Seg, Source};
 use crate::template::Templates;
 use serde_json::Value;
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Actions the engine runs itself.
 pub const BUILTIN_ACTIONS: &[&str] = &["return", "passthrough", "llm.call", "llm.stream", "llm.retry", "llm.tools", "llm.embed"];
@@ -86,7 +86,8 @@ pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, template
     }
     let names: HashSet<&str> = wf.nodes.iter().map(|n| n.name.as_str()).collect();
     let mut seen = HashSet::new();
-    let cx = Cx { src, actions, templates, names: &names, strict };
+    let node_actions: HashMap<String, Option<String>> = wf.nodes.iter().map(|n| (n.name.clone(), n.action.clone())).collect();
+    let cx = Cx { src, actions, templates, names: &names, node_actions: &node_actions, strict };
     for (i, node) in wf.nodes.iter().enumerate() {
         if !seen.insert(node.name.as_str()) {
             out.push(Problem::error(Code::Validation, format!("duplicate node name '{}'", node.name)).in_node(&node.name).at(node.pos));
@@ -313,7 +314,7 @@ fn check_tools(
     base: &[Seg],
     src: &Source,
     node: &str,
-    actions: &HashSet<String>,
+    (actions, node_actions): (&HashSet<String>, &HashMap<String, Option<String>>),
     out: &mut Vec<Problem>,
 ) {
     let at = |extra: &[Seg]| {
@@ -351,10 +352,37 @@ fn check_tools(
                             .at(at(&here)),
                     ),
                 }
-                match t.get("action") {
-                    Some(Value::String(a)) if is_template(&Value::String(a.clone())) => {}
-                    Some(Value::String(a)) if actions.contains(a) => {}
-                    Some(Value::String(a)) => out.push(
+                let key_at = |k: &'static str| at(&[here[0], here[1], Seg::Key(k)]);
+                match (t.get("action"), t.get("node")) {
+                    (Some(_), Some(_)) => out.push(
+                        Problem::error(Code::Validation, "give a tool `action` or `node`, not both").in_node(node).at(at(&here)),
+                    ),
+                    (None, Some(Value::String(n))) if is_template(&Value::String(n.clone())) => {}
+                    (None, Some(Value::String(n))) => match node_actions.get(n) {
+                        None => out.push(
+                            Problem::error(
+                                Code::UnknownNode,
+                                format!("tool node '{n}' is not a node of this workflow{}", did_you_mean(n, node_actions.keys().map(String::as_str))),
+                            )
+                            .in_node(node)
+                            .at(key_at("node")),
+                        ),
+                        Some(Some(a)) if actions.contains(a) => {}
+                        Some(a) => out.push(
+                            Problem::error(
+                                Code::Validation,
+                                format!(
+                                    "tool node '{n}' uses {}: a tool runs a registered action (registerAction), so its node must use one",
+                                    a.as_deref().map(|a| format!("'{a}'")).unwrap_or("no action".into())
+                                ),
+                            )
+                            .in_node(node)
+                            .at(key_at("node")),
+                        ),
+                    },
+                    (Some(Value::String(a)), None) if is_template(&Value::String(a.clone())) => {}
+                    (Some(Value::String(a)), None) if actions.contains(a) => {}
+                    (Some(Value::String(a)), None) => out.push(
                         Problem::error(
                             Code::UnknownAction,
                             format!(
@@ -363,10 +391,12 @@ fn check_tools(
                             ),
                         )
                         .in_node(node)
-                        .at(at(&[here[0], here[1], Seg::Key("action")])),
+                        .at(key_at("action")),
                     ),
                     _ => out.push(
-                        Problem::error(Code::Validation, "a tool needs `action`: the registered action it calls").in_node(node).at(at(&here)),
+                        Problem::error(Code::Validation, "a tool needs `action` (the registered action it calls) or `node` (a node whose action it runs)")
+                            .in_node(node)
+                            .at(at(&here)),
                     ),
                 }
                 if let Some(p) = t.get("parameters") {
@@ -381,11 +411,14 @@ fn check_tools(
                         );
                     }
                 }
-                for k in t.keys().filter(|k| !["name", "description", "parameters", "action"].contains(&k.as_str())) {
+                for k in t.keys().filter(|k| !["name", "description", "parameters", "action", "node"].contains(&k.as_str())) {
                     out.push(
-                        Problem::warning(Code::Validation, format!("unknown tool key '{k}' (name, description, parameters, action)"))
-                            .in_node(node)
-                            .at(at(&[here[0], here[1]])),
+                        Problem::warning(
+                            Code::Validation,
+                            format!("unknown tool key '{k}' (name, description, parameters, action or node)"),
+                        )
+                        .in_node(node)
+                        .at(at(&[here[0], here[1]])),
                     );
                 }
             }
@@ -449,6 +482,8 @@ struct Cx<'a> {
     actions: &'a HashSet<String>,
     templates: &'a Templates,
     names: &'a HashSet<&'a str>,
+    /// Each top-level node's action (a tool may name a node: it runs that node's action).
+    node_actions: &'a HashMap<String, Option<String>>,
     strict: bool,
 }
 
@@ -644,7 +679,7 @@ impl Cx<'_> {
         for (j, step) in node.steps.iter().enumerate() {
             self.node(&child(path, "steps", j), step, true, out);
         }
-        check_params(self.src, path, node.action.as_deref(), &node.params, &node.name, self.strict, self.actions, out);
+        check_params(self.src, path, node.action.as_deref(), &node.params, &node.name, self.strict, (self.actions, self.node_actions), out);
         if let Some(Output::Key(output)) = &node.output {
             let segments = output.split('.').count();
             let at = self.at(path, "output");
@@ -762,7 +797,7 @@ fn check_params(
     params: &Value,
     node: &str,
     strict: bool,
-    actions: &HashSet<String>,
+    (actions, node_actions): (&HashSet<String>, &HashMap<String, Option<String>>),
     out: &mut Vec<Problem>,
 ) {
     let key = params_key(src, path);
@@ -849,7 +884,7 @@ fn check_params(
                 out.push(Problem::error(Code::Validation, "llm.call needs `prompt` or `messages`").in_node(node).at(src.pos(&base)));
             }
         }
-        Some("llm.tools") => check_tools(m, &base, src, node, actions, out),
+        Some("llm.tools") => check_tools(m, &base, src, node, (actions, node_actions), out),
         Some("llm.embed") => {
             expect("input", |v| v.is_string() || v.is_array(), "a string or a list of strings");
             expect("text", |v| v.is_string() || v.is_array(), "a string or a list of strings");
@@ -893,8 +928,17 @@ fn unreachable(wf: &Workflow, strict: bool, out: &mut Vec<Problem>) {
         }
         queue.extend(node.fallback.as_deref());
     }
+    // Nodes that `llm.tools` nodes name as tools run when the model calls them.
+    let tools: HashSet<&str> = wf
+        .nodes
+        .iter()
+        .filter(|n| n.action.as_deref() == Some("llm.tools"))
+        .filter_map(|n| n.params.get("tools").and_then(Value::as_array))
+        .flatten()
+        .filter_map(|t| t.get("node").and_then(Value::as_str))
+        .collect();
     for node in &wf.nodes {
-        if !seen.contains(node.name.as_str()) {
+        if !seen.contains(node.name.as_str()) && !tools.contains(node.name.as_str()) {
             out.push(
                 soft(Code::Validation, format!("node '{}' is never reached from __start__ (it will not run)", node.name), strict)
                     .in_node(&node.name)

@@ -7,7 +7,13 @@ import { toolAnswerSchema } from './tool-calls.js';
 import { mapWllamaError } from './map-wllama-error.js';
 import { raceAbort } from './race-abort.js';
 import { assertFitsWasmHeap, type ModelNeeds, WLLAMA_COMPAT_HEAP_LIMIT_BYTES } from './fit-rule.js';
-import { type BridgeLogger, isCpuDevice, NativeLogTap, quietLogger } from './native-log.js';
+import {
+  type BridgeLogger,
+  isCpuDevice,
+  NativeLogTap,
+  quietLogger,
+  summariseQuietWarnings,
+} from './native-log.js';
 import { probeWasmHeapLimit } from './probe-heap.js';
 import { SerialQueue } from './serial-queue.js';
 import type {
@@ -173,6 +179,7 @@ export class LlmBridge {
           : this.tap.takeAllocationFailure()),
       });
     }
+    if (!this.options.logger) summariseQuietWarnings();
     const modelBytes = blobs ? totalBytes : urlBytes;
     opts.onProgress?.({ loadedBytes: modelBytes, totalBytes: modelBytes });
     const ctx = wllama.getLoadedContextInfo();

@@ -19,13 +19,31 @@ export function isCpuDevice(name: string): boolean {
   return /^CPU/i.test(name);
 }
 
-/** Default logger: drops debug/info, keeps warnings and errors on the console. */
+let warnings = 0;
+let summarised = false;
+
+/**
+ * Default logger: quiet. llama.cpp's info and warning lines (e.g. "No available adapters.",
+ * `n_ctx_seq > n_ctx_train`) are counted, not printed; errors go to the console. Pass
+ * `logger: console` to see everything.
+ */
 export const quietLogger: BridgeLogger = {
   debug: silent,
   log: silent,
-  warn: (...args) => console.warn(...args),
+  warn: () => void warnings++,
   error: (...args) => console.error(...args),
 };
+
+/** Once per page, at debug level: how many llama.cpp warnings the quiet logger held back. */
+export function summariseQuietWarnings(): void {
+  if (summarised || warnings === 0) return;
+  summarised = true;
+  // Debug level on purpose: visible with the console's "Verbose" level, not in everyone's face.
+  // eslint-disable-next-line no-console
+  console.debug(
+    `[tea] llama.cpp logged ${warnings} warning(s) while loading; pass { logger: console } to see them`,
+  );
+}
 
 /**
  * Wraps a logger and remembers the last line that looks like an error. C++ exceptions in

@@ -166,3 +166,23 @@ test('without cross-origin isolation: one console warning with the fix, and the 
   expect(value.value.warnings).toHaveLength(cores > 1 ? 1 : 0);
   if (cores > 1) expect(value.value.warnings[0]).toContain('COOP');
 });
+
+test('one progress stream: every event has a fraction that never goes back and ends at 1', async ({
+  page,
+}) => {
+  await open(page);
+  const r = await attempt(
+    page,
+    `const events = [];
+     const tea = await sdk.createTea({ manifestUrl: url, useCache: false, webgpu: 'off', onProgress: (p) => events.push(p) });
+     await tea.dispose();
+     return events.map((p) => ({ phase: p.phase, fraction: p.fraction, eta: 'etaSeconds' in p }));`,
+  );
+  const events = (r as unknown as { value: { phase: string; fraction: number; eta: boolean }[] })
+    .value;
+  const fractions = events.map((e) => e.fraction);
+  expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1]!)).toBe(true);
+  expect(fractions.at(-1)).toBe(1);
+  expect(events.filter((e) => e.phase === 'download').every((e) => e.eta)).toBe(true);
+  expect(new Set(events.map((e) => e.phase))).toEqual(new Set(['download', 'load', 'ready']));
+});

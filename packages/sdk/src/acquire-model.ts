@@ -6,7 +6,7 @@ import {
   type ManifestSource,
   type ParsedManifest,
 } from '@the-edge-agent/model-loader';
-import type { TeaLlmConfig } from './config.js';
+import { report, type TeaLlmConfig } from './config.js';
 
 // The sdk composes: model-loader owns acquisition (manifest, cache hits, download, progress),
 // model-cache is its store and lock.
@@ -37,8 +37,8 @@ export async function acquireModel(
     ...(config.signal ? { signal: config.signal } : {}),
     ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
     ...(preflight ? { preflight } : {}),
-    onProgress: (p) => config.onProgress?.({ phase: 'download', ...p }),
-    onWaitForOtherTab: () => config.onProgress?.({ phase: 'waiting' }),
+    onProgress: (p) => report(config, { phase: 'download', ...p }),
+    onWaitForOtherTab: () => report(config, { phase: 'waiting' }),
   });
 }
 

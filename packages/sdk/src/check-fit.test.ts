@@ -171,7 +171,7 @@ describe('tryInOrder (the runtime guard)', () => {
         if (profile.id === E4B.id) throw oom();
         return profile.id;
       },
-      { fallback: true, onProgress: (p) => events.push(p) },
+      { fallback: true, onProgress: (p: unknown) => events.push(p) },
     );
     expect(loaded).toBe(E2B.id);
     expect(tried).toEqual([E4B.id, E2B.id]);

@@ -1,12 +1,12 @@
 import type { InitInput } from '@the-edge-agent/core-wasm';
-import type { WebGpuMode } from '@the-edge-agent/llm-bridge';
+import type { BridgeLogger, WebGpuMode } from '@the-edge-agent/llm-bridge';
 import type { LoadProgress, ModelIndex, ModelManifest } from '@the-edge-agent/model-loader';
 import type { BrowserEnvironment } from './environment.js';
 import type { AllowedEndpoint } from './provider-routing.js';
 import type { RemoteModelConfig } from './remote-bridge.js';
 
-/** Progress of `initTeaLlm` / `createTea`: the download (or cache read), then the model load. */
-export type TeaProgress =
+/** The phases of `initTeaLlm` / `createTea` progress. */
+export type TeaProgressPhase =
   | ({ phase: 'download' } & LoadProgress)
   /** Another tab is downloading this model: this one waits for it (its signal still aborts). */
   | { phase: 'waiting' }
@@ -20,6 +20,21 @@ export type TeaProgress =
       fallbackFrom?: string;
     }
   | { phase: 'ready'; fromCache: boolean };
+
+/**
+ * Progress of `initTeaLlm` / `createTea`: the phase's own figures, and `fraction`, one number
+ * from 0 to 1 over the whole setup that never goes back (download and verification 0-0.9, the
+ * model load 0.9-1, 1 when ready; a model read from the cache goes from 0 to 0.9 at once).
+ */
+export type TeaProgress = TeaProgressPhase & { fraction: number };
+
+/**
+ * Reports a phase to `config.onProgress`. Inside the sdk the callback is always the one
+ * `createTea` wrapped to add `fraction`, so the phase alone is what callers pass.
+ */
+export function report(config: Pick<TeaLlmConfig, 'onProgress'>, p: TeaProgressPhase): void {
+  (config.onProgress as ((p: TeaProgressPhase) => void) | undefined)?.(p);
+}
 
 /** How to set up the runtime. Every field is optional. */
 export interface TeaLlmConfig {
@@ -87,6 +102,11 @@ export interface TeaLlmConfig {
    * from the run's `secrets` (`OPENAI_API_KEY`, …), never from the YAML.
    */
   allowedEndpoints?: AllowedEndpoint[];
+  /**
+   * Where llama.cpp's own log lines go. Default: quiet (errors only; the number of warnings held
+   * back is one `console.debug` line per page). `console` shows everything.
+   */
+  logger?: BridgeLogger;
   /** Self-hosting: where the engine's `.wasm` and wllama's `.wasm` are served from. */
   wasmPaths?: { engine?: InitInput; wllama?: string | URL };
 }

@@ -34,7 +34,7 @@ import {
   type ParsedManifest,
 } from '@the-edge-agent/model-loader';
 import { acquireModel, cacheFor } from './acquire-model.js';
-import type { TeaLlmConfig } from './config.js';
+import { report, type TeaLlmConfig, type TeaProgress, type TeaProgressPhase } from './config.js';
 import { probeEnvironment } from './environment.js';
 import {
   bundledModelsUrl,
@@ -245,6 +245,7 @@ function newBridge(config: TeaLlmConfig, webgpu: WebGpuMode | undefined): LlmBri
     ...(config.nCtx ? { nCtx: config.nCtx } : {}),
     ...(webgpu ? { webgpu } : {}),
     ...(config.wasmPaths?.wllama ? { wasmUrl: config.wasmPaths.wllama } : {}),
+    ...(config.logger ? { logger: config.logger } : {}),
   });
 }
 
@@ -259,7 +260,7 @@ async function loadBridge(
   await bridge.load(source, {
     ...(config.signal ? { signal: config.signal } : {}),
     ...(needs ? { needs } : {}),
-    onProgress: (p) => config.onProgress?.({ phase: 'load', ...p }),
+    onProgress: (p) => report(config, { phase: 'load', ...p }),
   });
   return bridge;
 }
@@ -296,7 +297,7 @@ async function fromManifest(
     await cache?.markUnloadable(model.manifest, reason).catch(() => undefined);
     throw modelInvalidError(model.manifest, reason, error);
   }
-  config.onProgress?.({ phase: 'ready', fromCache: model.fromCache });
+  report(config, { phase: 'ready', fromCache: model.fromCache });
   return new Tea(
     bridge,
     cache,
@@ -366,6 +367,7 @@ async function fromProfiles(config: TeaLlmConfig): Promise<Tea> {
  *   re-exported by this package, each with a `code`).
  */
 export async function createTea(config: TeaLlmConfig = {}): Promise<Tea> {
+  if (config.onProgress) config = { ...config, onProgress: withFraction(config.onProgress) };
   await init(config.wasmPaths?.engine);
   const local =
     config.modelUrl ||
@@ -386,7 +388,7 @@ export async function createTea(config: TeaLlmConfig = {}): Promise<Tea> {
 
 function remoteTea(config: TeaLlmConfig, reason: 'chosen' | 'fallback', detail?: string): Tea {
   const remote = new RemoteBridge(config.remote!);
-  config.onProgress?.({ phase: 'ready', fromCache: false });
+  report(config, { phase: 'ready', fromCache: false });
   return new Tea(
     remote,
     undefined,
@@ -401,6 +403,20 @@ function remoteTea(config: TeaLlmConfig, reason: 'chosen' | 'fallback', detail?:
     },
     config.allowedEndpoints,
   );
+}
+
+/** Adds the monotonic overall `fraction` to every progress event (see `TeaProgress`). */
+function withFraction(onProgress: (p: TeaProgress) => void): (p: TeaProgress) => void {
+  let fraction = 0;
+  return (p: TeaProgressPhase) => {
+    const part = (loaded: number, total: number) => (total > 0 ? Math.min(1, loaded / total) : 0);
+    if (p.phase === 'download')
+      fraction = Math.max(fraction, 0.9 * part(p.loadedBytes, p.totalBytes));
+    else if (p.phase === 'load')
+      fraction = Math.max(fraction, 0.9 + 0.1 * part(p.loadedBytes, p.totalBytes));
+    else if (p.phase === 'ready') fraction = 1;
+    onProgress({ ...p, fraction });
+  };
 }
 
 let warnedSingleThread = false;
@@ -442,7 +458,7 @@ async function loadLocalTea(config: TeaLlmConfig): Promise<Tea> {
           ).href,
         ];
     const bridge = await loadBridge(config, source, config.webgpu);
-    config.onProgress?.({ phase: 'ready', fromCache: false });
+    report(config, { phase: 'ready', fromCache: false });
     return new Tea(bridge, undefined, { fromCache: false }, config.allowedEndpoints);
   }
   if (config.manifest || config.manifestUrl) return fromManifest(config, config.webgpu);

@@ -15,7 +15,7 @@ export type {
   ChatCompletions,
   ChatCompletionUsage,
 } from './openai-compat.js';
-export type { TeaLlmConfig, TeaProgress } from './config.js';
+export type { TeaLlmConfig, TeaProgress, TeaProgressPhase } from './config.js';
 export { bundledModelsUrl, loadModelIndex, rankProfiles } from './profiles.js';
 export type { Profile, ProfileFit } from './profiles.js';
 export { checkFit } from './check-fit.js';
@@ -65,6 +65,7 @@ export type {
   WorkflowState,
 } from '@the-edge-agent/core-wasm';
 export type {
+  BridgeLogger,
   BridgeInfo,
   ChatMessage,
   ChatTool,

@@ -6,7 +6,7 @@ import {
   type ParsedModelIndex,
 } from '@the-edge-agent/model-loader';
 import { checkFit, type FitResult } from './check-fit.js';
-import { pageUrl, type TeaProgress } from './config.js';
+import { pageUrl, report, type TeaLlmConfig } from './config.js';
 import type { BrowserEnvironment } from './environment.js';
 
 /** A profile of a `models.json`, with its manifest URL resolved. */
@@ -87,12 +87,12 @@ export function tooLarge({ profile, fit }: ProfileFit): ModelTooLargeError {
 export async function tryInOrder<T>(
   fitting: ProfileFit[],
   load: (candidate: ProfileFit) => Promise<T>,
-  options: { fallback: boolean; onProgress?: (p: TeaProgress) => void },
+  options: { fallback: boolean } & Pick<TeaLlmConfig, 'onProgress'>,
 ): Promise<T> {
   let previous: string | undefined;
   for (const [i, candidate] of fitting.entries()) {
     const { profile, fit } = candidate;
-    options.onProgress?.({
+    report(options, {
       phase: 'profile',
       id: profile.id,
       mode: fit.mode,
