@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import { startFaultServer, type Fault, type FaultServer } from '@the-edge-agent/test-fixtures';
 import { persistentContext } from '../../../tools/chromium.js';
-import { sdkPage } from '../../sdk/e2e/sdk-page.js';
+import { openReadyPage, sdkPage } from '../../sdk/e2e/sdk-page.js';
 
 // The download path in real Chromium with the real packages (model-loader + model-cache in
 // IndexedDB; the sdk for the runtime's refusal), against test-fixtures' fault server on another
@@ -161,19 +161,8 @@ interface FaultPage {
   otherTab?: number;
 }
 
-async function open(page: Page) {
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(e.message));
-  page.on('console', (m) => void (m.type() === 'error' && problems.push(m.text())));
-  await page.goto('/packages/model-loader/e2e/.site-faults/index.html');
-  await page
-    .waitForFunction(() => (window as { ready?: boolean }).ready === true, undefined, {
-      timeout: 15_000,
-    })
-    .catch((e: Error) => {
-      throw new Error(`the test page did not start: ${problems.join('; ') || e.message}`);
-    });
-}
+const open = (page: Page) =>
+  openReadyPage(page, '/packages/model-loader/e2e/.site-faults/index.html', 15_000);
 
 /** Runs `work` in the page, failing the test if it takes longer than `ms` (nothing may hang). */
 async function within<T>(ms: number, work: Promise<T>): Promise<T> {

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import { sidRoot } from '@the-edge-agent/test-fixtures';
-import { sdkPage } from './sdk-page.js';
+import { openReadyPage, sdkPage } from './sdk-page.js';
 
 // Workflows that name a remote provider (`provider: openai` + `api_base`), in Chromium, against
 // a real llama.cpp server: Debian's `llama-server` (llama.cpp-tools, from the setup's Debian
@@ -195,17 +195,7 @@ type Outcome = {
 };
 
 async function open(page: Page) {
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push(e.message));
-  page.on('console', (m) => void (m.type() === 'error' && problems.push(m.text())));
-  await page.goto('/packages/sdk/e2e/.site-llama-server/index.html');
-  await page
-    .waitForFunction(() => (window as { ready?: boolean }).ready === true, undefined, {
-      timeout: 20_000,
-    })
-    .catch((e: Error) => {
-      throw new Error(`the test page did not start: ${problems.join('; ') || e.message}`);
-    });
+  await openReadyPage(page, '/packages/sdk/e2e/.site-llama-server/index.html');
   return (yaml: string, state: object = {}, secrets?: object) =>
     page.evaluate(
       ([y, s, k]) =>

@@ -1,3 +1,5 @@
+import type { Page } from '@playwright/test';
+
 /**
  * A test page that loads the built sdk and its layers through an import map, as the plain-HTML
  * example does (paths from the served repository root), then runs `script` as a module.
@@ -12,4 +14,20 @@ export function sdkPage(script: string): string {
       "idb":"/packages/model-cache/node_modules/idb/build/index.js",
       "hash-wasm":"/packages/model-loader/node_modules/hash-wasm/dist/index.esm.js"}}</script>
     <script type="module">${script}</script>`;
+}
+
+/**
+ * Opens a test page made with `sdkPage` and waits for its script to set `window.ready`; if it
+ * does not, fails with the page's own errors (a module that did not load, a syntax error).
+ */
+export async function openReadyPage(page: Page, url: string, timeout = 20_000): Promise<void> {
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  page.on('console', (m) => void (m.type() === 'error' && problems.push(m.text())));
+  await page.goto(url);
+  await page
+    .waitForFunction(() => (window as { ready?: boolean }).ready === true, undefined, { timeout })
+    .catch((e: Error) => {
+      throw new Error(`the test page did not start: ${problems.join('; ') || e.message}`);
+    });
 }
