@@ -1,6 +1,11 @@
 import type { ChunkSegment, PartialChunk } from './chunk-store.js';
 import { ModelLoaderError } from './errors.js';
-import { checkResponseOrigin, isRetryableStatus, type NetworkPolicy } from './network-policy.js';
+import {
+  checkResponseOrigin,
+  idleRequest,
+  isRetryableStatus,
+  type NetworkPolicy,
+} from './network-policy.js';
 import { backoffMs, retryAfterMs, sleep } from './retry-policy.js';
 import { createSha256, type Sha256 } from './sha256.js';
 import { SegmentReader, Segments } from './stream-to-blob.js';
@@ -99,19 +104,8 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
     if (o.signal?.aborted) throw aborted(o);
     const resumeAt = data.size;
     const end = ranges === false ? o.bytes : Math.min(o.bytes, resumeAt + o.segmentBytes);
-    // One controller per request: the caller's abort, and the idle timer, end it.
-    const request = new AbortController();
-    const onAbort = () => request.abort(o.signal?.reason);
-    o.signal?.addEventListener('abort', onAbort, { once: true });
-    let stalled = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const arm = () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        stalled = true;
-        request.abort(new Error(`no bytes for ${o.idleTimeoutMs / 1000} s`));
-      }, o.idleTimeoutMs);
-    };
+    // One request: the caller's abort, and the idle timer (restarted by every piece), end it.
+    const request = idleRequest(o.signal, o.idleTimeoutMs);
     const stalledError = (got: number) =>
       new ModelLoaderError(
         'NETWORK_ERROR',
@@ -119,7 +113,6 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
         { chunkIndex: o.index, url: o.url },
       );
     try {
-      arm();
       let response: Response;
       try {
         const range =
@@ -129,7 +122,7 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
       } catch (cause) {
         if (o.signal?.aborted) throw aborted(o);
         retryOrThrow(
-          stalled
+          request.stalled
             ? stalledError(resumeAt)
             : new ModelLoaderError(
                 'NETWORK_ERROR',
@@ -193,7 +186,7 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
           url: o.url,
         });
       const reader = new SegmentReader(response.body.getReader(), (piece) => {
-        arm();
+        request.arm();
         hasher.update(piece);
         fetched += piece.byteLength;
         o.onBytes(piece.byteLength);
@@ -229,7 +222,7 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
       }
       if (data.size < o.bytes) {
         retryOrThrow(
-          stalled
+          request.stalled
             ? stalledError(data.size)
             : new ModelLoaderError(
                 'NETWORK_ERROR',
@@ -255,8 +248,7 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
       if (failedChecks >= 2) throw error;
       retryOrThrow(error, true);
     } finally {
-      clearTimeout(timer);
-      o.signal?.removeEventListener('abort', onAbort);
+      request.done();
     }
   }
 }

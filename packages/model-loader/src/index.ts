@@ -29,6 +29,7 @@ export type {
 } from './acquire-model.js';
 export type { ChunkSegment, ChunkStore, ChunkStoreManifest, PartialChunk } from './chunk-store.js';
 export { sha256OfBlob } from './sha256.js';
+export { retryAfterMs } from './retry-policy.js';
 export { parseByteSize } from './parse-byte-size.js';
 export { ModelLoaderError } from './errors.js';
 export type { ModelLoaderErrorCode, ModelLoaderErrorDetails } from './errors.js';

@@ -45,6 +45,35 @@ export function checkResponseOrigin(
   );
 }
 
+/**
+ * One request's abort: the caller's signal, and an idle timer (started now, restarted by
+ * `arm()`) that aborts the request when no bytes come for `idleTimeoutMs` and sets `stalled`.
+ * `done()` stops both.
+ */
+export function idleRequest(signal: AbortSignal | undefined, idleTimeoutMs: number) {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const request = {
+    signal: controller.signal,
+    stalled: false,
+    arm() {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        request.stalled = true;
+        controller.abort(new Error(`no bytes for ${idleTimeoutMs / 1000} s`));
+      }, idleTimeoutMs);
+    },
+    done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
+  request.arm();
+  return request;
+}
+
 /** Defaults of `NetworkPolicy`. */
 export function networkPolicy(options: Partial<NetworkPolicy> = {}): NetworkPolicy {
   return {
@@ -79,10 +108,7 @@ export async function fetchJsonText(
         url,
         cause: signal.reason,
       });
-    const request = new AbortController();
-    const onAbort = () => request.abort(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => request.abort(new Error('idle')), policy.idleTimeoutMs);
+    const request = idleRequest(signal, policy.idleTimeoutMs);
     let error: ModelLoaderError;
     let wait: number | undefined;
     try {
@@ -112,17 +138,15 @@ export async function fetchJsonText(
           url,
           cause: signal.reason,
         });
-      const stalled = request.signal.aborted;
       error = new ModelLoaderError(
         'NETWORK_ERROR',
-        stalled
+        request.stalled
           ? `${what} ${url}: no answer for ${policy.idleTimeoutMs / 1000} s`
           : `${what} ${url}: network error: ${(cause as Error).message}`,
         { url, cause },
       );
     } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      request.done();
     }
     if (++failures > policy.retries) throw error;
     try {

@@ -11,6 +11,7 @@ import {
   type FinishReason,
   type ToolCall,
 } from '@the-edge-agent/llm-bridge';
+import { retryAfterMs } from '@the-edge-agent/model-loader';
 
 // A model behind an OpenAI-compatible HTTP endpoint (llama.cpp's `llama-server`, Ollama, vLLM, a
 // hosted API) with the local bridge's shape, so that a handle runs workflows, chats and
@@ -102,18 +103,6 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     );
   });
 
-/**
- * A 429 / 503 answer's `Retry-After` in ms (seconds or an HTTP date), or undefined when absent
- * (a cross-origin server must list it in `Access-Control-Expose-Headers` for a page to read it).
- */
-function retryAfterMs(res: Response): number | undefined {
-  const h = res.headers.get('Retry-After')?.trim();
-  if (!h) return undefined;
-  if (/^\d+(\.\d+)?$/.test(h)) return Number(h) * 1000;
-  const at = Date.parse(h);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
-
 /** The bridge-shaped client of one endpoint. */
 export class RemoteBridge {
   readonly endpoint: string;
@@ -170,7 +159,12 @@ export class RemoteBridge {
       if (res.ok) return res;
       const text = this.redact((await res.text().catch(() => '')).slice(0, 300));
       if ((res.status === 429 || res.status === 503) && attempt < retries) {
-        await sleep(Math.min(30_000, retryAfterMs(res) ?? 1000 * 2 ** attempt), signal);
+        // Retry-After (seconds or an HTTP date; a cross-origin server must list it in
+        // Access-Control-Expose-Headers for a page to read it), else 1 s, 2 s, ...; at most 30 s.
+        await sleep(
+          retryAfterMs(res.headers, 30_000) ?? Math.min(30_000, 1000 * 2 ** attempt),
+          signal,
+        );
         continue;
       }
       const code: RemoteModelErrorCode =
