@@ -15,6 +15,8 @@ export default tseslint.config(
       '**/.nx/**',
       'test-results/**',
       'playwright-report/**',
+      // Scratch copies of README examples that the sdk's test compiles while lint may run.
+      '**/.readme-check-*/**',
     ],
   },
   js.configs.recommended,

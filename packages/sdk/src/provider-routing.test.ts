@@ -1,17 +1,17 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { init, registerAction, unregisterAction, validateYaml } from '@the-edge-agent/core-wasm';
 import type { CompletionResult, LlmBridge } from '@the-edge-agent/llm-bridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tea } from './create-tea.js';
+import { startJsonServer, type SeenRequest } from './json-server.test-helper.js';
 
 // Upstream's `provider` / `api_base` in workflows: a real HTTP server stands for the endpoint;
 // the handle's own model is a fake that says so. Keys come from the run's secrets only, and only
 // allowed origins are called.
 
-let server: Server;
+let server: Awaited<ReturnType<typeof startJsonServer>>;
 let origin = '';
-const seen: { path: string; body: Record<string, unknown>; auth: string | undefined }[] = [];
+let seen: SeenRequest[] = [];
 
 function answer(req: IncomingMessage, body: Record<string, unknown>) {
   if (req.headers.authorization === 'Bearer sk-wrong')
@@ -41,21 +41,15 @@ function answer(req: IncomingMessage, body: Record<string, unknown>) {
 
 beforeAll(async () => {
   await init();
-  server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c: Buffer) => (raw += c.toString()));
-    req.on('end', () => {
-      const body = JSON.parse(raw || '{}') as Record<string, unknown>;
-      seen.push({ path: req.url ?? '', body, auth: req.headers.authorization });
-      const { status, json } = answer(req, body);
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(json));
-    });
+  server = await startJsonServer((req, res, body) => {
+    const { status, json } = answer(req, body);
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(json));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  seen = server.seen;
+  origin = server.origin;
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => server.close());
 
 const local = {
   chat: async (): Promise<CompletionResult> => ({

@@ -1,15 +1,15 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTea } from './create-tea.js';
+import { startJsonServer, type SeenRequest } from './json-server.test-helper.js';
 import { RemoteBridge, type RemoteModelError } from './remote-bridge.js';
 
 // A real HTTP server speaking OpenAI's chat completions, and misbehaving on purpose: each test
 // picks the behaviour with the `x-mode` request header.
 
-let server: Server;
+let server: Awaited<ReturnType<typeof startJsonServer>>;
 let base = '';
-const seen: { path: string; body: Record<string, unknown>; auth: string | undefined }[] = [];
+let seen: SeenRequest[] = [];
 let rateLimited = 0;
 
 function handle(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>) {
@@ -81,19 +81,11 @@ function handle(req: IncomingMessage, res: ServerResponse, body: Record<string, 
 }
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c: Buffer) => (raw += c.toString()));
-    req.on('end', () => {
-      const body = JSON.parse(raw || '{}') as Record<string, unknown>;
-      seen.push({ path: req.url ?? '', body, auth: req.headers.authorization });
-      handle(req, res, body);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  server = await startJsonServer(handle);
+  seen = server.seen;
+  base = `${server.origin}/v1`;
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => server.close());
 
 const remote = (mode: string, extra = {}) =>
   new RemoteBridge({
