@@ -192,6 +192,22 @@ async function runWorkflow(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const manifest = new URLSearchParams(location.search).get('manifest');
+  // Before any await: a URL typed while the engine loads is kept, and its `change` is heard.
+  if (manifest) $<HTMLInputElement>('manifest-url').value = manifest;
+  $('model-hint').textContent = manifest
+    ? 'Model from the ?manifest= parameter.'
+    : 'Empty: the bundled profiles (models/models.json beside this page); the first that fits this browser is used. (A development build of this repository bundles a tiny random-weight test model: it loads in a second and its output is gibberish by design.)';
+  const profilesSource = () => {
+    const url = $<HTMLInputElement>('manifest-url').value.trim();
+    return url.endsWith('models.json') ? url : undefined;
+  };
+  void showProfiles($('profiles'), $<HTMLSelectElement>('profile'), profilesSource());
+  $('manifest-url').addEventListener('change', () => {
+    const source = profilesSource();
+    if (source || !$<HTMLInputElement>('manifest-url').value.trim())
+      void showProfiles($('profiles'), $<HTMLSelectElement>('profile'), source);
+  });
   try {
     await initYamlEngine();
     // The tool agent example's tools: plain JavaScript functions the model may call.
@@ -207,21 +223,6 @@ async function main(): Promise<void> {
   exampleWorkflows.forEach((e, i) => select.append(new Option(e.name, String(i))));
   select.addEventListener('change', () => selectExample(Number(select.value)));
   selectExample(0);
-  const manifest = new URLSearchParams(location.search).get('manifest');
-  $<HTMLInputElement>('manifest-url').value = manifest ?? '';
-  $('model-hint').textContent = manifest
-    ? 'Model from the ?manifest= parameter.'
-    : 'Empty: the bundled profiles (models/models.json beside this page); the first that fits this browser is used. (A development build of this repository bundles a tiny random-weight test model: it loads in a second and its output is gibberish by design.)';
-  const profilesSource = () => {
-    const url = $<HTMLInputElement>('manifest-url').value.trim();
-    return url.endsWith('models.json') ? url : undefined;
-  };
-  void showProfiles($('profiles'), $<HTMLSelectElement>('profile'), profilesSource());
-  $('manifest-url').addEventListener('change', () => {
-    const source = profilesSource();
-    if (source || !$<HTMLInputElement>('manifest-url').value.trim())
-      void showProfiles($('profiles'), $<HTMLSelectElement>('profile'), source);
-  });
   $('model-form').addEventListener('submit', (event) => {
     event.preventDefault();
     void loadModel(formSource());
