@@ -1,9 +1,6 @@
 import { defineConfig } from '@playwright/test';
 import { chromiumLaunchOptions } from './tools/chromium.js';
-
-/** Test-server ports: one with COOP/COEP (cross-origin isolated), one without. */
-export const ISOLATED_PORT = 4173;
-export const PLAIN_PORT = 4174;
+import { ISOLATED_PORT, PLAIN_PORT } from './tools/e2e-origins.js';
 
 const serve = (port: number, extra = '') => ({
   command: `node tools/serve-static.mjs --root . --port ${port} ${extra}`,

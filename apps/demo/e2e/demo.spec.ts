@@ -3,9 +3,8 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, type Page, test } from '@playwright/test';
 import { gemma3nHeader, llamaHeader, writeSparseGguf } from '@the-edge-agent/test-fixtures';
+import { ISOLATED_ORIGIN as ISOLATED, PLAIN_ORIGIN as PLAIN } from '../../../tools/e2e-origins.js';
 
-const ISOLATED = 'http://127.0.0.1:4173';
-const PLAIN = 'http://127.0.0.1:4174';
 const DEMO = '/apps/demo/dist/index.html';
 const fixtures = fileURLToPath(new URL('./.fixtures/', import.meta.url));
 

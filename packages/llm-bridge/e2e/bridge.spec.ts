@@ -1,4 +1,5 @@
 import { expect, type Page, test } from '@playwright/test';
+import { PLAIN_ORIGIN } from '../../../tools/e2e-origins.js';
 import { fixtureUrls, prepareFixtures } from './fixtures.js';
 import { openHarness } from './harness.js';
 
@@ -228,7 +229,7 @@ test.describe('llm-bridge thread modes', () => {
   test('without COOP/COEP it loads single-thread; with them 2 threads give the same output', async ({
     page,
   }) => {
-    await openHarness(page, 'http://127.0.0.1:4174');
+    await openHarness(page, PLAIN_ORIGIN);
     const plain = await greedy(page, 2);
     expect(plain).toMatchObject({ isolated: false, threads: 1, multiThread: false });
     await openHarness(page);

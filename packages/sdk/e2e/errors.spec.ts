@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import { startFaultServer, type FaultServer } from '@the-edge-agent/test-fixtures';
-import { PLAIN_PORT } from '../../../playwright.config.js';
+import { PLAIN_PORT } from '../../../tools/e2e-origins.js';
 import { sdkPage } from './sdk-page.js';
 
 // The mistakes a new developer makes, in Chromium: each is a coded error whose message names the

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
+import { ISOLATED_ORIGIN } from '../../../tools/e2e-origins.js';
 
 // The README's plain-HTML example, run as a user would after `npm install @the-edge-agent/sdk`:
 // the page beside an npm-style flat node_modules (here links to the built workspace packages and
@@ -52,7 +53,7 @@ test('the plain-HTML example runs a workflow on a local model with no other orig
   await expect(status).toHaveText(/^Done: \d+ tokens$/);
   await expect(page.locator('#answer')).not.toBeEmpty();
   const foreign = requests.filter(
-    (u) => !u.startsWith('blob:') && !u.startsWith('http://127.0.0.1:4173/packages/sdk/e2e/.site/'),
+    (u) => !u.startsWith('blob:') && !u.startsWith(`${ISOLATED_ORIGIN}/packages/sdk/e2e/.site/`),
   );
   expect(foreign).toEqual([]);
   expect(requests.filter((u) => u.endsWith('.gguf'))).toHaveLength(3);

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, type Page, test } from '@playwright/test';
+import { ISOLATED_ORIGIN } from '../../../tools/e2e-origins.js';
 
 // The release dry run (every step of the tag-triggered workflow, with a generated test model),
 // then the extracted tarball with the model assets beside it, served with COOP/COEP: the demo
@@ -27,7 +28,7 @@ function requestsOf(page: Page): string[] {
 }
 
 const outside = (urls: string[]) =>
-  urls.filter((u) => !u.startsWith('blob:') && !u.startsWith(`http://127.0.0.1:4173${SITE}`));
+  urls.filter((u) => !u.startsWith('blob:') && !u.startsWith(`${ISOLATED_ORIGIN}${SITE}`));
 
 test('the extracted release demo loads the bundled test model and runs simple chat, offline', async ({
   page,
