@@ -29,6 +29,7 @@ export {
   chat,
   chatStream,
   clearModelCache,
+  deleteCachedModel,
   disposeLlm,
   embed,
   embedText,
@@ -38,6 +39,7 @@ export {
   initTeaLlm,
   isLlmReady,
   isModelCached,
+  listCachedModels,
   loadBundledModel,
 } from './legacy.js';
 export { initYamlEngine } from './init-yaml-engine.js';

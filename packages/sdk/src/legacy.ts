@@ -7,7 +7,7 @@ import {
   type WorkflowState,
 } from '@the-edge-agent/core-wasm';
 import type { CompletionResult } from '@the-edge-agent/llm-bridge';
-import { openModelCache, type CacheStats } from '@the-edge-agent/model-cache';
+import { openModelCache, type CachedModelInfo, type CacheStats } from '@the-edge-agent/model-cache';
 import { fetchManifest, type ModelManifest } from '@the-edge-agent/model-loader';
 import { notInitialized } from './errors.js';
 import type { TeaLlmConfig } from './config.js';
@@ -135,6 +135,26 @@ export function clearModelCache(): Promise<void> {
 /** What the cache holds: models, sizes, completeness. */
 export function getModelCacheStats(): Promise<CacheStats> {
   return openModelCache(cacheName ? { dbName: cacheName } : {}).stats();
+}
+
+/**
+ * Every model in the cache: id, version, bytes stored of `totalBytes`, whether it is complete,
+ * and when it was stored and last loaded (`createdAt`, `lastUsedAt`: ms since the epoch).
+ */
+export function listCachedModels(): Promise<CachedModelInfo[]> {
+  return openModelCache(cacheName ? { dbName: cacheName } : {}).list();
+}
+
+/**
+ * Deletes one cached model (its record, chunks and partial downloads) and keeps every other.
+ * A model already loaded keeps running; the next load downloads it again. Returns whether the
+ * cache held it.
+ */
+export async function deleteCachedModel(modelId: string): Promise<boolean> {
+  const cache = openModelCache(cacheName ? { dbName: cacheName } : {});
+  const held = (await cache.list()).some((m) => m.id === modelId);
+  if (held) await cache.delete(modelId);
+  return held;
 }
 
 /** Upstream name of `initTeaLlm`. Also registers the engine's LLM handler, so YAML `llm.call` works. */
