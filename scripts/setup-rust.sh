@@ -23,6 +23,7 @@ SID_PACKAGES=(
   librust-strsim-dev librust-indexmap-dev librust-futures-dev librust-marked-yaml-dev librust-yaml-rust2-dev
   rustfmt rust-clippy  # cargo fmt --check and cargo clippy -D warnings run in pnpm test
   python3-gguf llama.cpp-tools  # llama-quantize, llama-bench: test-fixtures checks its Q4_K_M writer against them
+  shellcheck  # the workflow lint runs it over every run: script (sid's is current: 0.11)
 )
 SID_PACKAGES_ID="$(printf '%s\n' "${SID_PACKAGES[@]}" | sha256sum | cut -c1-16)"
 

@@ -6,6 +6,7 @@
 #   - Chromium for the browser tests (Playwright's own where installed, else Debian's from apt)
 #   - the Rust -> wasm32 toolchain (scripts/setup-rust.sh: rustup where the internet allows,
 #     else an offline Debian sid userland cached in ~/.cache/tea-wasm-llm)
+#   - shellcheck for the workflow lint (the sid userland's, else the system's, else apt's)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$TEA_REPO_ROOT"
@@ -43,5 +44,25 @@ else
 fi
 
 bash scripts/setup-rust.sh
+
+# The workflow lint (in pnpm test) runs shellcheck over every `run:` script. The offline sid
+# userland above carries a current one; elsewhere it comes from the system (GitHub's Ubuntu
+# runners have it) or from apt.
+step "Checking shellcheck for the workflow lint ($(elapsed))"
+find_shellcheck() {
+  node --input-type=module -e 'import { findShellcheck } from "./tools/workflow-lint/shellcheck.mjs";
+    const s = findShellcheck(); console.log(`shellcheck ${s.version} (${s.where})`);' 2>/dev/null
+}
+if ! found="$(find_shellcheck)"; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    info "installing shellcheck with apt"
+    apt-get install -y --no-install-recommends shellcheck >/dev/null 2>&1 \
+      || { apt-get update >/dev/null && apt-get install -y --no-install-recommends shellcheck >/dev/null; }
+    found="$(find_shellcheck)" || die "shellcheck was installed but does not run"
+  else
+    die "no shellcheck for the workflow lint: install it (apt-get install shellcheck, brew install shellcheck) or set TEA_SHELLCHECK=/path/to/shellcheck"
+  fi
+fi
+info "$found"
 
 step "Setup complete in $(elapsed). Next: pnpm test (all tests), pnpm demo (the demo app)"
