@@ -4,6 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { ModelCache, type ModelCacheOptions } from './model-cache.js';
 import type { CacheManifest } from './schema.js';
 
+/** The store's database, for tests that damage records the way a broken disk would. */
+interface IDBPDatabaseLike {
+  delete(store: string, key: unknown): Promise<void>;
+}
+
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const bytes = (n: number, seed: number) =>
   Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
@@ -305,6 +310,76 @@ describe('ModelCache', () => {
     await c.putChunk(m.manifest, 0, m.blobs[0]!);
     expect(await c.getPartial(m.manifest, 0)).toBeNull();
     expect((await c.stats()).totalBytes).toBe(300);
+  });
+
+  it('commits a chunk from its segments without a second copy; sizes, sweeps and deletes agree', async () => {
+    const c = cache();
+    const m = model('c', '1', [300, 50]);
+    await c.open(m.manifest);
+    const seg = (i: number, from: number, to: number) =>
+      c.putSegment(m.manifest, i, {
+        offset: from,
+        data: m.blobs[i]!.slice(from, to),
+        hashState: new Uint8Array(0),
+      });
+    await seg(0, 0, 128);
+    await seg(0, 128, 256);
+    await seg(0, 256, 300);
+    await c.commitSegments(m.manifest, 0);
+    const back = await c.getChunk(m.manifest, 0);
+    expect(new Uint8Array(await back!.arrayBuffer())).toEqual(
+      new Uint8Array(await m.blobs[0]!.arrayBuffer()),
+    );
+    // Counted once, as a stored chunk, not as partial segments too.
+    expect((await c.list())[0]).toMatchObject({ bytes: 300, partialBytes: 0, chunksStored: 1 });
+    expect((await c.stats()).totalBytes).toBe(300);
+    expect(await c.sweep()).toBe(0);
+    expect(await c.getChunk(m.manifest, 0)).not.toBeNull();
+    await c.putChunk(m.manifest, 1, m.blobs[1]!);
+    await c.complete(m.manifest);
+    expect(await c.has(m.manifest)).toBe(true);
+    expect((await c.getBlobs(m.manifest)).map((b) => b.size)).toEqual([300, 50]);
+    // A version bump that drops the chunk frees its bytes once.
+    const v2 = model('c', '2', [10], 7);
+    await c.clear();
+    await c.open(m.manifest);
+    await seg(0, 0, 300);
+    await c.commitSegments(m.manifest, 0);
+    await c.open(v2.manifest);
+    expect((await c.stats()).totalBytes).toBe(0);
+    await c.delete('c');
+    expect((await c.stats()).totalBytes).toBe(0);
+  });
+
+  it('refuses to commit segments that do not cover the chunk, and drops a damaged committed chunk', async () => {
+    const c = cache();
+    const m = model('d', '1', [300]);
+    await c.open(m.manifest);
+    const seg = (from: number, to: number) =>
+      c.putSegment(m.manifest, 0, {
+        offset: from,
+        data: m.blobs[0]!.slice(from, to),
+        hashState: new Uint8Array(0),
+      });
+    await seg(0, 100);
+    await expect(c.commitSegments(m.manifest, 0)).rejects.toMatchObject({
+      code: 'INVALID_CHUNK',
+      message: expect.stringContaining('cover 100 of its 300 bytes'),
+    });
+    expect(await c.getChunk(m.manifest, 0)).toBeNull();
+    await seg(100, 300);
+    await c.commitSegments(m.manifest, 0);
+    // One segment record lost (a damaged store): the chunk is forgotten, not served short.
+    const db = await (c as unknown as { database(): Promise<IDBPDatabaseLike> }).database();
+    await db.delete('segments', ['d', m.manifest.chunks[0]!.sha256, 100]);
+    expect(await c.getChunk(m.manifest, 0)).toBeNull();
+    expect((await c.stats()).totalBytes).toBe(0);
+    // dropPartial forgets a committed chunk with its segments (the loader restarts it).
+    await seg(0, 300);
+    await c.commitSegments(m.manifest, 0);
+    await c.dropPartial(m.manifest, 0);
+    expect(await c.getChunk(m.manifest, 0)).toBeNull();
+    expect((await c.stats()).totalBytes).toBe(0);
   });
 
   it('keeps only the contiguous start of damaged partial segments', async () => {

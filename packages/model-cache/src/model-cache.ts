@@ -169,21 +169,27 @@ export class ModelCache {
       for (const h of [...m.chunkHashes, ...(m.previous?.chunkHashes ?? [])])
         wanted.add(`${m.id}\n${h}`);
     let freed = 0;
-    const stored = new Set<string>();
+    // Segments stay while their chunk downloads, or when they are the (committed) chunk; a chunk
+    // stored as a Blob makes them leftovers.
+    const committed = new Set<string>();
+    const storedWhole = new Set<string>();
     let chunk = await tx.objectStore('chunks').openCursor();
     while (chunk) {
       const key = `${chunk.value.modelId}\n${chunk.value.sha256}`;
+      if (chunk.value.segments) committed.add(key);
+      else if (wanted.has(key)) storedWhole.add(key);
       if (!wanted.has(key)) {
         freed += chunk.value.bytes;
         await chunk.delete();
-      } else stored.add(key);
+      }
       chunk = await chunk.continue();
     }
     let segment = await tx.objectStore('segments').openCursor();
     while (segment) {
       const key = `${segment.value.modelId}\n${segment.value.sha256}`;
-      if (!wanted.has(key) || stored.has(key)) {
-        freed += segment.value.bytes;
+      if (!wanted.has(key) || storedWhole.has(key)) {
+        // A committed chunk's segments are its bytes, counted with its record.
+        if (!committed.has(key)) freed += segment.value.bytes;
         await segment.delete();
       }
       segment = await segment.continue();
@@ -195,10 +201,9 @@ export class ModelCache {
   /** Bytes of `id` in the store: verified chunks and partial segments. */
   private async storedBytes(id: string): Promise<number> {
     const db = await this.database();
-    let bytes = 0;
-    for (const c of await db.getAllFromIndex('chunks', 'by-model', id)) bytes += c.bytes;
-    for (const s of await db.getAllFromIndex('segments', 'by-model', id)) bytes += s.bytes;
-    return bytes;
+    const chunks = await db.getAllFromIndex('chunks', 'by-model', id);
+    const partial = partialSegments(chunks, await db.getAllFromIndex('segments', 'by-model', id));
+    return sum(chunks) + sum(partial);
   }
 
   /** Persists a segment of chunk `index` still downloading (model-loader's durable partials). */
@@ -257,17 +262,11 @@ export class ModelCache {
     return { bytes, hashState: records[segments.length - 1]!.hashState, segments };
   }
 
-  /** Forgets chunk `index`'s partial segments. */
+  /** Forgets chunk `index`'s partial segments (and a chunk committed from them). */
   async dropPartial(manifest: CacheManifest, index: number): Promise<void> {
     const chunk = manifest.chunks[index];
     if (!chunk) return;
-    const db = await this.database();
-    const keys = await db.getAllKeysFromIndex('segments', 'by-chunk', [
-      manifest.model.id,
-      chunk.sha256,
-    ]);
-    const tx = db.transaction('segments', 'readwrite');
-    await Promise.all([...keys.map((k) => tx.store.delete(k)), tx.done]);
+    await this.deleteChunks(manifest.model.id, [chunk.sha256], { onlyCommitted: true });
   }
 
   /** Records that the runtime refused this verified version: later loads report `MODEL_INVALID`. */
@@ -333,15 +332,73 @@ export class ModelCache {
     const db = await this.database();
     const record = await db.get('chunks', [manifest.model.id, chunk.sha256]);
     if (!record) return null;
-    if (
-      !(record.data instanceof Blob) ||
-      record.data.size !== chunk.bytes ||
-      record.bytes !== chunk.bytes
-    ) {
-      await db.delete('chunks', [manifest.model.id, chunk.sha256]); // corrupt: let the loader fetch it again
+    const data = record.segments
+      ? await this.committedSegments(manifest.model.id, chunk.sha256, record.segments)
+      : record.data;
+    if (!(data instanceof Blob) || data.size !== chunk.bytes || record.bytes !== chunk.bytes) {
+      // Corrupt: forget it (and its segments), so that the loader fetches it again.
+      await this.deleteChunks(manifest.model.id, [chunk.sha256]);
       return null;
     }
-    return record.data;
+    return data;
+  }
+
+  /** A committed chunk's segments joined in one Blob (parts, not a copy), or null if damaged. */
+  private async committedSegments(
+    modelId: string,
+    sha256: string,
+    count: number,
+  ): Promise<Blob | null> {
+    const db = await this.database();
+    const records = (await db.getAllFromIndex('segments', 'by-chunk', [modelId, sha256])).sort(
+      (a, b) => a.offset - b.offset,
+    );
+    if (records.length !== count) return null;
+    let offset = 0;
+    for (const r of records) {
+      if (r.offset !== offset || !(r.data instanceof Blob) || r.data.size !== r.bytes) return null;
+      offset += r.bytes;
+    }
+    return new Blob(records.map((r) => r.data));
+  }
+
+  /**
+   * Makes chunk `index`'s persisted segments (verified by the loader to be exactly the chunk) the
+   * stored chunk, in one transaction, without writing the bytes again.
+   * @throws {ModelCacheError} `INVALID_CHUNK` when the segments do not cover the chunk exactly.
+   */
+  async commitSegments(manifest: CacheManifest, index: number): Promise<void> {
+    const chunk = manifest.chunks[index];
+    if (!chunk)
+      throw new ModelCacheError(
+        'INVALID_CHUNK',
+        `chunk ${index} is not in the manifest of "${manifest.model.id}"`,
+      );
+    const db = await this.database();
+    const tx = db.transaction(['chunks', 'segments'], 'readwrite');
+    const records = (
+      await tx.objectStore('segments').index('by-chunk').getAll([manifest.model.id, chunk.sha256])
+    ).sort((a, b) => a.offset - b.offset);
+    let offset = 0;
+    for (const r of records) if (r.offset === offset) offset += r.bytes;
+    if (offset !== chunk.bytes || records.length === 0) {
+      tx.abort();
+      await tx.done.catch(() => undefined);
+      throw new ModelCacheError(
+        'INVALID_CHUNK',
+        `cannot store chunk ${index} of "${manifest.model.id}" from its segments: they cover ${offset} of its ${chunk.bytes} bytes`,
+      );
+    }
+    await Promise.all([
+      tx.objectStore('chunks').put({
+        modelId: manifest.model.id,
+        sha256: chunk.sha256,
+        bytes: chunk.bytes,
+        segments: records.length,
+        storedAt: Date.now(),
+      }),
+      tx.done,
+    ]);
   }
 
   /** Stores chunk `index` (already verified by the loader) in its own transaction. */
@@ -389,7 +446,8 @@ export class ModelCache {
     const id = manifest.model.id;
     for (const [i, c] of manifest.chunks.entries()) {
       const record = await db.get('chunks', [id, c.sha256]);
-      if (!record || record.bytes !== c.bytes || record.data.size !== c.bytes) {
+      const size = record?.segments ? record.bytes : record?.data?.size;
+      if (!record || record.bytes !== c.bytes || size !== c.bytes) {
         throw new ModelCacheError(
           'INVALID_CHUNK',
           `cannot mark "${id}" complete: chunk ${i} is missing or has the wrong size`,
@@ -457,9 +515,10 @@ export class ModelCache {
       const chunks = await db.getAllFromIndex('chunks', 'by-model', m.id);
       const mine = new Set(m.chunkHashes);
       const stored = chunks.filter((c) => mine.has(c.sha256));
-      const partial = (await db.getAllFromIndex('segments', 'by-model', m.id)).filter((p) =>
-        mine.has(p.sha256),
-      );
+      const partial = partialSegments(
+        chunks,
+        await db.getAllFromIndex('segments', 'by-model', m.id),
+      ).filter((p) => mine.has(p.sha256));
       infos.push({
         id: m.id,
         version: m.version,
@@ -481,14 +540,8 @@ export class ModelCache {
   async stats(): Promise<CacheStats> {
     const db = await this.database();
     const models = await this.list();
-    let totalBytes = 0;
-    for (const store of ['chunks', 'segments'] as const) {
-      let cursor = await db.transaction(store).store.openCursor();
-      while (cursor) {
-        totalBytes += cursor.value.bytes;
-        cursor = await cursor.continue();
-      }
-    }
+    const chunks = await db.getAll('chunks');
+    const totalBytes = sum(chunks) + sum(partialSegments(chunks, await db.getAll('segments')));
     return { models, totalBytes };
   }
 
@@ -506,10 +559,26 @@ export class ModelCache {
     ]);
   }
 
-  private async deleteChunks(modelId: string, hashes: string[]): Promise<void> {
+  /**
+   * Deletes chunks and their segments, in one transaction. `onlyCommitted`: a chunk stored as a
+   * Blob is kept (only the download's segments, and a chunk made of them, go).
+   */
+  private async deleteChunks(
+    modelId: string,
+    hashes: string[],
+    { onlyCommitted = false } = {},
+  ): Promise<void> {
     const db = await this.database();
-    const tx = db.transaction('chunks', 'readwrite');
-    await Promise.all([...hashes.map((h) => tx.store.delete([modelId, h])), tx.done]);
+    const tx = db.transaction(['chunks', 'segments'], 'readwrite');
+    const chunks = tx.objectStore('chunks');
+    const segments = tx.objectStore('segments');
+    for (const h of hashes) {
+      const record = await chunks.get([modelId, h]);
+      if (record && (!onlyCommitted || record.segments)) await chunks.delete([modelId, h]);
+      for (const key of await segments.index('by-chunk').getAllKeys([modelId, h]))
+        await segments.delete(key);
+    }
+    await tx.done;
   }
 
   /** Removes every model. */
@@ -582,4 +651,18 @@ function structuredCloneManifest(m: CacheManifest): CacheManifest {
 /** Opens (lazily) the model cache. */
 export function openModelCache(options: ModelCacheOptions = {}): ModelCache {
   return new ModelCache(options);
+}
+
+const sum = (records: ReadonlyArray<{ bytes: number }>) =>
+  records.reduce((total, r) => total + r.bytes, 0);
+
+/** The segments of chunks still downloading (a committed chunk's segments are the chunk). */
+function partialSegments<S extends { modelId: string; sha256: string }>(
+  chunks: ReadonlyArray<ChunkRecord>,
+  segments: S[],
+): S[] {
+  const committed = new Set(
+    chunks.filter((c) => c.segments).map((c) => `${c.modelId}\n${c.sha256}`),
+  );
+  return segments.filter((s) => !committed.has(`${s.modelId}\n${s.sha256}`));
 }

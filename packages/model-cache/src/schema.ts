@@ -27,18 +27,26 @@ export interface ModelRecord {
   lastUsedAt: number;
 }
 
-/** One chunk: keyed by model id + content hash, stored as a Blob (disk-backed in browsers). */
+/**
+ * One chunk: keyed by model id + content hash, stored as a Blob (disk-backed in browsers), or,
+ * when the loader committed the segments it persisted while downloading, as those `segments`
+ * records (the bytes are written once).
+ */
 export interface ChunkRecord {
   modelId: string;
   sha256: string;
   bytes: number;
-  data: Blob;
+  /** The chunk's bytes; absent when the chunk is its segments. */
+  data?: Blob;
+  /** How many `segments` records make up the chunk, in offset order; absent with `data`. */
+  segments?: number;
   storedAt: number;
 }
 
 /**
- * One persisted segment of a chunk still downloading: a reload resumes the chunk after the last
- * segment, with the hash state saved beside it.
+ * One persisted segment of a chunk: while the chunk downloads, a reload resumes after the last
+ * segment (with the hash state saved beside it); once the loader commits them, the segments are
+ * the stored chunk.
  */
 export interface SegmentRecord {
   modelId: string;

@@ -7,7 +7,10 @@ export interface ChunkStoreManifest {
   chunks: ReadonlyArray<{ file: string; bytes: number; sha256: string }>;
 }
 
-/** A chunk's persisted download progress: its first `bytes`, and the hash of them so far. */
+/**
+ * A chunk's persisted download progress: its first `bytes`, and the hash of them so far (empty
+ * for manifests with block hashes: each segment is a block, checked again on resume).
+ */
 export interface PartialChunk {
   /** Bytes persisted (the sum of the segments' sizes). */
   bytes: number;
@@ -22,7 +25,7 @@ export interface ChunkSegment {
   /** Where the segment starts in the chunk. */
   offset: number;
   data: Blob;
-  /** The incremental SHA-256 state after `offset + data.size` bytes. */
+  /** The incremental SHA-256 state after `offset + data.size` bytes (empty with block hashes). */
   hashState: Uint8Array;
 }
 
@@ -52,6 +55,12 @@ export interface ChunkStore {
   getPartial?(manifest: ChunkStoreManifest, index: number): Promise<PartialChunk | null>;
   /** Forgets chunk `index`'s partial segments (they did not verify, or the server restarted it). */
   dropPartial?(manifest: ChunkStoreManifest, index: number): Promise<void>;
+  /**
+   * Makes chunk `index`'s persisted segments, which the loader has just verified to be exactly
+   * the chunk, its stored copy, without writing the bytes a second time (optional: without it the
+   * loader hands the chunk to `putChunk`). `getChunk` then returns them as one Blob.
+   */
+  commitSegments?(manifest: ChunkStoreManifest, index: number): Promise<void>;
   /** Called when llama.cpp (or any later stage) rejects a verified model: later loads report it. */
   markUnloadable?(manifest: ChunkStoreManifest, reason: string): Promise<void>;
   /** Why this exact version was marked unloadable, or null. */

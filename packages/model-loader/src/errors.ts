@@ -9,7 +9,9 @@ export type ModelLoaderErrorCode =
   | 'CHUNK_HASH_MISMATCH'
   | 'ABORTED'
   | 'MODEL_INVALID'
-  | 'GGUF_INVALID';
+  | 'GGUF_INVALID'
+  /** The chunk store lost a chunk right after storing it (its storage failed or was cleared). */
+  | 'STORE_ERROR';
 
 /** Where a loader error happened. */
 export interface ModelLoaderErrorDetails {

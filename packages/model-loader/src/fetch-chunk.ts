@@ -1,5 +1,6 @@
 import type { ChunkSegment, PartialChunk } from './chunk-store.js';
 import { ModelLoaderError } from './errors.js';
+import type { ChunkBlocks } from './manifest.js';
 import {
   checkResponseOrigin,
   idleRequest,
@@ -7,8 +8,8 @@ import {
   type NetworkPolicy,
 } from './network-policy.js';
 import { backoffMs, retryAfterMs, sleep } from './retry-policy.js';
-import { createSha256, type Sha256 } from './sha256.js';
-import { SegmentReader, Segments } from './stream-to-blob.js';
+import { Segments } from './segments.js';
+import { createSha256, sha256OfBytes, type Sha256 } from './sha256.js';
 
 /** How one chunk is fetched. */
 export interface FetchChunkOptions extends NetworkPolicy {
@@ -16,12 +17,14 @@ export interface FetchChunkOptions extends NetworkPolicy {
   url: string;
   bytes: number;
   sha256: string;
+  /** The manifest's block hashes: each block is verified (and only then kept) on its own. */
+  blocks?: ChunkBlocks;
   signal?: AbortSignal;
   /** Called with the number of new bytes as they stream in (negative when data is discarded). */
   onBytes: (delta: number) => void;
   /** Called once with the bytes taken from `resume` (not network traffic). */
   onResumed?: (bytes: number) => void;
-  /** Bytes per persisted segment. */
+  /** Bytes per persisted segment (without `blocks`; with them a segment is a block). */
   segmentBytes: number;
   /** What an earlier page persisted of this chunk: the download resumes after it. */
   resume?: PartialChunk | null;
@@ -29,6 +32,11 @@ export interface FetchChunkOptions extends NetworkPolicy {
   persist?: (segment: ChunkSegment) => Promise<void>;
   /** Forgets the persisted segments (a failed verification, or a server that ignored Range). */
   dropPartial?: () => Promise<void>;
+  /**
+   * Keep the segments in the page and resolve to the chunk (default true). A caller whose
+   * `persist` stores every segment passes false and reads the chunk back from its store.
+   */
+  keep?: boolean;
 }
 
 function aborted(o: FetchChunkOptions): ModelLoaderError {
@@ -40,6 +48,7 @@ function aborted(o: FetchChunkOptions): ModelLoaderError {
 }
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+const NO_STATE = new Uint8Array(0);
 
 /** The start of a 206 answer's `Content-Range` (`bytes 100-199/200`), or undefined. */
 function rangeStart(response: Response): number | undefined {
@@ -48,31 +57,65 @@ function rangeStart(response: Response): number | undefined {
 }
 
 /**
- * Downloads one chunk, hashing it while it streams and persisting it in segments when the store
- * can. Network failures resume with an HTTP Range request from what was received (a server that
- * answers 200 instead of 206 restarts the chunk); a request that sends no bytes for
- * `idleTimeoutMs` is aborted and resumed the same way. 429 / 503 wait for `Retry-After`; other
- * retries back off exponentially with jitter. Attempts that receive nothing count against
- * `retries`; attempts that make progress do not. A chunk costs at most about twice its size on
- * the network: a second failed verification, or that much data without one, ends it.
+ * The persisted segments that still verify against the block hashes (each a whole block), or
+ * none: a reload trusts nothing it did not check.
  */
-export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
-  const data = new Segments();
-  let hasher: Sha256 = await createSha256();
-  if (o.resume && o.resume.bytes > 0 && o.resume.bytes <= o.bytes) {
-    hasher.load(o.resume.hashState);
-    for (const s of o.resume.segments) data.add(s);
-    o.onResumed?.(data.size);
+async function verifiedResume(
+  resume: PartialChunk,
+  blocks: ChunkBlocks,
+  bytes: number,
+): Promise<Blob[] | null> {
+  let offset = 0;
+  for (const segment of resume.segments) {
+    const k = offset / blocks.bytes;
+    if (segment.size !== Math.min(blocks.bytes, bytes - offset)) return null;
+    const data = new Uint8Array(await segment.arrayBuffer());
+    if ((await sha256OfBytes(data)) !== blocks.sha256[k]) return null;
+    offset += segment.size;
   }
-  const budget = 2 * o.bytes + o.segmentBytes;
+  return resume.segments;
+}
+
+/**
+ * Downloads one chunk and verifies it while it streams: block by block against the manifest's
+ * block hashes (WebCrypto), or as one incremental SHA-256 of the whole chunk for manifests
+ * without them. Received bytes are gathered into segments (a block each, or `segmentBytes`)
+ * that are persisted as they complete when the store can (with blocks, only once verified), so
+ * a reload resumes after them. Network failures resume with an HTTP Range request from what was
+ * received (a server that answers 200 instead of 206 restarts the chunk); a request that sends no
+ * bytes for `idleTimeoutMs` is aborted and resumed the same way. 429 / 503 wait for
+ * `Retry-After`; other retries back off exponentially with jitter. Attempts that receive nothing
+ * count against `retries`; attempts that make progress do not. A chunk costs at most about twice
+ * its size on the network: a block (or the whole chunk) that fails verification twice, or that
+ * much data without a verified chunk, ends it.
+ */
+export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
+  const { blocks } = o;
+  const seg = blocks ? blocks.bytes : o.segmentBytes;
+  const data = new Segments(o.keep ?? true);
+  let hasher: Sha256 | undefined = blocks ? undefined : await createSha256();
+  if (o.resume && o.resume.bytes > 0 && o.resume.bytes <= o.bytes) {
+    if (hasher) hasher.load(o.resume.hashState);
+    const segments = blocks ? await verifiedResume(o.resume, blocks, o.bytes) : o.resume.segments;
+    if (segments) {
+      for (const s of segments) data.add(s);
+      o.onResumed?.(data.size);
+    } else await o.dropPartial?.();
+  }
+  // Bytes received after the last whole segment: in memory until their segment completes.
+  const staging = new Uint8Array(Math.min(seg, o.bytes));
+  let pending = 0;
+  const budget = 2 * o.bytes + seg;
+  const blockFailures = new Map<number, number>();
   let fetched = 0;
   let failedChecks = 0;
   let idle = 0;
   let wait: number | undefined;
   const discard = async () => {
-    o.onBytes(-data.size);
+    o.onBytes(-(data.size + pending));
     data.reset();
-    hasher = await createSha256();
+    pending = 0;
+    if (!blocks) hasher = await createSha256();
     await o.dropPartial?.();
   };
   const retryOrThrow = (error: ModelLoaderError, progressed: boolean) => {
@@ -84,6 +127,32 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
         `${error.message}; gave up after ${mib(fetched)} fetched for a ${mib(o.bytes)} chunk`,
         { chunkIndex: o.index, url: o.url, ...(error.status ? { status: error.status } : {}) },
       );
+  };
+  /** Ends the segment in `staging`: verifies its block, persists and keeps it; or says why not. */
+  const closeSegment = async (): Promise<ModelLoaderError | undefined> => {
+    const offset = data.size;
+    const view = staging.subarray(0, pending);
+    if (blocks) {
+      const k = offset / seg;
+      const actual = await sha256OfBytes(view);
+      if (actual !== blocks.sha256[k]) {
+        o.onBytes(-pending);
+        pending = 0;
+        const failures = (blockFailures.get(k) ?? 0) + 1;
+        blockFailures.set(k, failures);
+        return new ModelLoaderError(
+          'CHUNK_HASH_MISMATCH',
+          `chunk ${o.index} (${o.url}) failed verification${failures > 1 ? ' twice' : ''} at block ${k} (bytes ${offset}-${offset + view.byteLength - 1}): expected sha256 ${blocks.sha256[k]}, got ${actual}`,
+          { chunkIndex: o.index, url: o.url },
+        );
+      }
+    }
+    // The Blob copies the bytes: the staging buffer is free again.
+    const blob = new Blob([view]);
+    pending = 0;
+    await o.persist?.({ offset, data: blob, hashState: hasher ? hasher.save() : NO_STATE });
+    data.add(blob);
+    return undefined;
   };
 
   // Whether the server honours Range: unknown until it answers. While it does, the chunk is
@@ -102,8 +171,8 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
     pause = true;
     wait = undefined;
     if (o.signal?.aborted) throw aborted(o);
-    const resumeAt = data.size;
-    const end = ranges === false ? o.bytes : Math.min(o.bytes, resumeAt + o.segmentBytes);
+    const position = data.size + pending;
+    const end = ranges === false ? o.bytes : Math.min(o.bytes, data.size + seg);
     // One request: the caller's abort, and the idle timer (restarted by every piece), end it.
     const request = idleRequest(o.signal, o.idleTimeoutMs);
     const stalledError = (got: number) =>
@@ -116,14 +185,14 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
       let response: Response;
       try {
         const range =
-          end < o.bytes ? `bytes=${resumeAt}-${end - 1}` : resumeAt > 0 ? `bytes=${resumeAt}-` : '';
+          end < o.bytes ? `bytes=${position}-${end - 1}` : position > 0 ? `bytes=${position}-` : '';
         const headers: Record<string, string> = range ? { Range: range } : {};
         response = await o.fetch(o.url, { headers, signal: request.signal });
       } catch (cause) {
         if (o.signal?.aborted) throw aborted(o);
         retryOrThrow(
           request.stalled
-            ? stalledError(resumeAt)
+            ? stalledError(position)
             : new ModelLoaderError(
                 'NETWORK_ERROR',
                 `chunk ${o.index}: network error: ${(cause as Error).message}`,
@@ -160,7 +229,7 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
         continue;
       }
       const start = rangeStart(response);
-      if (response.status === 206 && start !== undefined && start !== resumeAt) {
+      if (response.status === 206 && start !== undefined && start !== position) {
         // A range that is not ours: start the chunk over without Range.
         await response.body?.cancel().catch(() => undefined);
         await discard();
@@ -168,7 +237,7 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
         retryOrThrow(
           new ModelLoaderError(
             'NETWORK_ERROR',
-            `chunk ${o.index}: the server answered bytes ${start}- to a request for bytes=${resumeAt}-`,
+            `chunk ${o.index}: the server answered bytes ${start}- to a request for bytes=${position}-`,
             { chunkIndex: o.index, url: o.url },
           ),
           false,
@@ -178,66 +247,84 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob> {
       if (response.status !== 206) {
         // No Range support: the whole chunk comes in this response, from byte 0.
         ranges = false;
-        if (resumeAt > 0) await discard();
+        if (position > 0) await discard();
       } else ranges = true;
       if (!response.body)
         throw new ModelLoaderError('NETWORK_ERROR', `chunk ${o.index}: the response has no body`, {
           chunkIndex: o.index,
           url: o.url,
         });
-      const reader = new SegmentReader(response.body.getReader(), (piece) => {
-        request.arm();
-        hasher.update(piece);
-        fetched += piece.byteLength;
-        o.onBytes(piece.byteLength);
-      });
-      const before = data.size;
-      let cut: unknown;
-      let ended = false;
+      const reader = response.body.getReader();
+      const before = data.size + pending;
       const until = ranges ? end : o.bytes;
-      while (data.size < until && cut === undefined && !ended) {
-        const offset = data.size;
-        const drained = await reader.next(Math.min(o.segmentBytes, until - offset));
-        data.add(drained.blob);
-        if (drained.blob.size > 0 && o.persist) {
+      let cut: unknown;
+      let bad: ModelLoaderError | undefined;
+      try {
+        reading: while (data.size + pending < until) {
+          let piece: Uint8Array;
           try {
-            await o.persist({ offset, data: drained.blob, hashState: hasher.save() });
-          } catch (error) {
-            // The store's verdict (e.g. QUOTA_EXCEEDED) ends the chunk at once: no more bytes.
-            await reader.cancel();
-            await o.dropPartial?.().catch(() => undefined);
-            throw error;
+            const next = await reader.read();
+            if (next.done) break;
+            piece = next.value;
+          } catch (cause) {
+            cut = cause;
+            break;
+          }
+          request.arm();
+          while (piece.byteLength > 0 && data.size + pending < until) {
+            const room = Math.min(seg - pending, until - data.size - pending);
+            const now = piece.byteLength > room ? piece.subarray(0, room) : piece;
+            piece = piece.subarray(now.byteLength);
+            staging.set(now, pending);
+            pending += now.byteLength;
+            hasher?.update(now);
+            fetched += now.byteLength;
+            o.onBytes(now.byteLength);
+            if (pending === seg || data.size + pending === o.bytes) {
+              bad = await closeSegment();
+              if (bad) break reading;
+            }
           }
         }
-        cut = drained.error;
-        ended = drained.ended;
+      } catch (error) {
+        // The store's verdict (e.g. QUOTA_EXCEEDED) ends the chunk at once: no more bytes.
+        await reader.cancel().catch(() => undefined);
+        await o.dropPartial?.().catch(() => undefined);
+        throw error;
       }
+      await reader.cancel().catch(() => undefined);
       if (o.signal?.aborted) throw aborted(o);
-      if (data.size < o.bytes && ranges && cut === undefined && data.size >= end) {
+      const got = data.size + pending;
+      if (bad) {
+        if ((blockFailures.get(got / seg) ?? 0) >= 2) throw bad;
+        retryOrThrow(bad, true);
+        pause = false;
+        continue;
+      }
+      if (got < o.bytes && ranges && cut === undefined && got >= end) {
         // This segment's request is done: ask for the next one at once.
-        await reader.cancel();
         idle = 0;
         pause = false;
         continue;
       }
-      if (data.size < o.bytes) {
+      if (got < o.bytes) {
         retryOrThrow(
           request.stalled
-            ? stalledError(data.size)
+            ? stalledError(got)
             : new ModelLoaderError(
                 'NETWORK_ERROR',
                 cut !== undefined
-                  ? `chunk ${o.index}: connection lost after ${data.size} of ${o.bytes} bytes: ${(cut as Error)?.message ?? cut}`
-                  : `chunk ${o.index}: the body ended after ${data.size} of ${o.bytes} bytes`,
+                  ? `chunk ${o.index}: connection lost after ${got} of ${o.bytes} bytes: ${(cut as Error)?.message ?? cut}`
+                  : `chunk ${o.index}: the body ended after ${got} of ${o.bytes} bytes`,
                 { chunkIndex: o.index, url: o.url, ...(cut !== undefined ? { cause: cut } : {}) },
               ),
-          data.size > before,
+          got > before,
         );
         continue;
       }
-      await reader.cancel();
-      const actual = hasher.digest('hex');
-      if (actual === o.sha256) return data.toBlob();
+      if (blocks) return o.keep === false ? null : data.toBlob();
+      const actual = hasher!.digest('hex');
+      if (actual === o.sha256) return o.keep === false ? null : data.toBlob();
       failedChecks++;
       const error = new ModelLoaderError(
         'CHUNK_HASH_MISMATCH',

@@ -1,5 +1,6 @@
-export { parseManifest, MAX_CHUNK_BYTES } from './manifest.js';
+export { parseManifest, MAX_CHUNK_BYTES, MIN_BLOCK_BYTES, MAX_BLOCK_BYTES } from './manifest.js';
 export type {
+  ChunkBlocks,
   ManifestChunk,
   ModelManifest,
   ParsedManifest,

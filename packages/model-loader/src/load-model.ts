@@ -114,16 +114,20 @@ export async function loadModel(
       const chunk = manifest.chunks[i]!;
       try {
         const durable = !!(store?.putSegment && store.getPartial);
+        // A store that keeps the segments as the chunk: nothing is kept in the page or written twice.
+        const commit = durable && !!store?.commitSegments;
         const resume = durable ? await store!.getPartial!(manifest, i) : null;
-        const blob = await fetchChunk({
+        const fetched = await fetchChunk({
           ...policy,
           index: i,
           url: chunk.url,
           bytes: chunk.bytes,
           sha256: chunk.sha256,
+          ...(chunk.blocks ? { blocks: chunk.blocks } : {}),
           segmentBytes,
           signal: inner.signal,
           resume,
+          keep: !commit,
           ...(durable
             ? {
                 persist: (segment) => store!.putSegment!(manifest, i, segment),
@@ -141,8 +145,18 @@ export async function loadModel(
             report(i, false);
           },
         });
-        await store?.putChunk(manifest, i, blob);
-        blobs[i] = blob;
+        let blob: Blob | null = fetched;
+        if (commit) {
+          await store!.commitSegments!(manifest, i);
+          blob = await store!.getChunk(manifest, i);
+          if (blob?.size !== chunk.bytes)
+            throw new ModelLoaderError(
+              'STORE_ERROR',
+              `chunk ${i}: the store lost the chunk it had just stored (was the cache cleared meanwhile?); load the model again`,
+              { chunkIndex: i, url: chunk.url },
+            );
+        } else await store?.putChunk(manifest, i, blob!);
+        blobs[i] = blob!;
         done++;
         report(i, false);
       } catch (error) {

@@ -13,6 +13,7 @@ const valid = () => ({
   ],
 });
 const url = 'https://models.example/tiny/manifest.json';
+const chunk0 = (m: Record<string, unknown>) => (m['chunks'] as Array<Record<string, unknown>>)[0]!;
 
 function rejection(mutate: (m: ReturnType<typeof valid> & Record<string, unknown>) => void) {
   const m = valid() as ReturnType<typeof valid> & Record<string, unknown>;
@@ -68,6 +69,27 @@ describe('parseManifest', () => {
     [
       'chunks[0].sha256',
       (m: ReturnType<typeof valid>) => (m.chunks[0]!.sha256 = 'ABC'),
+      /64 lowercase hex/,
+    ],
+    [
+      'chunks[0].blocks',
+      (m: Record<string, unknown>) => (chunk0(m)['blocks'] = ['x']),
+      /must be an object/,
+    ],
+    [
+      'chunks[0].blocks.bytes',
+      (m: Record<string, unknown>) => (chunk0(m)['blocks'] = { bytes: 1000, sha256: [] }),
+      /from 65536 to 268435456, got 1000/,
+    ],
+    [
+      'chunks[0].blocks.sha256',
+      (m: Record<string, unknown>) =>
+        (chunk0(m)['blocks'] = { bytes: 65536, sha256: [hash('a'), hash('b')] }),
+      /must list 1 hashes \(one per 65536-byte block of the chunk's 10 bytes\), got 2/,
+    ],
+    [
+      'chunks[0].blocks.sha256[0]',
+      (m: Record<string, unknown>) => (chunk0(m)['blocks'] = { bytes: 65536, sha256: ['A'] }),
       /64 lowercase hex/,
     ],
   ])('rejects a bad %s with MANIFEST_INVALID naming the field', (field, mutate, why) => {

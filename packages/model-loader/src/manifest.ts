@@ -13,7 +13,23 @@ export interface ManifestChunk {
   sha256: string;
   /** Absolute URL that overrides `file` (subject to the origin policy). */
   url?: string;
+  /**
+   * SHA-256 of each `bytes`-sized block of the file, in order (the last may be shorter). With
+   * them a download verifies and keeps each block on its own (natively hashed, off the main
+   * thread) instead of hashing the whole file in one stream; `tea-model pack` writes them.
+   */
+  blocks?: ChunkBlocks;
 }
+
+/** A chunk's block hashes: `sha256[k]` covers bytes `[k * bytes, (k + 1) * bytes)`. */
+export interface ChunkBlocks {
+  bytes: number;
+  sha256: string[];
+}
+
+/** Smallest and largest block a manifest may use. */
+export const MIN_BLOCK_BYTES = 64 * 1024;
+export const MAX_BLOCK_BYTES = 256 * 2 ** 20;
 
 /** Model manifest, version 1 (see the design notes). */
 export interface ModelManifest {
@@ -72,6 +88,29 @@ function baseUrl(url: string | URL | undefined): string {
   return here;
 }
 
+function checkBlocks(raw: unknown, chunkBytes: number, field: string): void {
+  const b = raw as Record<string, unknown> | null;
+  if (!b || typeof b !== 'object' || Array.isArray(b))
+    throw invalid(field, 'must be an object with `bytes` and `sha256`');
+  const size = b['bytes'];
+  if (!isPositiveInt(size) || size < MIN_BLOCK_BYTES || size > MAX_BLOCK_BYTES)
+    throw invalid(
+      `${field}.bytes`,
+      `must be an integer from ${MIN_BLOCK_BYTES} to ${MAX_BLOCK_BYTES}, got ${JSON.stringify(size)}`,
+    );
+  const hashes = b['sha256'];
+  const count = Math.ceil(chunkBytes / size);
+  if (!Array.isArray(hashes) || hashes.length !== count)
+    throw invalid(
+      `${field}.sha256`,
+      `must list ${count} hashes (one per ${size}-byte block of the chunk's ${chunkBytes} bytes), got ${Array.isArray(hashes) ? hashes.length : JSON.stringify(hashes)}`,
+    );
+  hashes.forEach((h: unknown, k) => {
+    if (typeof h !== 'string' || !SHA256.test(h))
+      throw invalid(`${field}.sha256[${k}]`, 'must be 64 lowercase hex digits');
+  });
+}
+
 /**
  * Validates a manifest (object or JSON text) and resolves its chunk URLs.
  * @throws {ModelLoaderError} `MANIFEST_INVALID` naming the field and why;
@@ -121,6 +160,7 @@ export function parseManifest(json: unknown, options: ParseManifestOptions = {})
       throw invalid(at('sha256'), 'must be 64 lowercase hex digits');
     if (c['url'] !== undefined && typeof c['url'] !== 'string')
       throw invalid(at('url'), 'must be a string');
+    if (c['blocks'] !== undefined) checkBlocks(c['blocks'], c['bytes'], at('blocks'));
     const url = new URL((c['url'] as string | undefined) ?? c['file'], base);
     if (!allowed.has(url.origin)) {
       throw new ModelLoaderError(

@@ -25,9 +25,9 @@ export function memoryStore(initial: Record<string, Blob> = {}) {
 
 /**
  * A memory store with durable partial downloads, as model-cache has them; `refuseSegmentsAfter`
- * makes the Nth segment write fail as a full disk does.
+ * makes the Nth segment write fail as a full disk does; `commit` keeps the segments as the chunk.
  */
-export function segmentStore(options: { refuseSegmentsAfter?: number } = {}) {
+export function segmentStore(options: { refuseSegmentsAfter?: number; commit?: boolean } = {}) {
   const base = memoryStore();
   const segments = new Map<string, ChunkSegment[]>();
   let written = 0;
@@ -60,6 +60,16 @@ export function segmentStore(options: { refuseSegmentsAfter?: number } = {}) {
       base.calls.push(`drop:${i}`);
       segments.delete(key(m, i));
     },
+    ...(options.commit
+      ? {
+          async commitSegments(m: ChunkStoreManifest, i: number) {
+            base.calls.push(`commit:${i}`);
+            const list = segments.get(key(m, i)) ?? [];
+            segments.delete(key(m, i));
+            base.chunks.set(key(m, i), new Blob(list.map((x) => x.data)));
+          },
+        }
+      : {}),
   };
   return { ...base, store, segments };
 }

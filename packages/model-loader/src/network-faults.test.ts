@@ -15,14 +15,28 @@ const data = new Uint8Array(randomBytes(SIZE));
 const other = new Uint8Array(randomBytes(100_000));
 let server: FaultServer;
 
+const BLOCK = 64 * 1024;
+/** The manifest's per-block hashes (what `tea-model pack` writes), when the mode has them. */
+let withBlocks = false;
+const blocksOf = (bytes: Uint8Array) =>
+  withBlocks
+    ? {
+        blocks: {
+          bytes: BLOCK,
+          sha256: Array.from({ length: Math.ceil(bytes.length / BLOCK) }, (_, k) =>
+            sha(bytes.subarray(k * BLOCK, (k + 1) * BLOCK)),
+          ),
+        },
+      }
+    : {};
 const manifestJson = () => ({
   manifestVersion: 1,
   model: { id: 'f', version: '1' },
   layout: 'gguf-split',
   totalBytes: SIZE + other.length,
   chunks: [
-    { file: 'a.gguf', bytes: SIZE, sha256: sha(data) },
-    { file: 'b.gguf', bytes: other.length, sha256: sha(other) },
+    { file: 'a.gguf', bytes: SIZE, sha256: sha(data), ...blocksOf(data) },
+    { file: 'b.gguf', bytes: other.length, sha256: sha(other), ...blocksOf(other) },
   ],
 });
 const manifest = (): ParsedManifest =>
@@ -53,7 +67,18 @@ async function same(blobs: Blob[]) {
   expect(sha(new Uint8Array(await blobs[1]!.arrayBuffer()))).toBe(sha(other));
 }
 
-describe('network faults', () => {
+// Every fault, for manifests with block hashes (each 64 KiB block verified with WebCrypto) and
+// without them (one incremental SHA-256 per chunk).
+const modes = [
+  ['whole-chunk hashes', false],
+  ['block hashes', true],
+] as const;
+
+describe.each(modes)('network faults (%s)', (_, blocks) => {
+  beforeEach(() => {
+    withBlocks = blocks;
+  });
+
   it('a connection that stalls mid-body is abandoned after the idle timeout and resumed with Range', async () => {
     // The chunk is asked for one 64 KiB segment at a time; the third request stalls.
     server.inject('a.gguf', 'ok', 'ok', 'stall-at:30000');
@@ -65,7 +90,8 @@ describe('network faults', () => {
       'bytes=0-65535',
       'bytes=65536-131071',
       'bytes=131072-196607',
-      'bytes=161072-226607',
+      // The rest of the interrupted segment (what arrived of it waits in memory).
+      'bytes=161072-196607',
     ]);
     // Only what did not arrive is fetched again.
     expect(server.bytesSent('a.gguf')).toBe(SIZE);
@@ -141,7 +167,11 @@ describe('network faults', () => {
   });
 });
 
-describe('durable partial downloads', () => {
+describe.each(modes)('durable partial downloads (%s)', (_, blocks) => {
+  beforeEach(() => {
+    withBlocks = blocks;
+  });
+
   it('a reload resumes each chunk from its persisted segments, re-fetching at most one segment', async () => {
     const { store, calls } = segmentStore();
     server.inject('a.gguf', 'ok', 'ok', 'ok', 'ok', 'stall-at:30000');
@@ -183,6 +213,58 @@ describe('durable partial downloads', () => {
     expect(requestsFor('b.gguf')).toHaveLength(0);
     // Stopped within a couple of segments of the refusal, not after the whole chunk.
     expect(server.bytesSent('a.gguf')).toBeLessThan(SIZE);
+  });
+});
+
+describe('block hashes', () => {
+  beforeEach(() => {
+    withBlocks = true;
+  });
+  afterEach(() => {
+    withBlocks = false;
+  });
+
+  it('a corrupted block is fetched again on its own; twice wrong names the block and its bytes', async () => {
+    // The server corrupts byte 200,000 of the file: block 3 (bytes 196608-262143).
+    server.inject('a.gguf', 'ok', 'ok', 'ok', 'corrupt-byte');
+    await same(await loadModel(manifest(), fast));
+    expect(server.bytesSent('a.gguf')).toBe(SIZE + BLOCK);
+    expect(requestsFor('a.gguf').map((r) => r.range)[4]).toBe('bytes=196608-262143');
+    server.log.length = 0;
+    server.inject('a.gguf', 'ok', 'ok', 'ok', 'corrupt-byte', 'corrupt-byte');
+    const before = server.bytesSent('a.gguf');
+    const error = await loadModel(manifest(), fast).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'CHUNK_HASH_MISMATCH', chunkIndex: 0 });
+    expect((error as Error).message).toMatch(
+      /chunk 0 \(.*a\.gguf\) failed verification twice at block 3 \(bytes 196608-262143\): expected sha256 [0-9a-f]{64}, got [0-9a-f]{64}/,
+    );
+    // Nothing past the bad block was fetched.
+    expect(server.bytesSent('a.gguf') - before).toBe(5 * BLOCK);
+  });
+
+  it('a store that commits segments gets every byte once, and the page keeps none of them', async () => {
+    const { store, calls, chunks } = segmentStore({ commit: true });
+    const blobs = await loadModel(manifest(), { ...fast, store });
+    await same(blobs);
+    expect(calls.filter((c) => c.startsWith('put:'))).toEqual([]);
+    expect(calls.filter((c) => c.startsWith('commit:')).sort()).toEqual(['commit:0', 'commit:1']);
+    // The Blobs the loader returns are the store's.
+    expect(blobs[0]).toBe(chunks.get(sha(data)));
+  });
+
+  it('a reload checks the persisted segments again: a damaged one is dropped and fetched anew', async () => {
+    const { store, segments, calls } = segmentStore();
+    const m = manifest();
+    // Two segments from an earlier page; the second was damaged on disk.
+    const bad = Uint8Array.from(data.subarray(BLOCK, 2 * BLOCK));
+    bad[10]! ^= 1;
+    segments.set(sha(data), [
+      { offset: 0, data: new Blob([data.subarray(0, BLOCK)]), hashState: new Uint8Array(0) },
+      { offset: BLOCK, data: new Blob([bad]), hashState: new Uint8Array(0) },
+    ]);
+    await same(await loadModel(m, { ...fast, store }));
+    expect(calls).toContain('drop:0');
+    expect(requestsFor('a.gguf')[0]!.range).toBe('bytes=0-65535');
   });
 });
 

@@ -24,3 +24,19 @@ export async function sha256OfBlob(blob: Blob): Promise<string> {
   }
   return hasher.digest('hex');
 }
+
+const hex = (bytes: Uint8Array) =>
+  Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+/**
+ * SHA-256 of one block in memory (lowercase hex). WebCrypto where the page has it (native code,
+ * off the main thread in browsers: several times faster than WebAssembly), hash-wasm elsewhere
+ * (pages outside a secure context have no `crypto.subtle`).
+ */
+export async function sha256OfBytes(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const subtle = (globalThis as { crypto?: Crypto }).crypto?.subtle;
+  if (subtle) return hex(new Uint8Array(await subtle.digest('SHA-256', bytes)));
+  const hasher = await createSha256();
+  hasher.update(bytes);
+  return hasher.digest('hex');
+}

@@ -23,6 +23,8 @@ const HELP: Record<string, string> = {
   Writes llama.cpp gguf-split shards (or byte chunks) and manifest.json for the browser loader.
   --out <dir>               output folder (required)
   --max-chunk-size <size>   largest shard, e.g. 512M or 1.9G (default 1.9G; under 2 GiB)
+  --block-size <size>       block of the per-block hashes the browser verifies as it downloads
+                            (default 16M; 64K to 256M)
   --layout gguf-split|byte-chunks   (default gguf-split)
   --id <id>                 model id in the manifest (default: the file name)
   --model-version <v>       model version in the manifest (default 1)`,
@@ -50,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       out: { type: 'string' },
       'max-chunk-size': { type: 'string' },
+      'block-size': { type: 'string' },
       layout: { type: 'string' },
       id: { type: 'string' },
       'model-version': { type: 'string' },
@@ -81,6 +84,7 @@ async function main(argv: string[]): Promise<number> {
       ...(values['max-chunk-size']
         ? { maxChunkBytes: parseByteSize(values['max-chunk-size']) }
         : {}),
+      ...(values['block-size'] ? { blockBytes: parseByteSize(values['block-size']) } : {}),
       ...(values.id ? { id: values.id } : {}),
       ...(values['model-version'] ? { version: values['model-version'] } : {}),
       log: (line) => console.log(line),

@@ -166,4 +166,36 @@ describe('pack (byte-chunks) and verify', () => {
     expect(results.map((r) => r.ok)).toEqual([true, false, true]);
     expect(results[1]!.problem).toMatch(/^sha256 [0-9a-f]{64}, expected /);
   });
+
+  it('writes the hash of every block of each chunk, and verify checks them', async () => {
+    const out = join(dir, 'blocks');
+    const manifest = await pack(source, {
+      out,
+      layout: 'byte-chunks',
+      maxChunkBytes: 200_000,
+      blockBytes: 65_536,
+    });
+    for (const c of manifest.chunks) {
+      const bytes = await readFile(join(out, c.file));
+      expect(c.blocks!.bytes).toBe(65_536);
+      expect(c.blocks!.sha256).toEqual(
+        Array.from({ length: Math.ceil(bytes.length / 65_536) }, (_, k) =>
+          sha(bytes.subarray(k * 65_536, (k + 1) * 65_536)),
+        ),
+      );
+    }
+    // A manifest whose block list disagrees with its file is reported with the block's bytes.
+    const path = join(out, 'manifest.json');
+    const json = JSON.parse(await readFile(path, 'utf8')) as typeof manifest;
+    json.chunks[0]!.blocks!.sha256[3] = '0'.repeat(64);
+    await writeFile(path, JSON.stringify(json));
+    const results = await verify(path);
+    expect(results.map((r) => r.ok)).toEqual([false, true, true]);
+    expect(results[0]!.problem).toMatch(
+      /^block 3 \(bytes 196608-199999\): sha256 [0-9a-f]{64}, expected 0{64}$/,
+    );
+    await expect(pack(source, { out, blockBytes: 1000 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+  });
 });

@@ -4,7 +4,13 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { ModelLoaderError } from '../errors.js';
-import { MAX_CHUNK_BYTES, type ModelManifest } from '../manifest.js';
+import {
+  MAX_BLOCK_BYTES,
+  MAX_CHUNK_BYTES,
+  MIN_BLOCK_BYTES,
+  type ModelManifest,
+} from '../manifest.js';
+import { DEFAULT_BLOCK_BYTES, FileHashes } from './file-hashes.js';
 import {
   type GgufHeader,
   paddedSpan,
@@ -26,6 +32,8 @@ export interface PackOptions {
   id?: string;
   /** `model.version` (default `1`). */
   version?: string;
+  /** Bytes per block of each chunk's block hashes (default 16 MiB: the loader's segment). */
+  blockBytes?: number;
   /** Receives one line per file written. */
   log?: (line: string) => void;
 }
@@ -51,21 +59,19 @@ async function copyRange(
   }
 }
 
-/** An output file that hashes what it writes. */
-function output(path: string) {
+/** An output file that hashes what it writes (whole, and block by block). */
+function output(path: string, blockBytes: number) {
   const stream = createWriteStream(path);
-  const hash = createHash('sha256');
-  let bytes = 0;
+  const hashes = new FileHashes(blockBytes);
   return {
     write: async (b: Buffer) => {
-      hash.update(b);
-      bytes += b.length;
+      hashes.update(b);
       if (!stream.write(b)) await once(stream, 'drain');
     },
     close: async () => {
       stream.end();
       await once(stream, 'close');
-      return { bytes, sha256: hash.digest('hex') };
+      return { bytes: hashes.bytes, ...hashes.digest() };
     },
   };
 }
@@ -139,6 +145,12 @@ export async function pack(source: string, options: PackOptions): Promise<ModelM
       `--max-chunk-size must be positive and under 2 GiB, got ${max}`,
     );
   }
+  const blockBytes = options.blockBytes ?? DEFAULT_BLOCK_BYTES;
+  if (!(blockBytes >= MIN_BLOCK_BYTES && blockBytes <= MAX_BLOCK_BYTES))
+    throw new ModelLoaderError(
+      'INVALID_ARGUMENT',
+      `--block-size must be from ${MIN_BLOCK_BYTES} to ${MAX_BLOCK_BYTES} bytes, got ${blockBytes}`,
+    );
   const layout = options.layout ?? 'gguf-split';
   const fileBytes = (await stat(source)).size;
   const header = await readGgufHeader(source, fileBytes);
@@ -151,13 +163,13 @@ export async function pack(source: string, options: PackOptions): Promise<ModelM
     const n = Math.ceil(fileBytes / max);
     for (let i = 0; i < n; i++) {
       const file = `${basename(source)}.part${String(i + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}`;
-      const out = output(join(options.out, file));
+      const out = output(join(options.out, file), blockBytes);
       await copyRange(source, i * max, Math.min(max, fileBytes - i * max), [
         out.write,
         (b) => void sourceHash.update(b),
       ]);
-      const { bytes, sha256 } = await out.close();
-      chunks.push({ file, bytes, sha256 });
+      const { bytes, sha256, blocks } = await out.close();
+      chunks.push({ file, bytes, sha256, blocks });
       log(`wrote ${file} (${bytes} bytes)`);
     }
   } else {
@@ -167,15 +179,15 @@ export async function pack(source: string, options: PackOptions): Promise<ModelM
     ]);
     for (const [i, tensors] of plan.entries()) {
       const file = shardName(prefix, i, plan.length);
-      const out = output(join(options.out, file));
+      const out = output(join(options.out, file), blockBytes);
       await out.write(shardHeader(header, tensors, i, plan.length));
       for (const t of tensors) {
         await copyRange(source, t.start, t.span, [out.write, (b) => void sourceHash.update(b)]);
         const zeros = pad(t.span, header.alignment);
         if (zeros) await out.write(Buffer.alloc(zeros));
       }
-      const { bytes, sha256 } = await out.close();
-      chunks.push({ file, bytes, sha256 });
+      const { bytes, sha256, blocks } = await out.close();
+      chunks.push({ file, bytes, sha256, blocks });
       log(`wrote ${file} (${bytes} bytes, ${tensors.length} tensors)`);
     }
   }

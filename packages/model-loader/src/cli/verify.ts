@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { parseManifest } from '../manifest.js';
+import { type ChunkBlocks, parseManifest } from '../manifest.js';
+import { DEFAULT_BLOCK_BYTES, FileHashes } from './file-hashes.js';
 
 /** One file's verification result. */
 export interface VerifyResult {
@@ -12,11 +12,23 @@ export interface VerifyResult {
   problem?: string;
 }
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
+async function hashFile(path: string, blockBytes: number) {
+  const hashes = new FileHashes(blockBytes);
   for await (const piece of createReadStream(path, { highWaterMark: 1 << 20 }))
-    hash.update(piece as Buffer);
-  return hash.digest('hex');
+    hashes.update(piece as Buffer);
+  return hashes.digest();
+}
+
+/** The first block whose hash differs, as a problem line, or undefined. */
+function blockProblem(
+  expected: ChunkBlocks,
+  actual: ChunkBlocks,
+  bytes: number,
+): string | undefined {
+  const k = expected.sha256.findIndex((h, i) => h !== actual.sha256[i]);
+  return k < 0
+    ? undefined
+    : `block ${k} (bytes ${k * expected.bytes}-${Math.min((k + 1) * expected.bytes, bytes) - 1}): sha256 ${actual.sha256[k]}, expected ${expected.sha256[k]}`;
 }
 
 /** Re-hashes every chunk a manifest lists (beside the manifest) and reports each mismatch. */
@@ -40,11 +52,13 @@ export async function verify(manifestPath: string): Promise<VerifyResult[]> {
         problem: `size ${size}, expected ${chunk.bytes}`,
       });
     else {
-      const actual = await sha256File(path);
+      const actual = await hashFile(path, chunk.blocks?.bytes ?? DEFAULT_BLOCK_BYTES);
+      const problem =
+        actual.sha256 !== chunk.sha256
+          ? `sha256 ${actual.sha256}, expected ${chunk.sha256}`
+          : chunk.blocks && blockProblem(chunk.blocks, actual.blocks, chunk.bytes);
       results.push(
-        actual === chunk.sha256
-          ? { file: chunk.file, ok: true }
-          : { file: chunk.file, ok: false, problem: `sha256 ${actual}, expected ${chunk.sha256}` },
+        problem ? { file: chunk.file, ok: false, problem } : { file: chunk.file, ok: true },
       );
     }
   }
