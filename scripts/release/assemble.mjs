@@ -1,7 +1,9 @@
 // Step 2: tea-wasm-llm-{version}.tar.gz, for self-hosting with no other origin:
 //   index.html, assets/     the demo app (loads models/models.json beside it)
 //   example.html            the sdk README's plain-HTML page, with an import map into lib/
-//   lib/@the-edge-agent/*   the npm packages as published (ESM, .d.ts, core .wasm, wllama .wasm)
+//   lib/@the-edge-agent/*   the npm packages as published: unpacked from the very tarballs the
+//                           registry serves, checked against its sha512 integrity (ESM, .d.ts,
+//                           core .wasm, wllama .wasm); NPM-PACKAGES.json names each tarball
 //   lib/idb, lib/hash-wasm   their browser runtime dependencies (ESM files; wllama is bundled
 //                            into llm-bridge, in its 16 GiB build)
 //   models/                 expected beside: the release's model assets (see SERVING.md)
@@ -20,7 +22,8 @@ import {
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { PACKAGES, releaseVersion, ROOT, run, step } from './lib.mjs';
+import { releaseVersion, ROOT, run, step } from './lib.mjs';
+import { defaultRegistry, fetchPublishedPackages } from './npm-tarballs.mjs';
 import { noticeText, SERVE_JSON, serveText } from './texts.mjs';
 
 /** The files of a browser dependency the tarball needs (its ESM entry, license, package.json). */
@@ -52,22 +55,7 @@ function dirBytes(path) {
   return readdirSync(path).reduce((n, f) => n + dirBytes(join(path, f)), 0);
 }
 
-/** Packs every npm package with `pnpm pack` (exactly what `npm publish` would upload). */
-function packPackages(out) {
-  const npmDir = join(out, 'npm');
-  rmSync(npmDir, { recursive: true, force: true });
-  mkdirSync(npmDir, { recursive: true });
-  const sizes = {};
-  for (const name of PACKAGES) {
-    run('pnpm', ['pack', '--pack-destination', npmDir], { cwd: join(ROOT, 'packages', name) });
-    const tgz = readdirSync(npmDir).find((f) => f.startsWith(`the-edge-agent-${name}-`));
-    if (!tgz) throw new Error(`pnpm pack wrote no tarball for ${name}`);
-    sizes[`@the-edge-agent/${name}`] = { file: tgz, packedBytes: statSync(join(npmDir, tgz)).size };
-  }
-  return { npmDir, sizes };
-}
-
-export async function assemble({ out }) {
+export async function assemble({ out, registry = defaultRegistry() }) {
   const version = releaseVersion();
   const name = `tea-wasm-llm-${version}`;
   const stage = join(out, 'stage', name);
@@ -75,17 +63,17 @@ export async function assemble({ out }) {
   rmSync(join(out, 'stage'), { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
   mkdirSync(assets, { recursive: true });
-  for (const needed of [
-    'apps/demo/dist/index.html',
-    'packages/sdk/dist/index.js',
-    'packages/core-wasm/wasm/tea_core_bg.wasm',
-    'packages/llm-bridge/wasm/wllama.wasm',
-  ])
-    if (!existsSync(join(ROOT, needed)))
-      throw new Error(`${needed} is missing: build first (pnpm nx run-many -t build)`);
+  if (!existsSync(join(ROOT, 'apps/demo/dist/index.html')))
+    throw new Error(
+      'apps/demo/dist/index.html is missing: build first (pnpm nx run-many -t build)',
+    );
 
-  step(`Packing the npm packages (version ${version})`);
-  const { npmDir, sizes } = packPackages(out);
+  step(`The published npm packages ${version} from ${registry} (checked against its integrity)`);
+  const npmDir = join(out, 'npm');
+  const published = await fetchPublishedPackages({ version, registry, dir: npmDir });
+  const sizes = Object.fromEntries(
+    published.map((p) => [p.name, { file: p.file, packedBytes: p.bytes, integrity: p.integrity }]),
+  );
   for (const [pkg, { file }] of Object.entries(sizes)) {
     const tmp = join(out, 'stage', 'unpack');
     rmSync(tmp, { recursive: true, force: true });
@@ -147,12 +135,26 @@ export async function assemble({ out }) {
   for (const dep of BUNDLED_DEPS)
     cpSync(join(stage, dep.license), join(stage, 'licenses', `${dep.name.replace('/', '__')}.txt`));
   cpSync(
-    join(ROOT, 'packages/core-wasm/wasm/THIRD_PARTY_CRATES.md'),
+    join(stage, 'lib/@the-edge-agent/core-wasm/wasm/THIRD_PARTY_CRATES.md'),
     join(stage, 'licenses', 'rust-crates.md'),
   );
   writeFileSync(join(stage, 'NOTICE.md'), noticeText(version, deps));
   writeFileSync(join(stage, 'SERVING.md'), serveText(version));
   writeFileSync(join(stage, 'serve.json'), `${JSON.stringify(SERVE_JSON, null, 2)}\n`);
+  // Which npm tarballs lib/ was unpacked from: `npm view <name>@<version> dist.integrity` agrees.
+  writeFileSync(
+    join(stage, 'NPM-PACKAGES.json'),
+    `${JSON.stringify(
+      published.map(({ name, version: v, file, integrity }) => ({
+        name,
+        version: v,
+        file,
+        integrity,
+      })),
+      null,
+      2,
+    )}\n`,
+  );
 
   step('Writing the tarball');
   const tarball = join(assets, `${name}.tar.gz`);

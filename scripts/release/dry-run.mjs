@@ -1,6 +1,9 @@
 // The whole release locally, through the same commands the workflow runs, with a generated
-// test model in place of the downloaded ones; then the tarball extracted with the model assets
-// beside it, ready to serve (the release e2e test does, and checks it offline).
+// test model in place of the downloaded ones and a local npm registry in place of npm's (the
+// packages are packed as `changeset publish` would upload them, "published" there with their
+// sha512 integrity, and `assemble` takes them back from it, checked); then the tarball extracted
+// with the model assets beside it, ready to serve (the release e2e test does, and checks it
+// offline).
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,7 +41,7 @@ export async function dryRun({ out }) {
   );
   const release = (...args) =>
     execFileSync(process.execPath, [CLI, ...args, '--out', out], { stdio: 'inherit', cwd: ROOT });
-  release('assemble');
+  release('assemble', '--registry', 'local');
   release('models', '--config', config);
   release('checksums');
   release('verify');

@@ -102,6 +102,19 @@ export function releaseNotes({ out, assets, sizes }) {
       '',
     );
   if (sizes) lines.push('## Sizes', '', ...sizeTable(sizes, modelsFile), '');
+  if (sizes)
+    lines.push(
+      '## npm packages',
+      '',
+      "The tarball's `lib/` is unpacked from these npm tarballs, as the registry serves them (checked against its `dist.integrity`; also in the tarball's `NPM-PACKAGES.json`):",
+      '',
+      '| package | tarball | integrity |',
+      '| --- | --- | --- |',
+      ...Object.entries(sizes.packages).map(
+        ([name, p]) => `| ${name}@${sizes.version} | ${p.file} | \`${p.integrity}\` |`,
+      ),
+      '',
+    );
   lines.push(
     'Install: `npm install @the-edge-agent/sdk`. Self-hosting: see SERVING.md in the tarball.',
     '',

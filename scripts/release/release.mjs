@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // The release, step by step; the tag-triggered workflow runs exactly these commands, and
 // `dry-run` runs them all locally with a generated test model in place of the real ones.
-//   node scripts/release/release.mjs assemble  [--out release]
+//   node scripts/release/release.mjs assemble  [--out release] [--registry URL|local]   (lib/ from
+//        the published npm tarballs, checked against the registry's integrity; default npm's
+//        registry; `local`: packed here and served from a local registry, for dry runs)
+//   node scripts/release/release.mjs check-npm [--registry URL]   (the packages are published and
+//        their tarballs match the registry's integrity: fails in seconds, before the build)
 //   node scripts/release/release.mjs models    [--config scripts/release/models.config.json] [--out release]
 //   node scripts/release/release.mjs checksums [--out release]
 //   node scripts/release/release.mjs verify    [--out release]
@@ -28,6 +32,7 @@ const { values, positionals } = parseArgs({
   options: {
     out: { type: 'string' },
     config: { type: 'string', default: join(ROOT, 'scripts/release/models.config.json') },
+    registry: { type: 'string' },
   },
 });
 const out = resolve(
@@ -39,7 +44,25 @@ const out = resolve(
 const assets = join(out, 'assets');
 
 const commands = {
-  assemble: async () => (await import('./assemble.mjs')).assemble({ out }),
+  assemble: async () => {
+    const { assemble } = await import('./assemble.mjs');
+    if (values.registry !== 'local')
+      return assemble({
+        out,
+        ...(values.registry ? { registry: values.registry.replace(/\/+$/, '') } : {}),
+      });
+    const registry = await (await import('./local-registry.mjs')).localRegistry(out);
+    try {
+      return await assemble({ out, registry: registry.url });
+    } finally {
+      await registry.close();
+    }
+  },
+  'check-npm': async () => {
+    const { defaultRegistry, fetchPublishedPackages } = await import('./npm-tarballs.mjs');
+    const registry = values.registry?.replace(/\/+$/, '') ?? defaultRegistry();
+    await fetchPublishedPackages({ version: releaseVersion(), registry, dir: join(out, 'npm') });
+  },
   models: async () =>
     (await import('./models.mjs')).buildModels({
       config: resolve(values.config),

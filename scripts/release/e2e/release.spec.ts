@@ -1,8 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect, type Page, test } from '@playwright/test';
 import { ISOLATED_ORIGIN } from '../../../tools/e2e-origins.js';
+import { serveRegistry } from '../local-registry.mjs';
+import { integrityOf } from '../npm-tarballs.mjs';
 
 // The release dry run (every step of the tag-triggered workflow, with a generated test model),
 // then the extracted tarball with the model assets beside it, served with COOP/COEP: the demo
@@ -78,6 +80,72 @@ test('the release notes and sizes describe the artefacts of this run', () => {
   expect(notes).toContain('| Test model (random weights) |');
   expect(notes).toContain(sizes.tarball.file);
   expect(Object.keys(sizes.packages)).toHaveLength(5);
+});
+
+test("the tarball's lib/ is the published npm tarballs, byte for byte (by sha512)", () => {
+  const manifest = JSON.parse(
+    execFileSync(
+      'tar',
+      [
+        'xzf',
+        `${root}.tmp/release/assets/tea-wasm-llm-${version}.tar.gz`,
+        '-O',
+        `tea-wasm-llm-${version}/NPM-PACKAGES.json`,
+      ],
+      { encoding: 'utf8' },
+    ),
+  ) as Array<{ name: string; file: string; integrity: string }>;
+  expect(manifest.map((p) => p.name)).toEqual(
+    ['core-wasm', 'model-loader', 'model-cache', 'llm-bridge', 'sdk'].map(
+      (p) => `@the-edge-agent/${p}`,
+    ),
+  );
+  const notes = readFileSync(`${root}.tmp/release/RELEASE_NOTES.md`, 'utf8');
+  for (const p of manifest) {
+    // What `pnpm pack` made (what `changeset publish` uploads) is what lib/ was made from.
+    expect(p.integrity).toBe(integrityOf(readFileSync(`${root}.tmp/release/packed/${p.file}`)));
+    expect(notes).toContain(`| ${p.name}@${version} | ${p.file} | \`${p.integrity}\` |`);
+  }
+});
+
+test('assemble refuses a tarball whose bytes differ from the registry integrity, and an unpublished package', async () => {
+  const assemble = (registry: string, out: string) =>
+    new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        [`${root}scripts/release/release.mjs`, 'assemble', '--registry', registry, '--out', out],
+        { cwd: root, encoding: 'utf8' },
+        (error, _stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stderr }),
+      ),
+    );
+  const dir = `${root}.tmp/registry-tampered`;
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(`${root}.tmp/release/registry`, dir, { recursive: true });
+  // One byte more than what was published: the registry's integrity no longer matches.
+  appendFileSync(`${dir}/tarballs/the-edge-agent-llm-bridge-${version}.tgz`, Buffer.from([0]));
+  let registry = await serveRegistry(dir);
+  try {
+    const tampered = await assemble(registry.url, `${root}.tmp/release-tampered`);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stderr).toMatch(
+      new RegExp(
+        `@the-edge-agent/llm-bridge@${version.replaceAll('.', '\\.')}: the downloaded tarball's integrity sha512-\\S+ is not the registry's sha512-`,
+      ),
+    );
+  } finally {
+    await registry.close();
+  }
+  rmSync(`${dir}/@the-edge-agent%2fmodel-cache.json`);
+  registry = await serveRegistry(dir);
+  try {
+    const unpublished = await assemble(registry.url, `${root}.tmp/release-tampered`);
+    expect(unpublished.code).toBe(1);
+    expect(unpublished.stderr).toContain(
+      `@the-edge-agent/model-cache@${version} is not published on ${registry.url}: publish to npm first`,
+    );
+  } finally {
+    await registry.close();
+  }
 });
 
 test('a tag must match the packages, and an unpinned model profile is refused before any download', () => {
