@@ -21,7 +21,8 @@ import {
 //   1. The quick start: its shell commands run as written (the GGUF they pack is a tiny
 //      random-weight model), its vite.config.ts, index.html and src/main.ts written verbatim;
 //      compiled under tsc --strict, built by `vite build` and served by `vite preview`, and served
-//      by the Vite dev server: tokens stream into the page and the workflow finishes.
+//      by the Vite dev server (the latest Vite, then Vite 7, whose dev server pre-bundles
+//      dependencies): tokens stream into the page and the workflow finishes.
 //   2. The plain-HTML page as the sdk tarball ships it, beside a fresh node_modules, served with
 //      the COOP/COEP headers by a static server.
 
@@ -134,9 +135,8 @@ test('the quick start built with vite build streams tokens under vite preview', 
   }
 });
 
-test('the quick start streams tokens under the Vite dev server', async ({ page }) => {
-  test.setTimeout(120_000);
-  expect(readme).toContain('`npx vite` serves the app');
+/** Serves the quick start with the Vite dev server (`npx vite`) and expects it to stream. */
+async function expectDevServerStreams(page: Page) {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const server = await startServer(
@@ -149,6 +149,23 @@ test('the quick start streams tokens under the Vite dev server', async ({ page }
   } finally {
     server.stop();
   }
+}
+
+test('the quick start streams tokens under the Vite dev server', async ({ page }) => {
+  test.setTimeout(120_000);
+  expect(readme).toContain('`npx vite` serves the app');
+  await expectDevServerStreams(page);
+});
+
+test('the quick start streams tokens under the dev server of Vite 7 (an existing app)', async ({
+  page,
+}) => {
+  // Vite 7 and earlier pre-bundle dependencies in the dev server, which moves modules away from
+  // the .wasm files they load by relative URL: the README's optimizeDeps.exclude is what works.
+  test.setTimeout(180_000);
+  sh('npm install -D vite@7', app());
+  expect(sh('npx vite --version', app())).toMatch(/^vite\/7\./);
+  await expectDevServerStreams(page);
 });
 
 test('the plain-HTML page from the sdk tarball streams tokens beside a fresh node_modules', async ({
