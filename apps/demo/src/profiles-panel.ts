@@ -5,23 +5,28 @@ import {
   rankProfiles,
   type ProfileFit,
 } from '@the-edge-agent/sdk';
-import { errorLine } from './format.js';
+import { errorLine, formatBytes } from './format.js';
+
+const where = (fit: ProfileFit['fit']) =>
+  fit.mode === 'webgpu' ? 'on the graphics card' : 'on the processor';
 
 /** One line per profile: what it is and whether this browser can run it, and why. */
 export function profileLine({ profile, fit }: ProfileFit): string {
-  // Decimal units, as the preflight's reasons use.
-  const size =
-    profile.totalBytes >= 1e9
-      ? `${(profile.totalBytes / 1e9).toFixed(2)} GB`
-      : `${(profile.totalBytes / 1e6).toFixed(1)} MB`;
-  const what = `${profile.label ?? profile.id} · ${size} in ${profile.chunks} chunks`;
+  const what = `${profile.label ?? profile.id} · ${formatBytes(profile.totalBytes)} in ${profile.chunks} parts`;
   const warned = fit.warnings.length ? ` · note: ${fit.warnings.join('; ')}` : '';
   return fit.fits
-    ? `${what} · runs here (${fit.mode === 'webgpu' ? 'WebGPU offload' : 'CPU only'})${warned}`
+    ? `${what} · runs here ${where(fit)}, needs about ${formatBytes(fit.heapNeededBytes)} of memory${warned}`
     : `${what} · cannot run here: ${fit.reasons.join('; ')}`;
 }
 
+/** The picker's label of a profile: name, size and a short verdict. */
+export function optionLabel({ profile, fit }: ProfileFit): string {
+  return `${profile.label ?? profile.id} · ${formatBytes(profile.totalBytes)}${fit.fits ? '' : ' · too large for this browser'}`;
+}
+
 let generation = 0;
+/** The verdicts of the profiles last shown, by id (the model card says why a model fits). */
+export const fits = new Map<string, ProfileFit['fit']>();
 
 /**
  * Fills the profile list and the profile picker from `models.json` (default: the bundled one),
@@ -40,7 +45,9 @@ export async function showProfiles(
     if (mine !== generation) return;
     // A re-render (the URL field fires `change` again when it loses focus) keeps the choice.
     const chosen = picker.value;
-    picker.replaceChildren(new Option('the best that fits this browser', ''));
+    fits.clear();
+    for (const r of ranked) fits.set(r.profile.id, r.fit);
+    picker.replaceChildren(new Option('Best fit for this browser', ''));
     list.replaceChildren(
       ...ranked.map((r) => {
         const li = document.createElement('li');
@@ -51,15 +58,14 @@ export async function showProfiles(
         return li;
       }),
     );
-    for (const r of ranked)
-      picker.append(new Option(r.profile.label ?? r.profile.id, r.profile.id));
+    for (const r of ranked) picker.append(new Option(optionLabel(r), r.profile.id));
     if (ranked.some((r) => r.profile.id === chosen)) picker.value = chosen;
     list.dataset['state'] = 'ready';
   } catch (error) {
     if (mine !== generation) return;
-    picker.replaceChildren(new Option('the best that fits this browser', ''));
+    picker.replaceChildren(new Option('Best fit for this browser', ''));
     const li = document.createElement('li');
-    li.textContent = `No model profiles: ${errorLine(error)}`;
+    li.textContent = `No model list: ${errorLine(error)}`;
     list.replaceChildren(li);
     list.dataset['state'] = 'error';
   }

@@ -1,0 +1,52 @@
+import { fileURLToPath } from 'node:url';
+import { expect, type Page, test } from '@playwright/test';
+
+// The screenshots in the root README: the built demo at phone width (390 px) and on a desktop
+// (1280 px), with the built-in test model loaded, one chat turn and one workflow run.
+const out = fileURLToPath(new URL('../screenshots/', import.meta.url));
+const DEMO = '/apps/demo/dist/index.html';
+
+async function loadAndRun(page: Page): Promise<void> {
+  await page.goto(DEMO);
+  await page.evaluate(async () => {
+    // A fresh start: the first load downloads, as a first visit does.
+    const dbs = await indexedDB.databases();
+    await Promise.all(dbs.map((d) => d.name && indexedDB.deleteDatabase(d.name)));
+  });
+  await page.reload();
+  await expect(page.locator('#load')).toBeEnabled();
+  await page.click('#load');
+  await expect(page.locator('#progress-text')).toHaveAttribute('data-state', 'ready', {
+    timeout: 60_000,
+  });
+  await page.fill('#chat-input', 'What is a tea ceremony?');
+  await page.click('#chat-send');
+  await expect(page.locator('#chat-log li.assistant')).toHaveAttribute('data-state', 'done', {
+    timeout: 60_000,
+  });
+  await page.selectOption('#example', { label: 'Pros and cons, side by side' });
+  await page.click('#run');
+  await expect(page.locator('#final')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  // The screenshot should not catch a caret or a pulse mid-animation.
+  await page.addStyleTag({
+    content: '*{animation:none!important;caret-color:transparent!important}',
+  });
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+}
+
+test('phone width, 390 px', async ({ browser }) => {
+  const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  await loadAndRun(page);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${out}demo-390.png` });
+  await page.locator('#workflow-section').screenshot({ path: `${out}demo-390-workflow.png` });
+  await page.close();
+});
+
+test('desktop width, 1280 px', async ({ browser }) => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await loadAndRun(page);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${out}demo-1280.png`, fullPage: true });
+  await page.close();
+});
