@@ -31,14 +31,19 @@ export function packTarballs(packagesDir: string, dir: string): string[] {
   return files.map((f) => join(dir, f));
 }
 
+/** npm settings a machine's environment may need for the registry (a mirror, a proxy, a CA). */
+const KEEP =
+  /^npm_config_(registry|https?_proxy|proxy|noproxy|cafile|ca|strict_ssl|cache|userconfig)$/i;
+
 /**
  * The environment of a user's shell: none of the npm/pnpm settings of the test runner's own
- * package manager, no Node options of the test runner; no audit or funding requests.
+ * package manager (but how to reach the registry), no Node options of the test runner; no audit
+ * or funding requests.
  */
 export function userEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env))
-    if (!/^(npm_|pnpm|NODE_OPTIONS$|INIT_CWD$)/i.test(key)) env[key] = value;
+    if (KEEP.test(key) || !/^(npm_|pnpm|NODE_OPTIONS$|INIT_CWD$)/i.test(key)) env[key] = value;
   return { ...env, npm_config_audit: 'false', npm_config_fund: 'false' };
 }
 
