@@ -46,7 +46,7 @@ test('the extracted release demo loads the bundled test model and runs simple ch
     timeout: 60_000,
   });
   await expect(page.locator('[data-field="profile"]')).toHaveText(/^tea-test-model \(cpu\)$/);
-  await page.selectOption('#example', { label: 'simple chat' });
+  await page.selectOption('#example', { label: 'Answer a question' });
   await page.click('#run');
   await expect(page.locator('#final')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
   const state = JSON.parse((await page.textContent('#final')) ?? '{}') as {
