@@ -47,7 +47,7 @@ export async function showProfiles(
     const chosen = picker.value;
     fits.clear();
     for (const r of ranked) fits.set(r.profile.id, r.fit);
-    picker.replaceChildren(new Option('Best fit for this browser', ''));
+    picker.replaceChildren(new Option('Best fit (automatic)', ''));
     list.replaceChildren(
       ...ranked.map((r) => {
         const li = document.createElement('li');
@@ -63,7 +63,7 @@ export async function showProfiles(
     list.dataset['state'] = 'ready';
   } catch (error) {
     if (mine !== generation) return;
-    picker.replaceChildren(new Option('Best fit for this browser', ''));
+    picker.replaceChildren(new Option('Best fit (automatic)', ''));
     const li = document.createElement('li');
     li.textContent = `No model list: ${errorLine(error)}`;
     list.replaceChildren(li);
