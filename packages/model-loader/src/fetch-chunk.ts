@@ -7,6 +7,7 @@ import {
   isRetryableStatus,
   type NetworkPolicy,
 } from './network-policy.js';
+import { BodyReader } from './body-reader.js';
 import { backoffMs, retryAfterMs, sleep } from './retry-policy.js';
 import { Segments } from './segments.js';
 import { createSha256, sha256OfBytes, type Sha256 } from './sha256.js';
@@ -26,6 +27,8 @@ export interface FetchChunkOptions extends NetworkPolicy {
   onResumed?: (bytes: number) => void;
   /** Bytes per persisted segment (without `blocks`; with them a segment is a block). */
   segmentBytes: number;
+  /** Bytes per Range request, rounded to whole segments (default: one segment). */
+  rangeBytes?: number;
   /** What an earlier page persisted of this chunk: the download resumes after it. */
   resume?: PartialChunk | null;
   /** Persists a segment as it arrives (durable partial downloads); its errors stop the chunk. */
@@ -54,6 +57,31 @@ const NO_STATE = new Uint8Array(0);
 function rangeStart(response: Response): number | undefined {
   const m = /^bytes (\d+)-/.exec(response.headers.get('Content-Range') ?? '');
   return m ? Number(m[1]) : undefined;
+}
+
+/** Bytes handed to the browser per piece when it builds a segment's Blob. */
+const BLOB_PIECE = 256 * 1024;
+
+/**
+ * A Blob of `bytes` that the browser builds itself from a stream (`new Response(stream).blob()`),
+ * which it writes to disk as it goes. Blobs made in JS (`new Blob([bytes])`) are held in memory
+ * until the browser has taken them, and at download speed Chromium failed IndexedDB writes of
+ * them (`DataError: Failed to write blobs (InvalidBlob)`) within seconds.
+ */
+function blobOf(bytes: Uint8Array<ArrayBuffer>): Promise<Blob> {
+  let at = 0;
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (at >= bytes.byteLength) return controller.close();
+        // A view, not a copy: `bytes` stays untouched until the Blob is built.
+        controller.enqueue(bytes.subarray(at, at + BLOB_PIECE));
+        at += BLOB_PIECE;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return new Response(stream).blob();
 }
 
 /**
@@ -92,6 +120,7 @@ async function verifiedResume(
 export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
   const { blocks } = o;
   const seg = blocks ? blocks.bytes : o.segmentBytes;
+  const span = Math.max(1, Math.floor((o.rangeBytes ?? seg) / seg)) * seg;
   const data = new Segments(o.keep ?? true);
   let hasher: Sha256 | undefined = blocks ? undefined : await createSha256();
   if (o.resume && o.resume.bytes > 0 && o.resume.bytes <= o.bytes) {
@@ -147,8 +176,8 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
         );
       }
     }
-    // The Blob copies the bytes: the staging buffer is free again.
-    const blob = new Blob([view]);
+    // The Blob holds a copy of the bytes: the staging buffer is free again.
+    const blob = await blobOf(view);
     pending = 0;
     await o.persist?.({ offset, data: blob, hashState: hasher ? hasher.save() : NO_STATE });
     data.add(blob);
@@ -156,8 +185,8 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
   };
 
   // Whether the server honours Range: unknown until it answers. While it does, the chunk is
-  // asked for one segment at a time, so that no more than a segment per chunk is ever in flight
-  // beyond what is persisted (browsers read ahead of a stream's reader by tens of MB).
+  // asked for `span` bytes at a time, so that little is ever in flight beyond what is persisted
+  // (browsers read ahead of a stream's reader by tens of MB).
   let ranges: boolean | undefined;
   let pause = false;
   for (;;) {
@@ -172,7 +201,7 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
     wait = undefined;
     if (o.signal?.aborted) throw aborted(o);
     const position = data.size + pending;
-    const end = ranges === false ? o.bytes : Math.min(o.bytes, data.size + seg);
+    const end = ranges === false ? o.bytes : Math.min(o.bytes, data.size + span);
     // One request: the caller's abort, and the idle timer (restarted by every piece), end it.
     const request = idleRequest(o.signal, o.idleTimeoutMs);
     const stalledError = (got: number) =>
@@ -254,7 +283,7 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
           chunkIndex: o.index,
           url: o.url,
         });
-      const reader = response.body.getReader();
+      const reader = new BodyReader(response.body);
       const before = data.size + pending;
       const until = ranges ? end : o.bytes;
       let cut: unknown;
@@ -263,9 +292,9 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
         reading: while (data.size + pending < until) {
           let piece: Uint8Array;
           try {
-            const next = await reader.read();
-            if (next.done) break;
-            piece = next.value;
+            const next = await reader.read(until - data.size - pending);
+            if (!next) break;
+            piece = next;
           } catch (cause) {
             cut = cause;
             break;
@@ -288,11 +317,11 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
         }
       } catch (error) {
         // The store's verdict (e.g. QUOTA_EXCEEDED) ends the chunk at once: no more bytes.
-        await reader.cancel().catch(() => undefined);
+        await reader.cancel();
         await o.dropPartial?.().catch(() => undefined);
         throw error;
       }
-      await reader.cancel().catch(() => undefined);
+      await reader.cancel();
       if (o.signal?.aborted) throw aborted(o);
       const got = data.size + pending;
       if (bad) {

@@ -14,7 +14,7 @@ export type {
   ParsedModelIndex,
   RunMode,
 } from './model-index.js';
-export { loadModel, DEFAULT_SEGMENT_BYTES } from './load-model.js';
+export { loadModel, DEFAULT_RANGE_BYTES, DEFAULT_SEGMENT_BYTES } from './load-model.js';
 export type { LoadModelOptions, LoadProgress } from './load-model.js';
 export {
   acquireModel,

@@ -29,15 +29,23 @@ export interface LoadModelOptions extends Partial<Omit<NetworkPolicy, 'allowedOr
   store?: ChunkStore;
   /** Chunks downloaded at once (default 3). */
   concurrency?: number;
-  /** Bytes per persisted segment of a chunk still downloading (default 16 MiB; store permitting). */
+  /**
+   * Bytes per persisted segment of a chunk still downloading, for manifests without block
+   * hashes (default 4 MiB; with them a segment is a block). A reload loses at most one segment
+   * per chunk in flight; each chunk holds one segment in memory while it downloads.
+   */
   segmentBytes?: number;
+  /** Bytes asked for per Range request (default 16 MiB; at least one segment). */
+  rangeBytes?: number;
   /** Stops every request promptly; nothing unverified is ever stored as a chunk. */
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
 }
 
 /** Default size of a persisted segment: a reload loses at most this much of each chunk. */
-export const DEFAULT_SEGMENT_BYTES = 16 * 2 ** 20;
+export const DEFAULT_SEGMENT_BYTES = 4 * 2 ** 20;
+/** Default bytes per Range request: a few segments, so that request overhead stays small. */
+export const DEFAULT_RANGE_BYTES = 16 * 2 ** 20;
 
 /**
  * Loads a model: chunks already in the store are used as they are; the others are downloaded
@@ -60,6 +68,7 @@ export async function loadModel(
   });
   const concurrency = Math.max(1, options.concurrency ?? 3);
   const segmentBytes = Math.max(64 * 1024, options.segmentBytes ?? DEFAULT_SEGMENT_BYTES);
+  const rangeBytes = options.rangeBytes ?? DEFAULT_RANGE_BYTES;
   const total = manifest.chunks.length;
   const blobs: Array<Blob | undefined> = new Array(total);
   const started = Date.now();
@@ -125,6 +134,7 @@ export async function loadModel(
           sha256: chunk.sha256,
           ...(chunk.blocks ? { blocks: chunk.blocks } : {}),
           segmentBytes,
+          rangeBytes,
           signal: inner.signal,
           resume,
           keep: !commit,

@@ -48,6 +48,7 @@ const fast: LoadModelOptions = {
   idleTimeoutMs: 400,
   random: () => 1,
   segmentBytes: 64 * 1024,
+  rangeBytes: 64 * 1024,
 };
 const requestsFor = (path: string) => server.log.filter((e) => e.path === path);
 

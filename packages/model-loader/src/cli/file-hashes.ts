@@ -1,8 +1,11 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { ChunkBlocks } from '../manifest.js';
 
-/** Default block of a packed chunk's block hashes: the loader's segment size. */
-export const DEFAULT_BLOCK_BYTES = 16 * 2 ** 20;
+/**
+ * Default block of a packed chunk's block hashes: the loader's segment size (each chunk in
+ * flight holds one block in memory to hash it).
+ */
+export const DEFAULT_BLOCK_BYTES = 4 * 2 ** 20;
 
 /**
  * SHA-256 of a file written or read in pieces, and of each `blockBytes` block of it (the

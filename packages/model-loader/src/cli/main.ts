@@ -24,7 +24,7 @@ const HELP: Record<string, string> = {
   --out <dir>               output folder (required)
   --max-chunk-size <size>   largest shard, e.g. 512M or 1.9G (default 1.9G; under 2 GiB)
   --block-size <size>       block of the per-block hashes the browser verifies as it downloads
-                            (default 16M; 64K to 256M)
+                            (default 4M; 64K to 256M)
   --layout gguf-split|byte-chunks   (default gguf-split)
   --id <id>                 model id in the manifest (default: the file name)
   --model-version <v>       model version in the manifest (default 1)`,

@@ -32,7 +32,7 @@ export interface PackOptions {
   id?: string;
   /** `model.version` (default `1`). */
   version?: string;
-  /** Bytes per block of each chunk's block hashes (default 16 MiB: the loader's segment). */
+  /** Bytes per block of each chunk's block hashes (default 4 MiB: the loader's segment). */
   blockBytes?: number;
   /** Receives one line per file written. */
   log?: (line: string) => void;
