@@ -277,6 +277,12 @@ export class ModelCache {
       await db.put('models', { ...record, unloadable: reason.slice(0, 500) });
   }
 
+  /** The manifest model `modelId` was stored for (with its chunk hashes), or null. */
+  async storedManifest(modelId: string): Promise<CacheManifest | null> {
+    const record = await (await this.database()).get('models', modelId);
+    return record?.manifest ?? null;
+  }
+
   /** Why this exact version was marked unloadable, or null. */
   async unloadableReason(manifest: CacheManifest): Promise<string | null> {
     const db = await this.database();

@@ -65,4 +65,9 @@ export interface ChunkStore {
   markUnloadable?(manifest: ChunkStoreManifest, reason: string): Promise<void>;
   /** Why this exact version was marked unloadable, or null. */
   unloadableReason?(manifest: ChunkStoreManifest): Promise<string | null>;
+  /**
+   * The manifest model `modelId` was stored for, or null: a model fetched by GGUF URL keeps its
+   * pinned SHA-256s there (a later load verifies against them).
+   */
+  storedManifest?(modelId: string): Promise<ChunkStoreManifest | null>;
 }

@@ -17,7 +17,10 @@ export interface FetchChunkOptions extends NetworkPolicy {
   index: number;
   url: string;
   bytes: number;
+  /** The chunk's SHA-256; empty: not known yet, computed (a first download that pins it). */
   sha256: string;
+  /** Called with the chunk's SHA-256 once its bytes are checked (or computed). */
+  onDigest?: (sha256: string) => void;
   /** The manifest's block hashes: each block is verified (and only then kept) on its own. */
   blocks?: ChunkBlocks;
   signal?: AbortSignal;
@@ -351,9 +354,15 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
         );
         continue;
       }
-      if (blocks) return o.keep === false ? null : data.toBlob();
+      if (blocks) {
+        o.onDigest?.(o.sha256);
+        return o.keep === false ? null : data.toBlob();
+      }
       const actual = hasher!.digest('hex');
-      if (actual === o.sha256) return o.keep === false ? null : data.toBlob();
+      if (actual === o.sha256 || o.sha256 === '') {
+        o.onDigest?.(actual);
+        return o.keep === false ? null : data.toBlob();
+      }
       failedChecks++;
       const error = new ModelLoaderError(
         'CHUNK_HASH_MISMATCH',

@@ -28,6 +28,8 @@ export type {
   LockingChunkStore,
   ManifestSource,
 } from './acquire-model.js';
+export { acquireGguf, expandShards, hubFileUrl, DEFAULT_HUB_BASE_URL } from './gguf-url.js';
+export type { GgufUrlSource } from './gguf-url.js';
 export type { ChunkSegment, ChunkStore, ChunkStoreManifest, PartialChunk } from './chunk-store.js';
 export { sha256OfBlob } from './sha256.js';
 export { retryAfterMs } from './retry-policy.js';

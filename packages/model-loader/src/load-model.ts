@@ -40,6 +40,8 @@ export interface LoadModelOptions extends Partial<Omit<NetworkPolicy, 'allowedOr
   /** Stops every request promptly; nothing unverified is ever stored as a chunk. */
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
+  /** Called as each downloaded chunk verifies, with its SHA-256 (computed when the manifest has none). */
+  onChunkVerified?: (index: number, sha256: string) => void;
 }
 
 /** Default size of a persisted segment: a reload loses at most this much of each chunk. */
@@ -138,6 +140,9 @@ export async function loadModel(
           signal: inner.signal,
           resume,
           keep: !commit,
+          ...(options.onChunkVerified
+            ? { onDigest: (sha256: string) => options.onChunkVerified!(i, sha256) }
+            : {}),
           ...(durable
             ? {
                 persist: (segment) => store!.putSegment!(manifest, i, segment),

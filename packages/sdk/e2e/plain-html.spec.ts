@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 import { ISOLATED_ORIGIN } from '../../../tools/e2e-origins.js';
+import { packageRoot } from './sdk-page.js';
 
 // The README's plain-HTML example, run as a user would after `npm install @the-edge-agent/sdk`:
 // the page beside an npm-style flat node_modules (here links to the built workspace packages and
@@ -30,6 +31,14 @@ test.beforeAll(() => {
     symlinkSync(packageDir(join(packages, from), name), join(site, 'node_modules', name));
   link('model-cache', 'idb');
   link('model-loader', 'hash-wasm');
+  // The GGUF header reader (model: '….gguf') and its dependency, loaded on use.
+  mkdirSync(join(site, 'node_modules/@huggingface'));
+  const gguf = packageRoot(join(packages, 'model-loader'), '@huggingface/gguf');
+  symlinkSync(gguf, join(site, 'node_modules/@huggingface/gguf'));
+  symlinkSync(
+    packageRoot(gguf, '@huggingface/tasks'),
+    join(site, 'node_modules/@huggingface/tasks'),
+  );
   symlinkSync(
     join(packages, '../apps/demo/public/models/tiny-test-model'),
     join(site, 'models/my-model'),

@@ -1,4 +1,28 @@
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
+
+/** A package's folder as the test server serves it (from the repository root). */
+function served(from: string, name: string): string {
+  return `/${relative(root, packageRoot(from, name))}`;
+}
+
+/** The folder of package `name` as Node resolves it from `from` (exports maps included). */
+export function packageRoot(from: string, name: string): string {
+  let dir = dirname(realpathSync(createRequire(join(from, 'package.json')).resolve(name)));
+  while (
+    !existsSync(join(dir, 'package.json')) ||
+    !readFileSync(join(dir, 'package.json'), 'utf8').includes(`"name": "${name}"`)
+  )
+    dir = dirname(dir);
+  return dir;
+}
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const gguf = served(join(root, 'packages/model-loader'), '@huggingface/gguf');
+const tasks = served(join(root, gguf), '@huggingface/tasks');
 
 /**
  * A test page that loads the built sdk and its layers through an import map, as the plain-HTML
@@ -6,6 +30,8 @@ import type { Page } from '@playwright/test';
  */
 export function sdkPage(script: string): string {
   return `<!doctype html><script type="importmap">{"imports":{
+      "@huggingface/gguf":"${gguf}/dist/browser/index.mjs",
+      "@huggingface/tasks":"${tasks}/dist/esm/index.js",
       "@the-edge-agent/sdk":"/packages/sdk/dist/index.js",
       "@the-edge-agent/core-wasm":"/packages/core-wasm/dist/index.js",
       "@the-edge-agent/model-loader":"/packages/model-loader/dist/index.js",

@@ -1,12 +1,15 @@
 import { openModelCache, type ModelCache } from '@the-edge-agent/model-cache';
 import {
+  acquireGguf,
   acquireModel as acquire,
   ModelLoaderError,
   type AcquiredModel,
+  type AcquireModelOptions,
   type ManifestSource,
   type ParsedManifest,
 } from '@the-edge-agent/model-loader';
 import { report, type TeaLlmConfig } from './config.js';
+import type { ResolvedConfig } from './model-option.js';
 
 // The sdk composes: model-loader owns acquisition (manifest, cache hits, download, progress),
 // model-cache is its store and lock.
@@ -27,19 +30,22 @@ function manifestSource(config: TeaLlmConfig): ManifestSource {
  * `acquireModel`); `preflight` runs on the manifest before any chunk is read or downloaded.
  */
 export async function acquireModel(
-  config: TeaLlmConfig,
+  config: ResolvedConfig,
   cache: ModelCache | undefined,
   preflight?: (manifest: ParsedManifest) => void,
 ): Promise<AcquiredModel> {
   if (config.persistStorage) await cache?.persist().catch(() => false);
-  return acquire(manifestSource(config), {
+  const options: AcquireModelOptions = {
     ...(cache ? { store: cache } : {}),
     ...(config.signal ? { signal: config.signal } : {}),
     ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
     ...(preflight ? { preflight } : {}),
     onProgress: (p) => report(config, { phase: 'download', ...p }),
     onWaitForOtherTab: () => report(config, { phase: 'waiting' }),
-  });
+  };
+  return config.ggufUrls?.length
+    ? acquireGguf({ ggufUrls: config.ggufUrls }, options)
+    : acquire(manifestSource(config), options);
 }
 
 /** The cache the config asks for (none with `useCache: false`). */

@@ -53,13 +53,30 @@ export interface TeaLlmConfig {
   fallback?: boolean;
   /** What the browser offers, instead of probing it (`probeEnvironment()`). */
   environment?: BrowserEnvironment;
+  /**
+   * The model, in one value:
+   * - `'/models/m/manifest.json'` (any `.json` URL but a `models.json`): a packed model's manifest;
+   * - `'/models/models.json'`: model profiles (the first that fits this browser is used);
+   * - `'https://…/model.gguf'`: a GGUF file, or the first of gguf-split shards
+   *   (`name-00001-of-0000N.gguf` stands for all of them); an array: the shards' URLs. Cached in
+   *   IndexedDB like a packed model; its SHA-256 is computed while it downloads and pinned on
+   *   first use (a later download must match it);
+   * - `'hf:owner/repo/file.gguf@revision'`: a GGUF file on a model hub (`hubBaseUrl`); a commit
+   *   as the revision pins the reference;
+   * - anything else: a profile id of `profiles` (default: the bundled models.json).
+   * The size preflight runs on every path before the first large byte. Not combined with
+   * `manifestUrl`, `manifest`, `modelUrl` or `modelFiles`.
+   */
+  model?: string | URL | Array<string | URL>;
+  /** Where `hf:` references resolve (default `https://huggingface.co`). */
+  hubBaseUrl?: string | URL;
   /** URL of one model manifest (chunks, hashes), relative to the page, instead of profiles. */
   manifestUrl?: string | URL;
   /** A manifest object instead of a URL (its chunk files resolve against `manifestBaseUrl`). */
   manifest?: ModelManifest;
   /** Base URL for a `manifest` object's chunk files (default: the page). */
   manifestBaseUrl?: string | URL;
-  /** A single GGUF file (under 2 GB) instead of a manifest: loaded directly, not cached. */
+  /** A GGUF file (under 2 GiB) instead of a manifest, as `model: url` (cached, SHA-256 pinned). */
   modelUrl?: string | URL;
   /** Local GGUF files (one model, or its gguf-split shards in order), e.g. from a file picker: loaded directly, not cached. */
   modelFiles?: Blob[];

@@ -36,6 +36,7 @@ import {
 import { acquireModel, cacheFor } from './acquire-model.js';
 import { report, type TeaLlmConfig, type TeaProgress, type TeaProgressPhase } from './config.js';
 import { probeEnvironment } from './environment.js';
+import { resolveModelOption, type ResolvedConfig } from './model-option.js';
 import {
   bundledModelsUrl,
   loadModelIndex,
@@ -48,7 +49,7 @@ import {
 export interface TeaInfo {
   engineVersion: string;
   model: BridgeInfo;
-  /** The manifest's model id and version (absent for `modelUrl`). */
+  /** The manifest's model id and version (absent for `modelFiles`). */
   manifest?: { id: string; version: string; totalBytes: number; chunks: number };
   /** Whether the model came from IndexedDB (no download). */
   fromCache: boolean;
@@ -267,7 +268,7 @@ async function loadBridge(
 
 /** One manifest (URL or object): download or read from the cache, then load. */
 async function fromManifest(
-  config: TeaLlmConfig,
+  config: ResolvedConfig,
   webgpu: WebGpuMode | undefined,
   profile?: TeaInfo['profile'],
 ): Promise<Tea> {
@@ -359,22 +360,24 @@ async function fromProfiles(config: TeaLlmConfig): Promise<Tea> {
 
 /**
  * Sets everything up: the engine, the model (from IndexedDB, or downloaded, verified and
- * cached), and local inference. Resolves to a handle. The model comes from `modelUrl`,
+ * cached), and local inference. Resolves to a handle. The model comes from `model`, `modelUrl`,
  * `modelFiles`, `manifestUrl`/`manifest`, or else the profiles of a `models.json` (default: the
  * bundled `models/models.json` beside the page), of which the first that fits is used.
  * @throws the layers' typed errors: `ModelLoaderError`, `ModelCacheError`, `LlmBridgeError`,
  *   `ModelTooLargeError` (no profile fits: before any download), `CoreWasmError` (all
  *   re-exported by this package, each with a `code`).
  */
-export async function createTea(config: TeaLlmConfig = {}): Promise<Tea> {
+export async function createTea(options: TeaLlmConfig = {}): Promise<Tea> {
+  let config = resolveModelOption(options);
   if (config.onProgress) config = { ...config, onProgress: withFraction(config.onProgress) };
   await init(config.wasmPaths?.engine);
   const local =
-    config.modelUrl ||
+    config.ggufUrls?.length ||
     config.modelFiles?.length ||
     config.manifest ||
     config.manifestUrl ||
-    config.profiles;
+    config.profiles ||
+    config.profile;
   if (config.remote && !local) return remoteTea(config, 'chosen');
   if (!config.remote) return createLocalTea(config);
   try {
@@ -443,24 +446,17 @@ function warnIfSingleThread(tea: Tea): Tea {
   return tea;
 }
 
-async function createLocalTea(config: TeaLlmConfig): Promise<Tea> {
+async function createLocalTea(config: ResolvedConfig): Promise<Tea> {
   return warnIfSingleThread(await loadLocalTea(config));
 }
 
-async function loadLocalTea(config: TeaLlmConfig): Promise<Tea> {
-  if (config.modelUrl || config.modelFiles?.length) {
-    const source = config.modelFiles?.length
-      ? config.modelFiles
-      : [
-          new URL(
-            String(config.modelUrl),
-            (globalThis as { location?: { href: string } }).location?.href,
-          ).href,
-        ];
-    const bridge = await loadBridge(config, source, config.webgpu);
+async function loadLocalTea(config: ResolvedConfig): Promise<Tea> {
+  if (config.modelFiles?.length) {
+    const bridge = await loadBridge(config, config.modelFiles, config.webgpu);
     report(config, { phase: 'ready', fromCache: false });
     return new Tea(bridge, undefined, { fromCache: false }, config.allowedEndpoints);
   }
-  if (config.manifest || config.manifestUrl) return fromManifest(config, config.webgpu);
+  if (config.ggufUrls?.length || config.manifest || config.manifestUrl)
+    return fromManifest(config, config.webgpu);
   return fromProfiles(config);
 }

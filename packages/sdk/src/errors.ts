@@ -1,5 +1,5 @@
 /** Codes of the sdk's own errors (the layers' errors keep theirs: see the README). */
-export type TeaErrorCode = 'NOT_INITIALIZED' | 'DISPOSED';
+export type TeaErrorCode = 'NOT_INITIALIZED' | 'DISPOSED' | 'INVALID_ARGUMENT';
 
 /** An error of the sdk itself: a stable `code`, and a `hint` saying what to do. */
 export class TeaError extends Error {

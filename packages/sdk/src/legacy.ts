@@ -103,7 +103,7 @@ export async function executeLlmYaml(
 export function loadBundledModel(
   options: Omit<
     TeaLlmConfig,
-    'manifestUrl' | 'manifest' | 'modelUrl' | 'modelFiles' | 'profiles'
+    'model' | 'manifestUrl' | 'manifest' | 'modelUrl' | 'modelFiles' | 'profiles'
   > = {},
 ): Promise<Tea> {
   return initTeaLlm({ ...options, profiles: bundledModelsUrl() });

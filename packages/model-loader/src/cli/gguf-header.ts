@@ -38,6 +38,15 @@ export async function readGgufHeader(path: string, fileBytes: number): Promise<G
       { cause },
     );
   }
+  return ggufHeaderOf(parsed, fileBytes, path);
+}
+
+/** The header of a parsed GGUF (`gguf(…, { typedMetadata: true })`) of `fileBytes` bytes. */
+export function ggufHeaderOf(
+  parsed: Awaited<ReturnType<typeof gguf>> & { typedMetadata: GGUFTypedMetadata },
+  fileBytes: number,
+  name: string,
+): GgufHeader {
   const dataOffset = Number(parsed.tensorDataOffset);
   const alignment = Number((parsed.metadata as Record<string, unknown>)['general.alignment'] ?? 32);
   const sorted = [...parsed.tensorInfos].sort((a, b) => (a.offset < b.offset ? -1 : 1));
@@ -51,7 +60,7 @@ export async function readGgufHeader(path: string, fileBytes: number): Promise<G
   if (last && last.span <= 0) {
     throw new ModelLoaderError(
       'GGUF_INVALID',
-      `${path} is truncated: tensor ${last.name} has no data`,
+      `${name} is truncated: tensor ${last.name} has no data`,
     );
   }
   return { metadata: parsed.typedMetadata, tensors, dataOffset, alignment, fileBytes };

@@ -1,0 +1,158 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  buildVocab,
+  shapeForSize,
+  startFaultServer,
+  type FaultServer,
+  writeTinyLlama,
+} from '@the-edge-agent/test-fixtures';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChunkStoreManifest } from './chunk-store.js';
+import { pack } from './cli/pack.js';
+import { acquireGguf, expandShards, hubFileUrl } from './gguf-url.js';
+import { memoryStore } from './memory-store.test-helper.js';
+
+// A GGUF by URL against a real HTTP server: header read with Range requests before any tensor
+// byte, SHA-256 pinned on first use, later loads from the store, a changed file refused.
+
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+let dir: string;
+let model: Uint8Array;
+const shards: Record<string, Uint8Array> = {};
+let server: FaultServer;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'gguf-url-'));
+  // 8 MiB: the GGUF reader fetches the header in pieces of a few MB.
+  await writeTinyLlama(join(dir, 'tiny.gguf'), {
+    seed: 5,
+    shape: shapeForSize(8 * 2 ** 20, buildVocab().tokens.length),
+  });
+  model = new Uint8Array(await readFile(join(dir, 'tiny.gguf')));
+  await pack(join(dir, 'tiny.gguf'), { out: join(dir, 'split'), maxChunkBytes: 3 * 2 ** 20 });
+  for (const f of (await readdir(join(dir, 'split'))).filter((f) => f.endsWith('.gguf')))
+    shards[f] = new Uint8Array(await readFile(join(dir, 'split', f)));
+  server = await startFaultServer({
+    'tiny.gguf': model,
+    // The same file where a hub serves it: {base}/owner/repo/resolve/{revision}/path.
+    'acme/tiny-GGUF/resolve/0123abc/q4/tiny.gguf': model,
+    ...Object.fromEntries(Object.entries(shards).map(([f, b]) => [`split/${f}`, b])),
+  });
+});
+afterAll(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A memory store that keeps the manifests it opens, as model-cache does. */
+function pinningStore() {
+  const base = memoryStore();
+  const manifests = new Map<string, ChunkStoreManifest>();
+  const store = {
+    ...base.store,
+    async open(m: ChunkStoreManifest) {
+      manifests.set(m.model.id, JSON.parse(JSON.stringify(m)) as ChunkStoreManifest);
+    },
+    async storedManifest(id: string) {
+      return manifests.get(id) ?? null;
+    },
+    async has(m: ChunkStoreManifest) {
+      return m.chunks.every((c) => base.chunks.has(c.sha256));
+    },
+  };
+  return { ...base, store, manifests };
+}
+
+const sent = (path: string) => server.bytesSent(path);
+
+describe('GGUF by URL', () => {
+  it('reads the header first, pins the SHA-256 on first use, then loads from the store', async () => {
+    const { store, chunks } = pinningStore();
+    let before = -1;
+    const first = await acquireGguf(
+      { ggufUrls: [server.url('tiny.gguf')] },
+      {
+        store,
+        preflight: (m) => {
+          // Only the header has been fetched when the fit check runs.
+          before = sent('tiny.gguf');
+          expect(m.model['resources']).toMatchObject({ weightsBytes: expect.any(Number) });
+          expect(m.totalBytes).toBe(model.length);
+        },
+      },
+    );
+    expect(before).toBeGreaterThan(0);
+    expect(before).toBeLessThan(model.length);
+    expect(first.fromCache).toBe(false);
+    expect(first.manifest.chunks[0]!.sha256).toBe(sha(model));
+    expect(sha(new Uint8Array(await first.blobs[0]!.arrayBuffer()))).toBe(sha(model));
+    expect([...chunks.keys()]).toEqual([sha(model)]);
+    // Second visit: the pinned manifest from the store; no request for the file at all.
+    const requests = server.log.length;
+    const second = await acquireGguf({ ggufUrls: [server.url('tiny.gguf')] }, { store });
+    expect(second.fromCache).toBe(true);
+    expect(server.log.slice(requests).filter((e) => e.path === 'tiny.gguf')).toEqual([]);
+  });
+
+  it('verifies a re-download against the pin: a file that changed on the server is refused', async () => {
+    const { store, chunks } = pinningStore();
+    await acquireGguf({ ggufUrls: [server.url('tiny.gguf')] }, { store });
+    chunks.clear(); // evicted by the browser
+    const changed = Uint8Array.from(model);
+    changed[changed.length - 10]! ^= 0xff;
+    server.set('tiny.gguf', changed);
+    try {
+      const error = await acquireGguf(
+        { ggufUrls: [server.url('tiny.gguf')] },
+        { store, retryDelayMs: 5 },
+      ).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'CHUNK_HASH_MISMATCH', chunkIndex: 0 });
+      expect((error as Error).message).toContain(`expected sha256 ${sha(model)}`);
+    } finally {
+      server.set('tiny.gguf', model);
+    }
+  });
+
+  it("a first shard's URL stands for every gguf-split shard", async () => {
+    const names = Object.keys(shards).sort();
+    expect(names.length).toBeGreaterThan(1);
+    const got = await acquireGguf({ ggufUrls: [server.url(`split/${names[0]}`)] });
+    expect(got.blobs).toHaveLength(names.length);
+    expect(got.manifest.chunks.map((c) => c.file)).toEqual(names);
+    expect(got.manifest.chunks.map((c) => c.sha256)).toEqual(names.map((n) => sha(shards[n]!)));
+    expect(expandShards('https://x.test/a/m-00002-of-00003.gguf')).toEqual([
+      'https://x.test/a/m-00002-of-00003.gguf',
+    ]);
+  });
+
+  it('resolves hf: references against a configurable hub base URL', async () => {
+    const base = server.url('').replace(/\/$/, '');
+    const url = hubFileUrl('hf:acme/tiny-GGUF/q4/tiny.gguf@0123abc', base);
+    expect(url).toBe(`${base}/acme/tiny-GGUF/resolve/0123abc/q4/tiny.gguf`);
+    const got = await acquireGguf({ ggufUrls: [url] });
+    expect(got.manifest.chunks[0]!.sha256).toBe(sha(model));
+    expect(hubFileUrl('hf:a/b/c.gguf')).toBe('https://huggingface.co/a/b/resolve/main/c.gguf');
+    for (const bad of ['hf:a/c.gguf', 'hf:a/b/c.bin', 'a/b/c.gguf'])
+      expect(() => hubFileUrl(bad)).toThrow(/not a hub reference: write hf:owner\/repo/);
+  });
+
+  it('names the URL of an HTML page, a 404, and a file that is not a GGUF', async () => {
+    server.set('page.gguf', '<!doctype html><title>app</title>');
+    server.set('junk.gguf', new Uint8Array(4096).fill(7));
+    const html = await acquireGguf({ ggufUrls: [server.url('page.gguf')] }).catch((e) => e);
+    expect(html).toMatchObject({ code: 'GGUF_INVALID' });
+    expect((html as Error).message).toContain(server.url('page.gguf'));
+    const missing = await acquireGguf({ ggufUrls: [server.url('nope.gguf')] }).catch((e) => e);
+    expect(missing).toMatchObject({
+      code: 'HTTP_ERROR',
+      status: 404,
+      url: server.url('nope.gguf'),
+    });
+    const junk = await acquireGguf({ ggufUrls: [server.url('junk.gguf')] }).catch((e) => e);
+    expect(junk).toMatchObject({ code: 'GGUF_INVALID' });
+    expect((junk as Error).message).toContain(`${server.url('junk.gguf')} is not a readable GGUF`);
+  });
+});
