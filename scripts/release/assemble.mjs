@@ -34,6 +34,18 @@ const RUNTIME_DEPS = [
     from: 'model-loader',
     files: ['package.json', 'LICENSE', 'dist/index.esm.js'],
   },
+  // The GGUF header reader model-loader imports on use (createTea({ model: '….gguf' })).
+  {
+    name: '@huggingface/gguf',
+    from: 'model-loader',
+    files: ['package.json', 'LICENSE', 'dist/browser'],
+  },
+  {
+    name: '@huggingface/tasks',
+    from: 'model-loader',
+    via: '@huggingface/gguf',
+    files: ['package.json', 'LICENSE', 'dist/esm'],
+  },
 ];
 /** Bundled into an npm package rather than copied beside it: only its license is copied. */
 const BUNDLED_DEPS = [
@@ -44,9 +56,15 @@ const BUNDLED_DEPS = [
   },
 ];
 
-function depDir(from, name) {
-  const require = createRequire(join(ROOT, 'packages', from, 'package.json'));
-  return dirname(realpathSync(require.resolve(`${name}/package.json`)));
+/** The folder of package `name` as Node resolves it from `packages/{from}` (or from `via`). */
+function depDir(from, name, via) {
+  const base = via ? depDir(from, via) : join(ROOT, 'packages', from);
+  let dir = dirname(realpathSync(createRequire(join(base, 'package.json')).resolve(name)));
+  const named = (d) =>
+    existsSync(join(d, 'package.json')) &&
+    JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')).name === name;
+  while (!named(dir)) dir = dirname(dir);
+  return dir;
 }
 
 function dirBytes(path) {
@@ -89,7 +107,7 @@ export async function assemble({ out, registry = defaultRegistry() }) {
   step('Copying the browser runtime dependencies');
   const deps = {};
   for (const dep of RUNTIME_DEPS) {
-    const from = depDir(dep.from, dep.name);
+    const from = depDir(dep.from, dep.name, dep.via);
     const pkg = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8'));
     deps[dep.name] = { version: pkg.version, license: pkg.license };
     for (const f of dep.files)

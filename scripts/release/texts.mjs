@@ -104,7 +104,7 @@ through an import map).
 | \`index.html\`, \`assets/\` | the demo app |
 | \`example.html\` | a plain HTML page: \`initTeaLlm\` + a YAML workflow, no bundler |
 | \`lib/@the-edge-agent/*\` | the npm packages as published (ESM, \`.d.ts\`, core \`.wasm\`, wllama \`.wasm\`) |
-| \`lib/idb\`, \`lib/hash-wasm\` | their browser dependencies (ESM; wllama is bundled into llm-bridge) |
+| \`lib/idb\`, \`lib/hash-wasm\`, \`lib/@huggingface/*\` | their browser dependencies (ESM; the GGUF header reader is loaded only for GGUF URLs; wllama is bundled into llm-bridge) |
 | \`models/\` | the model assets (you add them, step 1) |
 | \`LICENSE\`, \`NOTICE.md\`, \`licenses/\` | licenses of everything bundled |
 `;

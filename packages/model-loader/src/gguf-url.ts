@@ -1,6 +1,6 @@
 import type { AcquireModelOptions, AcquiredModel } from './acquire-model.js';
 import { acquireModel } from './acquire-model.js';
-import { ggufHeaderOf, type GgufHeader } from './cli/gguf-header.js';
+import { ggufHeaderOf, type GgufHeader } from './gguf-header-of.js';
 import { computeResources } from './cli/resources.js';
 import { ModelLoaderError } from './errors.js';
 import { loadModel } from './load-model.js';
