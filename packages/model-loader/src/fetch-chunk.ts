@@ -134,15 +134,9 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
       o.onResumed?.(data.size);
     } else await o.dropPartial?.();
   }
-  // Bytes received after the last whole segment: in memory until their segment completes. The
-  // segment before them may still be closing (verified, handed to the browser, persisted) while
-  // they arrive: two buffers per chunk, so that reading and closing overlap.
-  let staging = new Uint8Array(Math.min(seg, o.bytes));
-  let spare: Uint8Array<ArrayBuffer> | undefined;
+  // Bytes received after the last whole segment: in memory until their segment completes.
+  const staging = new Uint8Array(Math.min(seg, o.bytes));
   let pending = 0;
-  let inflight = 0;
-  let closing: Promise<ModelLoaderError | undefined> | undefined;
-  const received = () => data.size + inflight + pending;
   const budget = 2 * o.bytes + seg;
   const blockFailures = new Map<number, number>();
   let fetched = 0;
@@ -150,7 +144,7 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
   let idle = 0;
   let wait: number | undefined;
   const discard = async () => {
-    o.onBytes(-received());
+    o.onBytes(-(data.size + pending));
     data.reset();
     pending = 0;
     if (!blocks) hasher = await createSha256();
@@ -166,17 +160,16 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
         { chunkIndex: o.index, url: o.url, ...(error.status ? { status: error.status } : {}) },
       );
   };
-  /** Closes a segment: verifies its block, persists and keeps it; or says why not. */
-  const closeSegment = async (
-    view: Uint8Array<ArrayBuffer>,
-    offset: number,
-    hashState: Uint8Array,
-  ): Promise<ModelLoaderError | undefined> => {
+  /** Ends the segment in `staging`: verifies its block, persists and keeps it; or says why not. */
+  const closeSegment = async (): Promise<ModelLoaderError | undefined> => {
+    const offset = data.size;
+    const view = staging.subarray(0, pending);
     if (blocks) {
       const k = offset / seg;
       const actual = await sha256OfBytes(view);
       if (actual !== blocks.sha256[k]) {
-        o.onBytes(-view.byteLength);
+        o.onBytes(-pending);
+        pending = 0;
         const failures = (blockFailures.get(k) ?? 0) + 1;
         blockFailures.set(k, failures);
         return new ModelLoaderError(
@@ -186,36 +179,11 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
         );
       }
     }
-    // The Blob holds a copy of the bytes: the buffer is free again.
+    // The Blob holds a copy of the bytes: the staging buffer is free again.
     const blob = await blobOf(view);
-    await o.persist?.({ offset, data: blob, hashState });
-    data.add(blob);
-    return undefined;
-  };
-  /** Waits for the segment still closing, if any; its verdict (errors of the store throw). */
-  const settle = async (): Promise<ModelLoaderError | undefined> => {
-    const job = closing;
-    if (!job) return undefined;
-    closing = undefined;
-    try {
-      return await job;
-    } finally {
-      inflight = 0;
-    }
-  };
-  /** Starts closing the segment in `staging` and reads on into the other buffer. */
-  const submit = async (): Promise<ModelLoaderError | undefined> => {
-    const previous = await settle();
-    if (previous) return previous;
-    const buffer = staging;
-    const view = buffer.subarray(0, pending);
-    // The hash state at the segment's end: the hasher reads on meanwhile.
-    const state = hasher ? hasher.save() : NO_STATE;
-    closing = closeSegment(view, data.size, state).finally(() => (spare = buffer));
-    inflight = pending;
     pending = 0;
-    staging = spare ?? new Uint8Array(buffer.length);
-    spare = undefined;
+    await o.persist?.({ offset, data: blob, hashState: hasher ? hasher.save() : NO_STATE });
+    data.add(blob);
     return undefined;
   };
 
@@ -235,7 +203,7 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
     pause = true;
     wait = undefined;
     if (o.signal?.aborted) throw aborted(o);
-    const position = received();
+    const position = data.size + pending;
     const end = ranges === false ? o.bytes : Math.min(o.bytes, data.size + span);
     // One request: the caller's abort, and the idle timer (restarted by every piece), end it.
     const request = idleRequest(o.signal, o.idleTimeoutMs);
@@ -319,15 +287,15 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
           url: o.url,
         });
       const reader = new BodyReader(response.body);
-      const before = received();
+      const before = data.size + pending;
       const until = ranges ? end : o.bytes;
       let cut: unknown;
       let bad: ModelLoaderError | undefined;
       try {
-        reading: while (received() < until) {
+        reading: while (data.size + pending < until) {
           let piece: Uint8Array;
           try {
-            const next = await reader.read(until - received());
+            const next = await reader.read(until - data.size - pending);
             if (!next) break;
             piece = next;
           } catch (cause) {
@@ -335,8 +303,8 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
             break;
           }
           request.arm();
-          while (piece.byteLength > 0 && received() < until) {
-            const room = Math.min(seg - pending, until - received());
+          while (piece.byteLength > 0 && data.size + pending < until) {
+            const room = Math.min(seg - pending, until - data.size - pending);
             const now = piece.byteLength > room ? piece.subarray(0, room) : piece;
             piece = piece.subarray(now.byteLength);
             staging.set(now, pending);
@@ -344,28 +312,21 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
             hasher?.update(now);
             fetched += now.byteLength;
             o.onBytes(now.byteLength);
-            if (pending === seg || received() === o.bytes) {
-              bad = await submit();
+            if (pending === seg || data.size + pending === o.bytes) {
+              bad = await closeSegment();
               if (bad) break reading;
             }
           }
         }
-        bad ??= await settle();
       } catch (error) {
         // The store's verdict (e.g. QUOTA_EXCEEDED) ends the chunk at once: no more bytes.
-        await settle().catch(() => undefined);
         await reader.cancel();
         await o.dropPartial?.().catch(() => undefined);
         throw error;
       }
       await reader.cancel();
       if (o.signal?.aborted) throw aborted(o);
-      if (bad) {
-        // What arrived after the bad block goes with it.
-        o.onBytes(-pending);
-        pending = 0;
-      }
-      const got = received();
+      const got = data.size + pending;
       if (bad) {
         if ((blockFailures.get(got / seg) ?? 0) >= 2) throw bad;
         retryOrThrow(bad, true);
