@@ -3,7 +3,7 @@
 import { Wllama } from '@wllama/wllama';
 import wllamaWasm from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { clearModelCache, createTea } from '@the-edge-agent/sdk';
-import { decodeClock, summary } from './clock.js';
+import { decodeClock, rawTick, summary } from './clock.js';
 
 const SIMPLE_CHAT = `
 name: ttft
@@ -134,7 +134,7 @@ async function wllamaDecode(firstShardUrl: string, threads: number, tokens: numb
     max_tokens: tokens,
     temperature: 0,
     stream: true,
-    onData: c.tick,
+    onData: rawTick(c),
   });
   await w.exit();
   return { load, tps: c.rate() };

@@ -6,7 +6,7 @@ import stockWasm from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { createTea, type ModelManifest } from '@the-edge-agent/sdk';
 import { Wllama as Wllama16 } from 'wllama-16g';
 import wasm16 from 'wllama-16g-wasm?url';
-import { decodeClock, summary } from './clock.js';
+import { decodeClock, rawTick, summary } from './clock.js';
 
 type Side = 'sdk' | 'raw16' | 'stock';
 
@@ -145,7 +145,7 @@ async function decodeRounds(manifestUrl: string, threads: number, rounds: number
         max_tokens: tokens,
         temperature: 0,
         stream: true,
-        onData: c.tick,
+        onData: rawTick(c),
       });
       raw.push(c.rate());
     } finally {
