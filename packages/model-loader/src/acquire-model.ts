@@ -4,6 +4,7 @@ import { loadModel, type LoadModelOptions, type LoadProgress } from './load-mode
 import { parseManifest, type ModelManifest, type ParsedManifest } from './manifest.js';
 import { parseModelIndex, type ModelIndex, type ParsedModelIndex } from './model-index.js';
 import { fetchJsonText, networkPolicy } from './network-policy.js';
+import { absolute, pageUrl } from './page-url.js';
 
 /** Where a model's manifest is: a URL (relative to the page), or an object with its base URL. */
 export type ManifestSource =
@@ -37,8 +38,6 @@ export interface AcquiredModel {
   fromCache: boolean;
 }
 
-const pageUrl = () => (globalThis as { location?: { href: string } }).location?.href;
-
 /** The network policy of a document at `url`: its own origin, and the allowed ones. */
 function documentPolicy(url: string, options: LoadModelOptions & { allowedOrigins?: string[] }) {
   const { allowedOrigins, ...rest } = options;
@@ -49,17 +48,6 @@ function documentPolicy(url: string, options: LoadModelOptions & { allowedOrigin
       ...(allowedOrigins ?? []).map((o) => new URL(o).origin),
     ]),
   });
-}
-
-function absolute(url: string | URL): string {
-  try {
-    return new URL(String(url), pageUrl()).href;
-  } catch {
-    throw new ModelLoaderError(
-      'INVALID_ARGUMENT',
-      `${JSON.stringify(String(url))} is not a URL (relative URLs need a page)`,
-    );
-  }
 }
 
 /**

@@ -4,6 +4,7 @@ import type { ChunkBlocks } from './manifest.js';
 import {
   checkResponseOrigin,
   idleRequest,
+  isHtmlPage,
   isRetryableStatus,
   type NetworkPolicy,
 } from './network-policy.js';
@@ -247,7 +248,7 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
         retryOrThrow(error, false);
         continue;
       }
-      if (/^text\/html/i.test(response.headers.get('Content-Type') ?? '')) {
+      if (isHtmlPage(response)) {
         // A captive portal or a wrong URL: not the chunk; nothing of it is kept.
         await response.body?.cancel().catch(() => undefined);
         retryOrThrow(

@@ -154,5 +154,8 @@ describe('GGUF by URL', () => {
     const junk = await acquireGguf({ ggufUrls: [server.url('junk.gguf')] }).catch((e) => e);
     expect(junk).toMatchObject({ code: 'GGUF_INVALID' });
     expect((junk as Error).message).toContain(`${server.url('junk.gguf')} is not a readable GGUF`);
+    const malformed = await acquireGguf({ ggufUrls: ['http://[bad'] }).catch((e) => e);
+    expect(malformed).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect((malformed as Error).message).toContain('"http://[bad" is not a URL');
   });
 });

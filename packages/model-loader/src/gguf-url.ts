@@ -2,10 +2,11 @@ import type { AcquireModelOptions, AcquiredModel } from './acquire-model.js';
 import { acquireModel } from './acquire-model.js';
 import { ggufHeaderOf, type GgufHeader } from './gguf-header-of.js';
 import { computeResources } from './cli/resources.js';
-import { ModelLoaderError } from './errors.js';
+import { ModelLoaderError, redactUrl } from './errors.js';
 import { loadModel } from './load-model.js';
 import { MAX_CHUNK_BYTES, parseManifest, type ModelManifest } from './manifest.js';
-import { checkResponseOrigin, networkPolicy } from './network-policy.js';
+import { checkResponseOrigin, isHtmlPage, networkPolicy } from './network-policy.js';
+import { absolute } from './page-url.js';
 
 /**
  * A GGUF model by URL, without a manifest: one file, or gguf-split shards (a first shard's URL,
@@ -56,9 +57,6 @@ export function expandShards(url: string): string[] {
   });
 }
 
-const pageUrl = () => (globalThis as { location?: { href: string } }).location?.href;
-const withoutQuery = (url: string) => url.replace(/[?#].*$/, '');
-
 /** The size of a file from a Range answer (`Content-Range: bytes 0-0/TOTAL`) or its length. */
 function sizeOf(response: Response): number | undefined {
   const range = /\/(\d+)$/.exec(response.headers.get('Content-Range') ?? '');
@@ -95,7 +93,7 @@ async function readHeaders(
           `GGUF file ${i}: HTTP ${response.status} from ${url}`,
           { chunkIndex: i, url, status: response.status },
         );
-      if (/^text\/html/i.test(response.headers.get('Content-Type') ?? ''))
+      if (isHtmlPage(response))
         throw new ModelLoaderError(
           'GGUF_INVALID',
           `${url} answered an HTML page, not a GGUF file (check the path; dev servers answer unknown paths with index.html)`,
@@ -152,9 +150,9 @@ export async function acquireGguf(
 ): Promise<AcquiredModel> {
   if (!source.ggufUrls.length)
     throw new ModelLoaderError('INVALID_ARGUMENT', 'no GGUF URL was given');
-  const given = source.ggufUrls.map((u) => new URL(String(u), pageUrl()).href);
+  const given = source.ggufUrls.map(absolute);
   const urls = given.length === 1 ? expandShards(given[0]!) : given;
-  const id = source.id ?? `gguf:${withoutQuery(urls[0]!)}`;
+  const id = source.id ?? `gguf:${redactUrl(urls[0]!)}`;
   const allowed = new Set([
     ...urls.map((u) => new URL(u).origin),
     ...(options.allowedOrigins ?? []).map((o) => new URL(o).origin),
@@ -180,7 +178,7 @@ export async function acquireGguf(
     totalBytes: sizes.reduce((a, b) => a + b, 0),
     // Hashes unknown until the download computes them ('' asks the loader to compute).
     chunks: urls.map((url, i) => ({
-      file: withoutQuery(url).split('/').pop()!,
+      file: redactUrl(url).split('/').pop()!,
       bytes: sizes[i]!,
       sha256: '',
       url,

@@ -18,6 +18,14 @@ export interface NetworkPolicy {
   random: () => number;
 }
 
+/**
+ * Whether a response is an HTML page (a captive portal, or a dev server's index.html for a
+ * wrong path) where a file was expected.
+ */
+export function isHtmlPage(response: Response): boolean {
+  return /^text\/html/i.test(response.headers.get('Content-Type') ?? '');
+}
+
 /** Statuses worth another attempt. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
