@@ -2,7 +2,13 @@ import type { IDBPDatabase } from 'idb';
 import { estimateStorage, type StorageEstimateResult } from './estimate-storage.js';
 import { isQuotaError, mib, ModelCacheError } from './errors.js';
 import { openDatabase } from './open-database.js';
-import type { CacheManifest, CacheSchema, ChunkRecord, ModelRecord } from './schema.js';
+import type {
+  CacheManifest,
+  CacheSchema,
+  ChunkRecord,
+  ModelRecord,
+  SegmentRecord,
+} from './schema.js';
 
 /** A chunk's persisted download progress (model-loader's `PartialChunk`). */
 export interface PartialChunk {
@@ -239,27 +245,20 @@ export class ModelCache {
     const chunk = manifest.chunks[index];
     if (!chunk) return null;
     const db = await this.database();
-    const records = (
-      await db.getAllFromIndex('segments', 'by-chunk', [manifest.model.id, chunk.sha256])
-    ).sort((a, b) => a.offset - b.offset);
-    let bytes = 0;
-    const segments: Blob[] = [];
-    for (const r of records) {
-      // A gap or a damaged record: keep what is contiguous before it.
-      if (r.offset !== bytes || !(r.data instanceof Blob) || r.data.size !== r.bytes) break;
-      segments.push(r.data);
-      bytes += r.bytes;
-    }
-    if (segments.length < records.length) {
-      const keep = segments.length;
+    const { sorted, run, bytes } = contiguousRun(
+      await db.getAllFromIndex('segments', 'by-chunk', [manifest.model.id, chunk.sha256]),
+    );
+    // A gap or a damaged record: keep what is contiguous before it.
+    if (run < sorted.length) {
       const tx = db.transaction('segments', 'readwrite');
       await Promise.all([
-        ...records.slice(keep).map((r) => tx.store.delete([r.modelId, r.sha256, r.offset])),
+        ...sorted.slice(run).map((r) => tx.store.delete([r.modelId, r.sha256, r.offset])),
         tx.done,
       ]);
     }
     if (bytes === 0 || bytes > chunk.bytes) return null;
-    return { bytes, hashState: records[segments.length - 1]!.hashState, segments };
+    const segments = sorted.slice(0, run).map((r) => r.data);
+    return { bytes, hashState: sorted[run - 1]!.hashState, segments };
   }
 
   /** Forgets chunk `index`'s partial segments (and a chunk committed from them). */
@@ -356,16 +355,11 @@ export class ModelCache {
     count: number,
   ): Promise<Blob | null> {
     const db = await this.database();
-    const records = (await db.getAllFromIndex('segments', 'by-chunk', [modelId, sha256])).sort(
-      (a, b) => a.offset - b.offset,
+    const { sorted, run } = contiguousRun(
+      await db.getAllFromIndex('segments', 'by-chunk', [modelId, sha256]),
     );
-    if (records.length !== count) return null;
-    let offset = 0;
-    for (const r of records) {
-      if (r.offset !== offset || !(r.data instanceof Blob) || r.data.size !== r.bytes) return null;
-      offset += r.bytes;
-    }
-    return new Blob(records.map((r) => r.data));
+    if (sorted.length !== count || run !== count) return null;
+    return new Blob(sorted.map((r) => r.data));
   }
 
   /**
@@ -382,11 +376,9 @@ export class ModelCache {
       );
     const db = await this.database();
     const tx = db.transaction(['chunks', 'segments'], 'readwrite');
-    const records = (
-      await tx.objectStore('segments').index('by-chunk').getAll([manifest.model.id, chunk.sha256])
-    ).sort((a, b) => a.offset - b.offset);
-    let offset = 0;
-    for (const r of records) if (r.offset === offset) offset += r.bytes;
+    const { sorted: records, bytes: offset } = contiguousRun(
+      await tx.objectStore('segments').index('by-chunk').getAll([manifest.model.id, chunk.sha256]),
+    );
     if (offset !== chunk.bytes || records.length === 0) {
       tx.abort();
       await tx.done.catch(() => undefined);
@@ -671,4 +663,24 @@ function partialSegments<S extends { modelId: string; sha256: string }>(
     chunks.filter((c) => c.segments).map((c) => `${c.modelId}\n${c.sha256}`),
   );
   return segments.filter((s) => !committed.has(`${s.modelId}\n${s.sha256}`));
+}
+
+/**
+ * A chunk's segment records in offset order, and how many of them from offset 0 are contiguous
+ * and intact (a gap or a damaged record ends the run), with their bytes.
+ */
+function contiguousRun(records: SegmentRecord[]): {
+  sorted: SegmentRecord[];
+  run: number;
+  bytes: number;
+} {
+  const sorted = [...records].sort((a, b) => a.offset - b.offset);
+  let run = 0;
+  let bytes = 0;
+  for (const r of sorted) {
+    if (r.offset !== bytes || !(r.data instanceof Blob) || r.data.size !== r.bytes) break;
+    run++;
+    bytes += r.bytes;
+  }
+  return { sorted, run, bytes };
 }
