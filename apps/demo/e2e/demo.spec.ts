@@ -99,6 +99,13 @@ async function open(page: Page, id: string) {
   await page.locator(`#${id}`).evaluate((d) => ((d as HTMLDetailsElement).open = true));
 }
 
+/** Opens the demo with its model cache emptied (the Delete all button). */
+async function openWithEmptyCache(page: Page) {
+  await page.goto(`${ISOLATED}${DEMO}`);
+  await page.click('#clear-cache');
+  await expect(page.locator('#cache')).toHaveAttribute('data-models', '0');
+}
+
 async function loadModel(page: Page, manifest?: string) {
   if (manifest) {
     await open(page, 'model-source');
@@ -342,9 +349,7 @@ for (const width of [390, 1280]) {
     test('a reload loads the model from IndexedDB with zero chunk requests; the cache lists it with its size', async ({
       page,
     }) => {
-      await page.goto(`${ISOLATED}${DEMO}`);
-      await page.click('#clear-cache');
-      await expect(page.locator('#cache')).toHaveAttribute('data-models', '0');
+      await openWithEmptyCache(page);
       await loadModel(page);
       const total = await manifestBytes(
         page,
@@ -368,9 +373,7 @@ for (const width of [390, 1280]) {
     test('deleting one cached model keeps the other: it loads again with no download', async ({
       page,
     }) => {
-      await page.goto(`${ISOLATED}${DEMO}`);
-      await page.click('#clear-cache');
-      await expect(page.locator('#cache')).toHaveAttribute('data-models', '0');
+      await openWithEmptyCache(page);
       await loadModel(page);
       const other = '/apps/demo/e2e/.fixtures/other/other-test-model/manifest.json';
       await loadModel(page, other);
@@ -403,9 +406,7 @@ for (const width of [390, 1280]) {
     });
 
     test('bumping the manifest version re-downloads and drops the old chunks', async ({ page }) => {
-      await page.goto(`${ISOLATED}${DEMO}`);
-      await page.click('#clear-cache');
-      await expect(page.locator('#cache')).toHaveAttribute('data-models', '0');
+      await openWithEmptyCache(page);
       await loadModel(page);
       const v2 = await manifestBytes(
         page,

@@ -121,26 +121,18 @@ test('the quick start built with vite build streams tokens under vite preview', 
   expect(readme).toContain('`npx vite build`');
   expect(readme).toContain('`npx vite preview`');
   sh('npx vite build', app());
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  const server = await startServer(
-    ['npx', 'vite', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
-    app(),
-    `${origin}/`,
-  );
-  try {
-    await expectQuickStartStreams(page, origin);
-  } finally {
-    server.stop();
-  }
+  await expectViteStreams(page, ['preview']);
 });
 
-/** Serves the quick start with the Vite dev server (`npx vite`) and expects it to stream. */
-async function expectDevServerStreams(page: Page) {
+/**
+ * Serves the quick start with `npx vite [subcommand]` (the dev server, or `preview` of a build)
+ * and expects it to stream.
+ */
+async function expectViteStreams(page: Page, subcommand: string[] = []) {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const server = await startServer(
-    ['npx', 'vite', '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
+    ['npx', 'vite', ...subcommand, '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
     app(),
     `${origin}/`,
   );
@@ -154,7 +146,7 @@ async function expectDevServerStreams(page: Page) {
 test('the quick start streams tokens under the Vite dev server', async ({ page }) => {
   test.setTimeout(120_000);
   expect(readme).toContain('`npx vite` serves the app');
-  await expectDevServerStreams(page);
+  await expectViteStreams(page);
 });
 
 test('the quick start streams tokens under the dev server of Vite 7 (an existing app)', async ({
@@ -165,7 +157,7 @@ test('the quick start streams tokens under the dev server of Vite 7 (an existing
   test.setTimeout(180_000);
   sh('npm install -D vite@7', app());
   expect(sh('npx vite --version', app())).toMatch(/^vite\/7\./);
-  await expectDevServerStreams(page);
+  await expectViteStreams(page);
 });
 
 test('the plain-HTML page from the sdk tarball streams tokens beside a fresh node_modules', async ({
