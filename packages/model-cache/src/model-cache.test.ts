@@ -232,6 +232,46 @@ describe('ModelCache', () => {
     expect(await c.getChunk(m.manifest, 0)).not.toBeNull();
   });
 
+  it('persists segments that several downloads write at once (grouped), each readable after its put resolves', async () => {
+    const c = cache({ storage: quota(1e6) });
+    const m = model('g', '1', [400, 400, 400], 5);
+    await c.open(m.manifest);
+    const put = (i: number, from: number) =>
+      c.putSegment(m.manifest, i, {
+        offset: from,
+        data: m.blobs[i]!.slice(from, from + 100),
+        hashState: new Uint8Array([i, from / 100]),
+      });
+    // Four segments of three chunks, all in flight together, as three downloads write them.
+    await Promise.all(
+      [0, 1, 2].map((i) =>
+        [0, 100, 200, 300].reduce((p, at) => p.then(() => put(i, at)), Promise.resolve()),
+      ),
+    );
+    for (const i of [0, 1, 2]) {
+      const partial = await c.getPartial(m.manifest, i);
+      expect(partial).toMatchObject({ bytes: 400, hashState: new Uint8Array([i, 3]) });
+      expect(new Uint8Array(await new Blob(partial!.segments).arrayBuffer())).toEqual(
+        new Uint8Array(await m.blobs[i]!.arrayBuffer()),
+      );
+    }
+    expect((await c.stats()).totalBytes).toBe(1200);
+    // A refused transaction fails each write in it with the error of its own chunk.
+    await c.dropPartial(m.manifest, 2);
+    const restore = refuseWrites(c);
+    await Promise.resolve();
+    const refused = await Promise.allSettled([0, 1].map((i) => put(i, 0)));
+    restore();
+    refused.forEach((r, i) => {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason).toMatchObject({
+        code: 'QUOTA_EXCEEDED',
+        message: expect.stringContaining(`(chunk ${i})`),
+      });
+    });
+    await expect(put(2, 0)).resolves.toBeUndefined();
+  });
+
   it('evicts least-recently-used models down to keepBytes, deletes and clears', async () => {
     const c = cache();
     const a = model('a', '1', [100]);

@@ -1,6 +1,7 @@
 import type { IDBPDatabase } from 'idb';
 import { estimateStorage, type StorageEstimateResult } from './estimate-storage.js';
 import { isQuotaError, mib, ModelCacheError } from './errors.js';
+import { GroupCommit } from './group-commit.js';
 import { openDatabase } from './open-database.js';
 import type {
   CacheManifest,
@@ -80,6 +81,11 @@ const sameModel = (r: ModelRecord, m: CacheManifest) =>
 export class ModelCache {
   private db: Promise<IDBPDatabase<CacheSchema>> | undefined;
   readonly dbName: string;
+  /** Segments of concurrent downloads, written together (one transaction per batch). */
+  private readonly segmentWrites = new GroupCommit<SegmentRecord>(async (records) => {
+    const tx = (await this.database()).transaction('segments', 'readwrite');
+    await Promise.all([...records.map((r) => tx.store.put(r)), tx.done]);
+  });
 
   constructor(private readonly options: ModelCacheOptions = {}) {
     this.dbName = options.dbName ?? 'tea-llm-cache';
@@ -224,9 +230,9 @@ export class ModelCache {
         'INVALID_CHUNK',
         `segment at ${segment.offset} of chunk ${index} of "${manifest.model.id}" is outside the chunk`,
       );
-    const db = await this.database();
+    await this.database();
     try {
-      await db.put('segments', {
+      await this.segmentWrites.put({
         modelId: manifest.model.id,
         sha256: chunk.sha256,
         offset: segment.offset,
