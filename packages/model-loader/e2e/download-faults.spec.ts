@@ -580,9 +580,9 @@ test('a reload at 70 % of a 768 MB download resumes with at most 64 MiB fetched 
         (u) =>
           (window as unknown as FaultPage).acquire(u, {
             db: 'big',
-            // The loader's defaults: 4 MiB segments (the blocks), 16 MiB per request.
+            // The loader's defaults: 4 MiB segments (the blocks), 20 MiB per request.
             segmentBytes: 4 * 2 ** 20,
-            rangeBytes: 16 * 2 ** 20,
+            rangeBytes: 20 * 2 ** 20,
             hash: false,
           }),
         server.url('big/manifest.json'),
@@ -596,7 +596,7 @@ test('a reload at 70 % of a 768 MB download resumes with at most 64 MiB fetched 
     const r = await acquire(
       page,
       server.url('big/manifest.json'),
-      { db: 'big', segmentBytes: 4 * 2 ** 20, rangeBytes: 16 * 2 ** 20, hash: false },
+      { db: 'big', segmentBytes: 4 * 2 ** 20, rangeBytes: 20 * 2 ** 20, hash: false },
       120_000,
     );
     expect(r.ok, JSON.stringify(r)).toBe(true);

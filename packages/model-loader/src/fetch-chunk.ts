@@ -63,6 +63,9 @@ function rangeStart(response: Response): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** Bytes read per call from a response body (the buffer of a BYOB reader). */
+const SCRATCH_BYTES = 1 << 20;
+
 /** Bytes handed to the browser per piece when it builds a segment's Blob. */
 const BLOB_PIECE = 256 * 1024;
 
@@ -137,6 +140,9 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
   }
   // Bytes received after the last whole segment: in memory until their segment completes.
   const staging = new Uint8Array(Math.min(seg, o.bytes));
+  // Where bodies are read (BYOB): one buffer for every request of the chunk. A read hands it over
+  // and gives it back; one that fails keeps it (the bytes gathered in `staging` stay).
+  let scratch = new Uint8Array(SCRATCH_BYTES);
   let pending = 0;
   const budget = 2 * o.bytes + seg;
   const blockFailures = new Map<number, number>();
@@ -220,7 +226,7 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
         const range =
           end < o.bytes ? `bytes=${position}-${end - 1}` : position > 0 ? `bytes=${position}-` : '';
         const headers: Record<string, string> = range ? { Range: range } : {};
-        response = await o.fetch(o.url, { headers, signal: request.signal });
+        response = await o.fetch(o.url, { headers, signal: request.signal, cache: 'no-store' });
       } catch (cause) {
         if (o.signal?.aborted) throw aborted(o);
         retryOrThrow(
@@ -296,11 +302,16 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
         reading: while (data.size + pending < until) {
           let piece: Uint8Array;
           try {
-            const next = await reader.read(until - data.size - pending);
-            if (!next) break;
-            piece = next;
+            const next = await reader.read(
+              scratch.subarray(0, Math.min(scratch.byteLength, until - data.size - pending)),
+            );
+            if (reader.inPlace)
+              scratch = new Uint8Array(next.buffer ?? new ArrayBuffer(SCRATCH_BYTES));
+            if (next.done) break;
+            piece = next.piece;
           } catch (cause) {
             cut = cause;
+            if (reader.inPlace) scratch = new Uint8Array(SCRATCH_BYTES);
             break;
           }
           request.arm();

@@ -35,7 +35,7 @@ export interface LoadModelOptions extends Partial<Omit<NetworkPolicy, 'allowedOr
    * per chunk in flight; each chunk holds one segment in memory while it downloads.
    */
   segmentBytes?: number;
-  /** Bytes asked for per Range request (default 16 MiB; at least one segment). */
+  /** Bytes asked for per Range request (default 20 MiB; at least one segment). */
   rangeBytes?: number;
   /** Stops every request promptly; nothing unverified is ever stored as a chunk. */
   signal?: AbortSignal;
@@ -47,7 +47,7 @@ export interface LoadModelOptions extends Partial<Omit<NetworkPolicy, 'allowedOr
 /** Default size of a persisted segment: a reload loses at most this much of each chunk. */
 export const DEFAULT_SEGMENT_BYTES = 4 * 2 ** 20;
 /** Default bytes per Range request: a few segments, so that request overhead stays small. */
-export const DEFAULT_RANGE_BYTES = 16 * 2 ** 20;
+export const DEFAULT_RANGE_BYTES = 20 * 2 ** 20;
 
 /**
  * Loads a model: chunks already in the store are used as they are; the others are downloaded
