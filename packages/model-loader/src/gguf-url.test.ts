@@ -139,6 +139,53 @@ describe('GGUF by URL', () => {
       expect(() => hubFileUrl(bad)).toThrow(/not a hub reference: write hf:owner\/repo/);
   });
 
+  it('reads the header under the network rules: Retry-After, a dropped and a stalled connection, a server without Range', async () => {
+    server.set('flaky.gguf', model);
+    server.inject(
+      'flaky.gguf',
+      '503-retry-after:1',
+      'drop-midway',
+      'stall-at:1000',
+      'ignore-range',
+    );
+    const started = Date.now();
+    const got = await acquireGguf(
+      { ggufUrls: [server.url('flaky.gguf')] },
+      { idleTimeoutMs: 400, retryDelayMs: 10, maxRetryAfterMs: 300, random: () => 0 },
+    );
+    expect(sha(new Uint8Array(await got.blobs[0]!.arrayBuffer()))).toBe(sha(model));
+    const log = server.log.filter((e) => e.path === 'flaky.gguf');
+    expect(log.slice(0, 4).map((e) => e.fault)).toEqual([
+      '503-retry-after:1',
+      'drop-midway',
+      'stall-at:1000',
+      'ignore-range',
+    ]);
+    // Retry-After (cut to maxRetryAfterMs) and the idle timeout were both waited for.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300 + 400);
+    // Each header read asked for a range (the download after them asks for the whole file).
+    expect(log.slice(0, 4).every((e) => e.range?.startsWith('bytes=0-'))).toBe(true);
+  });
+
+  it('a header read that keeps failing ends with the status and the URL, and an abort ends the wait', async () => {
+    server.set('down.gguf', model);
+    server.inject('down.gguf', '503', '503', '503');
+    const down = await acquireGguf(
+      { ggufUrls: [server.url('down.gguf')] },
+      { retries: 2, retryDelayMs: 5 },
+    ).catch((e) => e);
+    expect(down).toMatchObject({ code: 'HTTP_ERROR', status: 503, chunkIndex: 0 });
+    expect((down as Error).message).toContain(server.url('down.gguf'));
+    server.inject('down.gguf', 'stall-headers');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const aborted = await acquireGguf(
+      { ggufUrls: [server.url('down.gguf')] },
+      { signal: controller.signal },
+    ).catch((e) => e);
+    expect(aborted).toMatchObject({ code: 'ABORTED' });
+  });
+
   it('names the URL of an HTML page, a 404, and a file that is not a GGUF', async () => {
     server.set('page.gguf', '<!doctype html><title>app</title>');
     server.set('junk.gguf', new Uint8Array(4096).fill(7));

@@ -5,7 +5,7 @@ import { computeResources } from './cli/resources.js';
 import { ModelLoaderError, redactUrl } from './errors.js';
 import { loadModel } from './load-model.js';
 import { MAX_CHUNK_BYTES, parseManifest, type ModelManifest } from './manifest.js';
-import { checkResponseOrigin, isHtmlPage, networkPolicy } from './network-policy.js';
+import { fetchWithRetries, isHtmlPage, networkPolicy, type IdleRequest } from './network-policy.js';
 import { absolute } from './page-url.js';
 
 /**
@@ -65,6 +65,54 @@ function sizeOf(response: Response): number | undefined {
   return response.status === 200 && length ? Number(length) : undefined;
 }
 
+/** The start of a 206 answer's `Content-Range` (`bytes 100-199/200`), or undefined. */
+function rangeStart(response: Response): number | undefined {
+  const m = /^bytes (\d+)-/.exec(response.headers.get('Content-Range') ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * `want` bytes of a body after skipping `skip` (a server that ignored Range sends the file from
+ * byte 0), reading no further: the rest of a multi-GB file is cancelled, not downloaded.
+ */
+async function readSpan(
+  response: Response,
+  skip: number,
+  want: number,
+  request: IdleRequest,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const parts: Uint8Array[] = [];
+  let kept = 0;
+  let skipped = 0;
+  const reader = response.body?.getReader();
+  try {
+    while (reader && kept < want) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      request.arm();
+      let piece = value;
+      if (skipped < skip) {
+        const drop = Math.min(skip - skipped, piece.byteLength);
+        skipped += drop;
+        piece = piece.subarray(drop);
+      }
+      if (piece.byteLength === 0) continue;
+      piece = piece.subarray(0, Math.min(piece.byteLength, want - kept));
+      parts.push(piece);
+      kept += piece.byteLength;
+    }
+  } finally {
+    await reader?.cancel().catch(() => undefined);
+  }
+  const out = new Uint8Array(kept);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
 /**
  * Reads the GGUF headers of the shards with Range requests (through the loader's origin policy):
  * the resources the fit check needs, and each file's size. No tensor data is fetched.
@@ -81,26 +129,38 @@ async function readHeaders(
   const sizes: number[] = [];
   for (const [i, url] of urls.entries()) {
     let size: number | undefined;
-    const policed = (async (input: RequestInfo | URL, init?: RequestInit) => {
-      const response = await policy.fetch(input, {
-        ...init,
-        ...(options.signal ? { signal: options.signal } : {}),
+    const label = { what: `GGUF file ${i}`, url, chunkIndex: i };
+    // Each of the reader's Range requests under the loader's network rules (retries,
+    // Retry-After, idle timeout, origins), read in full here and handed over as a 206.
+    const policed = (async (_input: RequestInfo | URL, init?: RequestInit) => {
+      const asked = /^bytes=(\d+)-(\d*)$/.exec(new Headers(init?.headers).get('Range') ?? '');
+      const start = asked ? Number(asked[1]) : 0;
+      const want = asked?.[2] ? Number(asked[2]) - start + 1 : Infinity;
+      const got = await fetchWithRetries(
+        label,
+        policy,
+        options.signal,
+        async (response, request) => {
+          if (isHtmlPage(response))
+            throw new ModelLoaderError(
+              'GGUF_INVALID',
+              `${url} answered an HTML page, not a GGUF file (check the path; dev servers answer unknown paths with index.html)`,
+              { chunkIndex: i, url },
+            );
+          const from = response.status === 206 ? rangeStart(response) : 0;
+          if (from !== undefined && from > start)
+            throw new Error(`the server answered bytes ${from}- to a request for bytes=${start}-`);
+          const bytes = await readSpan(response, start - (from ?? start), want, request);
+          return { bytes, total: sizeOf(response) };
+        },
+        { ...(init?.headers ? { headers: init.headers } : {}), cache: 'no-store' },
+      );
+      size ??= got.total;
+      const last = start + got.bytes.byteLength - 1;
+      return new Response(got.bytes, {
+        status: 206,
+        headers: { 'Content-Range': `bytes ${start}-${last}/${got.total ?? '*'}` },
       });
-      checkResponseOrigin(response, policy, `GGUF file ${i}`, i);
-      if (!response.ok)
-        throw new ModelLoaderError(
-          'HTTP_ERROR',
-          `GGUF file ${i}: HTTP ${response.status} from ${url}`,
-          { chunkIndex: i, url, status: response.status },
-        );
-      if (isHtmlPage(response))
-        throw new ModelLoaderError(
-          'GGUF_INVALID',
-          `${url} answered an HTML page, not a GGUF file (check the path; dev servers answer unknown paths with index.html)`,
-          { chunkIndex: i, url },
-        );
-      size ??= sizeOf(response);
-      return response;
     }) as typeof fetch;
     let parsed;
     try {

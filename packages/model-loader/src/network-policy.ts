@@ -95,63 +95,72 @@ export function networkPolicy(options: Partial<NetworkPolicy> = {}): NetworkPoli
   };
 }
 
+/** One request's idle-timed abort (`idleRequest`). */
+export type IdleRequest = ReturnType<typeof idleRequest>;
+
+/** What a request is, for its errors. */
+export interface RequestLabel {
+  /** What is fetched, e.g. `manifest` or `GGUF file 0`. */
+  what: string;
+  url: string;
+  chunkIndex?: number;
+}
+
 /**
- * Fetches a small JSON document (a manifest, a models.json) as text, with the chunks' retry,
- * idle-timeout and origin rules. An HTML answer (a dev server's SPA fallback for a wrong path)
- * is reported as such, with the URL.
+ * One request under the loader's network rules, answered in full by `read`: network errors,
+ * stalls (no bytes for `idleTimeoutMs`) and 408/425/429/5xx answers are tried again, waiting for
+ * `Retry-After` where the answer has one and backing off with jitter otherwise, up to `retries`
+ * times; after redirects the answer must come from an allowed origin. `read` turns an OK answer
+ * into the result (calling `request.arm()` as bytes come keeps the idle timer off): its
+ * `ModelLoaderError`s are final, anything else it throws (a body cut midway) is a network error.
  * @throws {ModelLoaderError} `HTTP_ERROR` (URL and status), `NETWORK_ERROR`, `ABORTED`,
- *   `ORIGIN_NOT_ALLOWED`, or `invalidCode` for an HTML page.
+ *   `ORIGIN_NOT_ALLOWED`, or what `read` throws.
  */
-export async function fetchJsonText(
-  url: string,
-  what: string,
-  invalidCode: 'MANIFEST_INVALID' | 'MODELS_INDEX_INVALID',
+export async function fetchWithRetries<T>(
+  label: RequestLabel,
   policy: NetworkPolicy,
-  signal?: AbortSignal,
-): Promise<string> {
+  signal: AbortSignal | undefined,
+  read: (response: Response, request: IdleRequest) => Promise<T>,
+  init: RequestInit = {},
+): Promise<T> {
+  const { what, url } = label;
+  const where = label.chunkIndex !== undefined ? { chunkIndex: label.chunkIndex } : {};
+  const aborted = () =>
+    new ModelLoaderError('ABORTED', `fetching the ${what} was aborted`, {
+      url,
+      ...where,
+      cause: signal?.reason,
+    });
   let failures = 0;
   for (;;) {
-    if (signal?.aborted)
-      throw new ModelLoaderError('ABORTED', `fetching the ${what} was aborted`, {
-        url,
-        cause: signal.reason,
-      });
+    if (signal?.aborted) throw aborted();
     const request = idleRequest(signal, policy.idleTimeoutMs);
     let error: ModelLoaderError;
     let wait: number | undefined;
     try {
-      const response = await policy.fetch(url, { signal: request.signal });
-      checkResponseOrigin(response, policy, `the ${what} ${url}`);
+      const response = await policy.fetch(url, { ...init, signal: request.signal });
+      checkResponseOrigin(response, policy, `the ${what} ${url}`, label.chunkIndex);
       if (response.ok) {
-        const text = await response.text();
-        if (/^\s*</.test(text))
-          throw new ModelLoaderError(
-            invalidCode,
-            `the ${what} at ${url} is an HTML page, not JSON: check the URL (dev servers such as Vite answer a missing file with index.html)`,
-            { url },
-          );
-        return text;
+        request.arm();
+        return await read(response, request);
       }
       await response.body?.cancel().catch(() => undefined);
       error = new ModelLoaderError('HTTP_ERROR', `${what} ${url}: HTTP ${response.status}`, {
         url,
+        ...where,
         status: response.status,
       });
       if (!isRetryableStatus(response.status)) throw error;
       wait = retryAfterMs(response.headers, policy.maxRetryAfterMs);
     } catch (cause) {
       if (cause instanceof ModelLoaderError) throw cause;
-      if (signal?.aborted)
-        throw new ModelLoaderError('ABORTED', `fetching the ${what} was aborted`, {
-          url,
-          cause: signal.reason,
-        });
+      if (signal?.aborted) throw aborted();
       error = new ModelLoaderError(
         'NETWORK_ERROR',
         request.stalled
-          ? `${what} ${url}: no answer for ${policy.idleTimeoutMs / 1000} s`
+          ? `${what} ${url}: no bytes for ${policy.idleTimeoutMs / 1000} s`
           : `${what} ${url}: network error: ${(cause as Error).message}`,
-        { url, cause },
+        { url, ...where, cause },
       );
     } finally {
       request.done();
@@ -163,4 +172,30 @@ export async function fetchJsonText(
       // Aborted while waiting: the loop's first check reports it.
     }
   }
+}
+
+/**
+ * Fetches a small JSON document (a manifest, a models.json) as text, with the chunks' retry,
+ * idle-timeout and origin rules. An HTML answer (a dev server's SPA fallback for a wrong path)
+ * is reported as such, with the URL.
+ * @throws {ModelLoaderError} `HTTP_ERROR` (URL and status), `NETWORK_ERROR`, `ABORTED`,
+ *   `ORIGIN_NOT_ALLOWED`, or `invalidCode` for an HTML page.
+ */
+export function fetchJsonText(
+  url: string,
+  what: string,
+  invalidCode: 'MANIFEST_INVALID' | 'MODELS_INDEX_INVALID',
+  policy: NetworkPolicy,
+  signal?: AbortSignal,
+): Promise<string> {
+  return fetchWithRetries({ what, url }, policy, signal, async (response) => {
+    const text = await response.text();
+    if (/^\s*</.test(text))
+      throw new ModelLoaderError(
+        invalidCode,
+        `the ${what} at ${url} is an HTML page, not JSON: check the URL (dev servers such as Vite answer a missing file with index.html)`,
+        { url },
+      );
+    return text;
+  });
 }
