@@ -1,10 +1,11 @@
 import type { ChunkStore } from './chunk-store.js';
 import { ModelLoaderError } from './errors.js';
-import { loadModel, type LoadModelOptions, type LoadProgress } from './load-model.js';
+import { loadModel, type LoadModelOptions } from './load-model.js';
 import { parseManifest, type ModelManifest, type ParsedManifest } from './manifest.js';
 import { parseModelIndex, type ModelIndex, type ParsedModelIndex } from './model-index.js';
 import { fetchJsonText, networkPolicy } from './network-policy.js';
 import { absolute, pageUrl } from './page-url.js';
+import { shareAcrossTabs } from './share-across-tabs.js';
 
 /** Where a model's manifest is: a URL (relative to the page), or an object with its base URL. */
 export type ManifestSource =
@@ -143,61 +144,25 @@ export async function acquireModel(
   const manifest = await fetchManifest(source, options);
   await options.preflight?.(manifest);
   const { store } = options;
-  const work = async (): Promise<AcquiredModel> => {
+  return shareAcrossTabs(manifest, options, async (onProgress) => {
     const rejected = await store?.unloadableReason?.(manifest);
     if (rejected) throw modelInvalidError(manifest, rejected);
     if (store?.has && (await store.has(manifest))) {
       const blobs: Blob[] = [];
       for (let i = 0; i < manifest.chunks.length; i++) {
         const blob = await store.getChunk(manifest, i);
-        if (!blob) return download();
+        if (!blob) break;
         blobs.push(blob);
       }
-      const parts = manifest.layout === 'byte-chunks' ? [new Blob(blobs)] : blobs;
-      return { blobs: parts, manifest, fromCache: true };
+      if (blobs.length === manifest.chunks.length) {
+        const parts = manifest.layout === 'byte-chunks' ? [new Blob(blobs)] : blobs;
+        return { blobs: parts, manifest, fromCache: true };
+      }
     }
-    return download();
-  };
-  // Tabs share progress: the tab that downloads posts it; a tab waiting for it reports it.
-  const channel =
-    typeof BroadcastChannel === 'function'
-      ? new BroadcastChannel(`tea-model-progress:${manifest.model.id}:${manifest.model.version}`)
-      : undefined;
-  const download = async (): Promise<AcquiredModel> => ({
-    blobs: await loadModel(manifest, {
-      ...options,
-      onProgress: (p) => {
-        options.onProgress?.(p);
-        channel?.postMessage(p);
-      },
-    }),
-    manifest,
-    fromCache: false,
-  });
-  const onWait = () => {
-    options.onWaitForOtherTab?.();
-    if (channel && options.onProgress) {
-      const report = options.onProgress;
-      channel.onmessage = (e: MessageEvent<LoadProgress>) => report({ ...e.data, otherTab: true });
-    }
-  };
-  try {
-    if (!store?.lock) return await work();
-    return await store.lock(
+    return {
+      blobs: await loadModel(manifest, { ...options, onProgress }),
       manifest,
-      async () => {
-        if (channel) channel.onmessage = null;
-        return work();
-      },
-      { ...(options.signal ? { signal: options.signal } : {}), onWait },
-    );
-  } catch (error) {
-    if (options.signal?.aborted && !(error instanceof ModelLoaderError))
-      throw new ModelLoaderError('ABORTED', 'loading the model was aborted', {
-        cause: options.signal.reason,
-      });
-    throw error;
-  } finally {
-    channel?.close();
-  }
+      fromCache: false,
+    };
+  });
 }

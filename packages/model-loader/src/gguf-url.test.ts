@@ -186,6 +186,53 @@ describe('GGUF by URL', () => {
     expect(aborted).toMatchObject({ code: 'ABORTED' });
   });
 
+  it('two tabs share the first download: the one that waits loads the pins the other stored', async () => {
+    const { store } = pinningStore();
+    // One lock per model, as Web Locks give model-cache.
+    let tail = Promise.resolve();
+    let queued = 0;
+    let bothAsked!: () => void;
+    const secondAsks = new Promise<void>((r) => (bothAsked = r));
+    const waits: string[] = [];
+    const locking = {
+      ...store,
+      lock<T>(_m: unknown, fn: () => Promise<T>, o: { onWait?: () => void } = {}): Promise<T> {
+        if (queued++ > 0) {
+          o.onWait?.();
+          bothAsked();
+        }
+        // The first tab starts once the second one asks: the second tab is made to wait.
+        const before = queued === 1 ? tail.then(() => secondAsks) : tail;
+        let release!: () => void;
+        tail = new Promise<void>((r) => (release = r));
+        return before.then(async () => {
+          try {
+            return await fn();
+          } finally {
+            queued--;
+            release();
+          }
+        });
+      },
+    };
+    server.set('shared.gguf', model);
+    const before = sent('shared.gguf');
+    const [a, b] = await Promise.all(
+      [1, 2].map((tab) =>
+        acquireGguf(
+          { ggufUrls: [server.url('shared.gguf')] },
+          { store: locking, onWaitForOtherTab: () => waits.push(`tab ${tab}`) },
+        ),
+      ),
+    );
+    expect([a!.fromCache, b!.fromCache].sort()).toEqual([false, true]);
+    expect(waits).toHaveLength(1);
+    expect(b!.manifest.chunks[0]!.sha256).toBe(sha(model));
+    // The file itself came once (and each tab read the header: a few MB each).
+    expect(sent('shared.gguf') - before).toBeLessThan(2 * model.length);
+    expect(sha(new Uint8Array(await a!.blobs[0]!.arrayBuffer()))).toBe(sha(model));
+  });
+
   it('names the URL of an HTML page, a 404, and a file that is not a GGUF', async () => {
     server.set('page.gguf', '<!doctype html><title>app</title>');
     server.set('junk.gguf', new Uint8Array(4096).fill(7));

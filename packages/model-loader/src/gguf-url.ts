@@ -7,6 +7,7 @@ import { loadModel } from './load-model.js';
 import { MAX_CHUNK_BYTES, parseManifest, type ModelManifest } from './manifest.js';
 import { fetchWithRetries, isHtmlPage, networkPolicy, type IdleRequest } from './network-policy.js';
 import { absolute } from './page-url.js';
+import { shareAcrossTabs } from './share-across-tabs.js';
 
 /**
  * A GGUF model by URL, without a manifest: one file, or gguf-split shards (a first shard's URL,
@@ -198,8 +199,8 @@ async function readHeaders(
  * requests (so `preflight` runs on the model's resources before any tensor byte), the files are
  * downloaded, their SHA-256 computed as they stream and pinned: the manifest made of them is
  * stored with the model, and later loads read the store (no network) or, when it was evicted,
- * download again and verify against the pins. The first download is not resumable across a
- * reload (pack a manifest with `tea-model pack` for that).
+ * download again and verify against the pins. Two tabs share the first download (the store's
+ * lock), but it is not resumable across a reload (pack a manifest with `tea-model pack` for that).
  * @throws {ModelLoaderError} `INVALID_ARGUMENT` (a file of 2 GiB or more), `GGUF_INVALID` (not a
  *   GGUF, or an HTML page), `HTTP_ERROR`, `NETWORK_ERROR`, `ORIGIN_NOT_ALLOWED`,
  *   `CHUNK_HASH_MISMATCH` (a pinned file changed on the server), `ABORTED`.
@@ -247,25 +248,36 @@ export async function acquireGguf(
     allowedOrigins: [...allowed],
   };
   await options.preflight?.(manifest);
-  const hashes: string[] = [];
-  const { store: _store, ...download } = options;
-  const blobs = await loadModel(manifest, {
-    ...download,
-    onChunkVerified: (i, sha256) => (hashes[i] = sha256),
-  });
-  const pins = parseManifest(
-    { ...manifest, chunks: manifest.chunks.map((c, i) => ({ ...c, sha256: hashes[i]! })) },
-    { url: urls[0]!, allowedOrigins: [...allowed] },
-  );
-  if (store) {
-    const keep = async () => {
+  // Two tabs share the first download as they share a manifest's: the one that waits finds the
+  // pins the other stored, and loads from the store.
+  let meanwhile: ModelManifest | null | undefined;
+  const first = await shareAcrossTabs(manifest, options, async (onProgress) => {
+    meanwhile = (await store?.storedManifest?.(id)) as ModelManifest | null | undefined;
+    if (meanwhile && samePins(meanwhile, urls)) return null;
+    const hashes: string[] = [];
+    const { store: _store, ...download } = options;
+    const blobs = await loadModel(manifest, {
+      ...download,
+      onProgress,
+      onChunkVerified: (i, sha256) => (hashes[i] = sha256),
+    });
+    const pins = parseManifest(
+      { ...manifest, chunks: manifest.chunks.map((c, i) => ({ ...c, sha256: hashes[i]! })) },
+      { url: urls[0]!, allowedOrigins: [...allowed] },
+    );
+    if (store) {
       await store.open?.(pins);
       for (const [i, blob] of blobs.entries()) await store.putChunk(pins, i, blob);
       await store.complete?.(pins);
-    };
-    await (store.lock ? store.lock(pins, keep, {}) : keep());
-  }
-  return { blobs, manifest: pins, fromCache: false };
+    }
+    const acquired: AcquiredModel = { blobs, manifest: pins, fromCache: false };
+    return acquired;
+  });
+  if (first) return first;
+  return acquireModel(
+    { manifest: meanwhile!, baseUrl: urls[0]! },
+    { ...options, allowedOrigins: [...allowed] },
+  );
 }
 
 /** Whether a stored manifest pins exactly these files. */

@@ -43,6 +43,7 @@ test.beforeAll(async () => {
   server = await startFaultServer({
     'tiny.gguf': model,
     'big-context.gguf': model,
+    'shared.gguf': model,
     'acme/tiny-GGUF/resolve/0123abc/tiny.gguf': model,
     ...Object.fromEntries(
       shards.map((f) => [`split/${f}`, new Uint8Array(readFileSync(join(tmp, 'split', f)))]),
@@ -55,11 +56,17 @@ test.beforeAll(async () => {
       import { createTea } from '@the-edge-agent/sdk';
       window.load = async (options) => {
         try {
-          const tea = await createTea({ webgpu: 'off', cacheName: 'model-refs', ...options });
+          const phases = [];
+          const tea = await createTea({
+            webgpu: 'off',
+            cacheName: 'model-refs',
+            onProgress: (p) => phases.includes(p.phase) || phases.push(p.phase),
+            ...options,
+          });
           const info = tea.info();
           const text = (await tea.complete('Hello', { max_tokens: 4, temperature: 0 })).content;
           await tea.dispose();
-          return { ok: true, fromCache: info.fromCache, manifest: info.manifest, text };
+          return { ok: true, fromCache: info.fromCache, manifest: info.manifest, text, phases };
         } catch (e) {
           return { ok: false, code: e.code, message: e.message };
         }
@@ -98,6 +105,28 @@ test('a GGUF URL: header first, cached with its SHA-256 pinned; the next page se
   const second = await page.evaluate((u) => (window as unknown as W).load({ model: u }), url);
   expect(second).toMatchObject({ ok: true, fromCache: true, text: first['text'] });
   expect(server.log.slice(seen).filter((e) => e.path === 'tiny.gguf')).toEqual([]);
+});
+
+test('two tabs load one GGUF URL at once: one downloads it, the other waits (Web Locks) and loads the pins from the cache', async ({
+  context,
+}) => {
+  // Every request at 2 MB/s: the first tab's download outlasts the second tab's header read.
+  server.inject('shared.gguf', ...Array.from({ length: 8 }, () => 'slow:2000000' as const));
+  const [a, b] = [await context.newPage(), await context.newPage()];
+  await openReadyPage(a, '/packages/sdk/e2e/.site-models/index.html');
+  await openReadyPage(b, '/packages/sdk/e2e/.site-models/index.html');
+  await a.evaluate(() => (window as unknown as W).clear());
+  const url = server.url('shared.gguf');
+  const first = a.evaluate((u) => (window as unknown as W).load({ model: u }), url);
+  await expect.poll(() => requestsFor('shared.gguf').length).toBeGreaterThan(0);
+  const second = await b.evaluate((u) => (window as unknown as W).load({ model: u }), url);
+  const one = await first;
+  expect(one, JSON.stringify(one)).toMatchObject({ ok: true, fromCache: false });
+  expect(second, JSON.stringify(second)).toMatchObject({ ok: true, fromCache: true });
+  expect(second['phases']).toContain('waiting');
+  // One download of the file (whole-file requests), and each tab's header reads (Range).
+  expect(requestsFor('shared.gguf').filter((e) => !e.range)).toHaveLength(1);
+  expect(second['text']).toBe(one['text']);
 });
 
 test('the first of gguf-split shards stands for all of them; an hf: reference resolves against hubBaseUrl', async ({
