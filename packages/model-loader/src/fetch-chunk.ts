@@ -226,7 +226,7 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
         const range =
           end < o.bytes ? `bytes=${position}-${end - 1}` : position > 0 ? `bytes=${position}-` : '';
         const headers: Record<string, string> = range ? { Range: range } : {};
-        response = await o.fetch(o.url, { headers, signal: request.signal, cache: 'no-store' });
+        response = await o.fetch(o.url, { headers, signal: request.signal });
       } catch (cause) {
         if (o.signal?.aborted) throw aborted(o);
         retryOrThrow(

@@ -154,7 +154,7 @@ async function readHeaders(
           const bytes = await readSpan(response, start - (from ?? start), want, request);
           return { bytes, total: sizeOf(response) };
         },
-        { ...(init?.headers ? { headers: init.headers } : {}), cache: 'no-store' },
+        init?.headers ? { headers: init.headers } : {},
       );
       size ??= got.total;
       const last = start + got.bytes.byteLength - 1;

@@ -124,17 +124,6 @@ describe('loadModel', () => {
     expect(gaps[2]!).toBeGreaterThan(gaps[0]! * 2);
   });
 
-  it("asks for chunks past the browser's HTTP cache (the store is the cache: no second copy)", async () => {
-    const inits: RequestInit[] = [];
-    const spy: typeof fetch = (input, init) => {
-      inits.push(init ?? {});
-      return fetch(input, init);
-    };
-    await loadModel(manifest, { ...fast, fetch: spy });
-    expect(inits).toHaveLength(3);
-    expect(inits.every((i) => i.cache === 'no-store')).toBe(true);
-  });
-
   it('reads verified chunks from the store, downloads only the rest, and stores each one', async () => {
     const { store, calls, chunks } = memoryStore({
       [manifest.chunks[1]!.sha256]: new Blob([shards[1]!]),
