@@ -6,9 +6,10 @@ import {
   idleRequest,
   isHtmlPage,
   isRetryableStatus,
+  rangeStart,
   type NetworkPolicy,
 } from './network-policy.js';
-import { BodyReader } from './body-reader.js';
+import { BodyReader, readBuffer } from './body-reader.js';
 import { backoffMs, retryAfterMs, sleep } from './retry-policy.js';
 import { Segments } from './segments.js';
 import { createSha256, sha256OfBytes, type Sha256 } from './sha256.js';
@@ -56,15 +57,6 @@ function aborted(o: FetchChunkOptions): ModelLoaderError {
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 const NO_STATE = new Uint8Array(0);
-
-/** The start of a 206 answer's `Content-Range` (`bytes 100-199/200`), or undefined. */
-function rangeStart(response: Response): number | undefined {
-  const m = /^bytes (\d+)-/.exec(response.headers.get('Content-Range') ?? '');
-  return m ? Number(m[1]) : undefined;
-}
-
-/** Bytes read per call from a response body (the buffer of a BYOB reader). */
-const SCRATCH_BYTES = 1 << 20;
 
 /** Bytes handed to the browser per piece when it builds a segment's Blob. */
 const BLOB_PIECE = 256 * 1024;
@@ -140,9 +132,8 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
   }
   // Bytes received after the last whole segment: in memory until their segment completes.
   const staging = new Uint8Array(Math.min(seg, o.bytes));
-  // Where bodies are read (BYOB): one buffer for every request of the chunk. A read hands it over
-  // and gives it back; one that fails keeps it (the bytes gathered in `staging` stay).
-  let scratch = new Uint8Array(SCRATCH_BYTES);
+  // Where bodies are read (BYOB): one buffer for every request of the chunk.
+  const buffer = readBuffer();
   let pending = 0;
   const budget = 2 * o.bytes + seg;
   const blockFailures = new Map<number, number>();
@@ -293,7 +284,7 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
           chunkIndex: o.index,
           url: o.url,
         });
-      const reader = new BodyReader(response.body);
+      const reader = new BodyReader(response.body, buffer);
       const before = data.size + pending;
       const until = ranges ? end : o.bytes;
       let cut: unknown;
@@ -302,16 +293,11 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
         reading: while (data.size + pending < until) {
           let piece: Uint8Array;
           try {
-            const next = await reader.read(
-              scratch.subarray(0, Math.min(scratch.byteLength, until - data.size - pending)),
-            );
-            if (reader.inPlace)
-              scratch = new Uint8Array(next.buffer ?? new ArrayBuffer(SCRATCH_BYTES));
-            if (next.done) break;
-            piece = next.piece;
+            const next = await reader.read(until - data.size - pending);
+            if (!next) break;
+            piece = next;
           } catch (cause) {
             cut = cause;
-            if (reader.inPlace) scratch = new Uint8Array(SCRATCH_BYTES);
             break;
           }
           request.arm();

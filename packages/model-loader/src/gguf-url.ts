@@ -5,7 +5,13 @@ import { computeResources } from './cli/resources.js';
 import { ModelLoaderError, redactUrl } from './errors.js';
 import { loadModel } from './load-model.js';
 import { MAX_CHUNK_BYTES, parseManifest, type ModelManifest } from './manifest.js';
-import { fetchWithRetries, isHtmlPage, networkPolicy, type IdleRequest } from './network-policy.js';
+import {
+  fetchWithRetries,
+  isHtmlPage,
+  networkPolicy,
+  rangeStart,
+  type IdleRequest,
+} from './network-policy.js';
 import { absolute } from './page-url.js';
 import { shareAcrossTabs } from './share-across-tabs.js';
 
@@ -64,12 +70,6 @@ function sizeOf(response: Response): number | undefined {
   if (range) return Number(range[1]);
   const length = response.headers.get('Content-Length');
   return response.status === 200 && length ? Number(length) : undefined;
-}
-
-/** The start of a 206 answer's `Content-Range` (`bytes 100-199/200`), or undefined. */
-function rangeStart(response: Response): number | undefined {
-  const m = /^bytes (\d+)-/.exec(response.headers.get('Content-Range') ?? '');
-  return m ? Number(m[1]) : undefined;
 }
 
 /**

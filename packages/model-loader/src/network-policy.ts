@@ -26,6 +26,12 @@ export function isHtmlPage(response: Response): boolean {
   return /^text\/html/i.test(response.headers.get('Content-Type') ?? '');
 }
 
+/** The start of a 206 answer's `Content-Range` (`bytes 100-199/200`), or undefined. */
+export function rangeStart(response: Response): number | undefined {
+  const m = /^bytes (\d+)-/.exec(response.headers.get('Content-Range') ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
 /** Statuses worth another attempt. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
