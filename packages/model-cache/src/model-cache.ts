@@ -230,6 +230,8 @@ export class ModelCache {
         'INVALID_CHUNK',
         `segment at ${segment.offset} of chunk ${index} of "${manifest.model.id}" is outside the chunk`,
       );
+    // Opened here, so that a database that cannot open fails as it does everywhere else, not
+    // as a write error.
     await this.database();
     try {
       await this.segmentWrites.put({

@@ -12,8 +12,8 @@ import { sdkPage } from '../../sdk/e2e/sdk-page.js';
 // model-loader + model-cache (Range requests of DEFAULT_RANGE_BYTES, each 4 MiB block verified
 // against the manifest's block hashes as `tea-model pack` writes them, stored once in IndexedDB)
 // against a plain parallel fetch of the same shards, read and discarded, in the same page: as
-// `fetch(url)` does it (through the browser's HTTP cache) and with `cache: 'no-store'` (as the
-// loader fetches). Rounds rotate the order. Also the peak JS heap (performance.memory, precise)
+// `fetch(url)` does it (through the browser's HTTP cache, as the loader fetches) and with
+// `cache: 'no-store'` (what the HTTP cache costs). Rounds rotate the order. Also the peak JS heap (performance.memory, precise)
 // during the loader's download, and on Linux the CPU time of the whole machine per GiB, from
 // which the best ratio this machine's cores allow follows. BENCH_PROBE=1 adds what the parts
 // cost on their own: the loader without a store, IndexedDB writes alone (model-cache, 1 GiB of
