@@ -7,6 +7,7 @@ const threading = (isolated: boolean) => ({
   hardwareConcurrency: 4,
   multiThread: isolated,
   threads: isolated ? 4 : 1,
+  requested: 'auto' as const,
   reason: isolated ? 'multi-thread: 4 threads' : 'single-thread: not isolated',
 });
 

@@ -237,6 +237,36 @@ test.describe('llm-bridge thread modes', () => {
     expect(isolated).toMatchObject({ isolated: true, threads: 2, multiThread: true });
     expect(isolated.content).toBe(plain.content);
   });
+
+  test('threads: 8 on a 2-core page runs 2 threads and warns with both numbers', async ({
+    page,
+  }) => {
+    // The page sees 2 cores whatever machine runs the test (CI runners have 4).
+    await page.addInitScript(() =>
+      Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => 2 }),
+    );
+    const warnings: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'warning') warnings.push(m.text());
+    });
+    await openHarness(page);
+    const r = await page.evaluate(async (url) => {
+      const { bridgeModule } = window.harness;
+      const bridge = bridgeModule.createBridge({ threads: 8, nCtx: 256, webgpu: 'off' });
+      await bridge.load([await (await fetch(url)).blob()]);
+      const out = await bridge.complete({ prompt: 'the cat', max_tokens: 8, temperature: 0 });
+      const info = bridge.info();
+      await bridge.unload();
+      return { info, tokens: out.usage.completion_tokens, cores: navigator.hardwareConcurrency };
+    }, fixtureUrls.tiny);
+    expect(r.cores).toBe(2);
+    expect(r.info).toMatchObject({ threads: 2, threadsRequested: 8, multiThread: true });
+    expect(r.info.threadingReason).toMatch(/clamped from 8/);
+    expect(r.tokens).toBeGreaterThan(0);
+    expect(
+      warnings.filter((w) => /threads: 8 was asked for.*2 cores.*so 2 are used/.test(w)),
+    ).toHaveLength(1);
+  });
 });
 
 test.describe('llm-bridge errors', () => {

@@ -35,7 +35,10 @@ export interface BridgeOptions {
    * `@wllama/wllama-compat`. Default `null`: never fetched from a CDN.
    */
   compat?: { worker: string; wasm: string } | null;
-  /** `'auto'` (default): every core when cross-origin isolated, else 1. Or an explicit count. */
+  /**
+   * `'auto'` (default): every core when cross-origin isolated (all but one past four cores), else
+   * 1. Or a count, clamped to `navigator.hardwareConcurrency` with a warning.
+   */
   threads?: 'auto' | number;
   /** Context size in tokens (default 2048). */
   nCtx?: number;
@@ -111,6 +114,8 @@ export class LlmBridge {
     const blobs = source.every((s): s is Blob => s instanceof Blob) ? source : undefined;
     const totalBytes = blobs ? blobs.reduce((sum, b) => sum + b.size, 0) : 0;
     const threading = detectThreading(this.options.threads ?? 'auto');
+    // eslint-disable-next-line no-console
+    if (threading.warning) (this.options.logger ?? console).warn(`[tea] ${threading.warning}`);
     const gpu = await this.decideGpu();
     const compat = !!this.options.compat && !('Suspending' in WebAssembly);
     const probe = probeWasmHeapLimit();
@@ -195,6 +200,7 @@ export class LlmBridge {
       nLayer: ctx.n_layer,
       threads: wllama.getNumThreads(),
       multiThread: wllama.isMultithread(),
+      threadsRequested: threading.requested,
       threadingReason: threading.reason,
       webgpu: offloaded,
       embeddings,

@@ -39,5 +39,11 @@ export { parseToolAnswer, toolAnswerSchema, toolMessages, toolSystemPrompt } fro
 export type { BridgeLogger } from './native-log.js';
 export type { WebGpuMode } from './webgpu.js';
 export { WLLAMA_VERSION } from './wllama-version.js';
-export { detectThreading, readThreadingEnvironment } from './detect-threading.js';
+export {
+  AUTO_ALL_CORES_UP_TO,
+  AUTO_SPARE_CORES,
+  autoThreads,
+  detectThreading,
+  readThreadingEnvironment,
+} from './detect-threading.js';
 export type { ThreadingDecision, ThreadingEnvironment } from './detect-threading.js';

@@ -118,6 +118,8 @@ export interface BridgeInfo {
   /** Threads inference runs on, and whether that is wllama's multi-thread build. */
   threads: number;
   multiThread: boolean;
+  /** What `threads` asked for (`'auto'` or a count) before the bridge decided. */
+  threadsRequested: 'auto' | number;
   /** Why this many threads, in plain words (e.g. "single-thread: the page is not cross-origin isolated (serve it with COOP …)"). */
   threadingReason: string;
   /** Whether llama.cpp really placed weights on WebGPU (read from its load log, not assumed). */

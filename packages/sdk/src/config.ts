@@ -92,7 +92,12 @@ export interface TeaLlmConfig {
   persistStorage?: boolean;
   /** IndexedDB database name of the cache (default `tea-llm-cache`). */
   cacheName?: string;
-  /** Inference threads (default `navigator.hardwareConcurrency`; used only when cross-origin isolated). */
+  /**
+   * Inference threads (default `'auto'`: every core, all but one past four cores; used only when
+   * cross-origin isolated). A count above `navigator.hardwareConcurrency` is clamped to it, with
+   * a console warning: llama.cpp's threads busy-wait, so oversubscribing cores is many times
+   * slower. `info().model` reports `threads`, `threadsRequested` and `threadingReason`.
+   */
   threads?: number | 'auto';
   /** Context size in tokens (default 2048). */
   nCtx?: number;

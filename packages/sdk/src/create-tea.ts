@@ -236,13 +236,9 @@ function summary(m: ParsedManifest) {
 }
 
 function newBridge(config: TeaLlmConfig, webgpu: WebGpuMode | undefined): LlmBridge {
-  const threads =
-    config.threads ??
-    ((globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
-      ?.hardwareConcurrency ||
-      'auto');
   return createBridge({
-    threads,
+    // llm-bridge owns the decision (clamped to the cores, with a warning; 'auto' from its bench).
+    threads: config.threads ?? 'auto',
     ...(config.nCtx ? { nCtx: config.nCtx } : {}),
     ...(webgpu ? { webgpu } : {}),
     ...(config.wasmPaths?.wllama ? { wasmUrl: config.wasmPaths.wllama } : {}),

@@ -426,6 +426,7 @@ export class RemoteBridge {
       nLayer: 0,
       threads: 0,
       multiThread: false,
+      threadsRequested: 0,
       threadingReason: 'remote: the endpoint runs the model',
       webgpu: false,
       embeddings: true,
