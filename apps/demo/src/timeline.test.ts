@@ -33,4 +33,11 @@ describe('eventText', () => {
       }),
     ).toBe('tool calc answers: {"result":42}');
   });
+
+  it('shows how far the model has read a prompt, and how much came from the cache', () => {
+    const progress = (processed: number, total: number, cached: number) =>
+      eventText({ type: 'prompt_progress', node: 'agent', processed, total, cached });
+    expect(progress(64, 300, 0)).toBe('agent reads its prompt: 64 of 300 tokens');
+    expect(progress(300, 300, 280)).toBe('agent read its prompt: 300 tokens (280 from the cache)');
+  });
 });

@@ -24,6 +24,12 @@ export function eventText(event: WorkflowEvent, tokens = 0): string | null {
       return `paused ${event.when} ${event.node}`;
     case 'tool_call':
       return `${event.node} calls tool ${event.name} ${json(event.arguments)} (round ${event.round})`;
+    case 'prompt_progress': {
+      const cached = event.cached ? ` (${event.cached} from the cache)` : '';
+      return event.processed < event.total
+        ? `${event.node} reads its prompt: ${event.processed} of ${event.total} tokens${cached}`
+        : `${event.node} read its prompt: ${event.total} tokens${cached}`;
+    }
     case 'tool_result':
       return `tool ${event.name} ${event.ok ? 'answers' : 'fails'}: ${event.result.length > 80 ? `${event.result.slice(0, 79)}…` : event.result}`;
   }
@@ -50,6 +56,16 @@ export class Timeline {
     const text = eventText(event, event.type === 'node_end' ? this.tokens.get(event.node) : 0);
     if (event.type === 'node_end') this.tokens.delete(event.node);
     if (!text) return;
+    // Prompt progress updates one line per prompt (it comes every batch, and at the start).
+    const last = this.list.lastElementChild as HTMLLIElement | null;
+    if (
+      event.type === 'prompt_progress' &&
+      last?.dataset['type'] === 'prompt_progress' &&
+      last.dataset['node'] === event.node
+    ) {
+      last.querySelector('.what')!.textContent = text;
+      return;
+    }
     const li = document.createElement('li');
     li.dataset['type'] = event.type;
     li.dataset['node'] = event.node;

@@ -4,6 +4,7 @@ import { call, currentGeneration, engineFacts, onTrap, unwrap } from './instance
 import { assertFunction, toJsonText, typeName } from './json-boundary.js';
 import { raceAbort } from './race-abort.js';
 import { checkStructured, schemaValidator } from './structured-output.js';
+import { promptProgressEvent } from './prompt-progress.js';
 import { runToolLoop } from './tool-loop.js';
 import { actionNamed, actionNames, defaultLlmHandler } from './registry.js';
 import type { LlmHandler, LlmRequest, RunOptions, WorkflowEvent } from './types.js';
@@ -199,6 +200,9 @@ async function serve(
           }
         };
       }
+      if (kind === 'call' && options.onEvent)
+        request['onPromptProgress'] = (p: { processed: number; total: number; cached: number }) =>
+          emit(promptProgressEvent(req.node, p));
       // Structured output: the schema is checked before the model runs, the reply after.
       const format = kind === 'call' ? req.params['response_format'] : undefined;
       const validator = schemaValidator(format);

@@ -35,7 +35,11 @@ ${extra}    output: answer
 /** A scripted model: each reply in turn; records the requests. */
 function model(replies: unknown[], seen: LlmRequest[] = []) {
   return (r: LlmRequest) => {
-    const { signal: _signal, ...rest } = r as LlmRequest & { signal?: AbortSignal };
+    const {
+      signal: _signal,
+      onPromptProgress: _progress,
+      ...rest
+    } = r as LlmRequest & { signal?: AbortSignal; onPromptProgress?: unknown };
     seen.push(structuredClone(rest) as LlmRequest);
     return replies.shift() as never;
   };
@@ -153,19 +157,68 @@ describe('llm.tools', () => {
     );
   });
 
-  it('an answer cut off by max_tokens is LLM_OUTPUT_INVALID, not a silent reply', async () => {
+  it('a tool call cut off by max_tokens is LLM_OUTPUT_INVALID: half a call never runs', async () => {
     await expect(
       executeYaml(
         agent(),
         { q: 'x' },
         {
-          llmHandler: model([{ content: '{"name":"calc","argu', finish_reason: 'length' }]),
+          llmHandler: model([
+            {
+              content: '',
+              tool_calls: [
+                { id: 'c1', type: 'function', function: { name: 'calc', arguments: '{"a":' } },
+              ],
+              finish_reason: 'length',
+            },
+          ]),
         },
       ),
     ).rejects.toMatchObject({
       code: 'LLM_OUTPUT_INVALID',
-      message: expect.stringContaining('max_tokens'),
+      message: expect.stringContaining('tool call was cut off at max_tokens'),
     });
+  });
+
+  it('a reply cut off by max_tokens is the text so far, finish_reason length and a warning', async () => {
+    const events: WorkflowEvent[] = [];
+    const state = await executeYaml(
+      agent(),
+      { q: 'x' },
+      {
+        llmHandler: model([{ content: 'The answer is', finish_reason: 'length' }]),
+        onEvent: (e) => events.push(e),
+      },
+    );
+    expect(state['answer']).toMatchObject({
+      content: 'The answer is',
+      finish_reason: 'length',
+      rounds: 0,
+    });
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'warning', message: expect.stringContaining('cut off') }),
+    );
+  });
+
+  it('passes the handler a prompt-progress callback that becomes prompt_progress events', async () => {
+    const events: WorkflowEvent[] = [];
+    await executeYaml(
+      agent(),
+      { q: 'x' },
+      {
+        llmHandler: (r: LlmRequest) => {
+          const report = (r as { onPromptProgress?: (p: unknown) => void }).onPromptProgress;
+          report?.({ processed: 0, total: 40, cached: 32 });
+          report?.({ processed: 'junk', total: -1 });
+          return { content: 'ok' } as never;
+        },
+        onEvent: (e) => events.push(e),
+      },
+    );
+    expect(events.filter((e) => e.type === 'prompt_progress')).toEqual([
+      { type: 'prompt_progress', node: 'agent', processed: 0, total: 40, cached: 32 },
+      { type: 'prompt_progress', node: 'agent', processed: 0, total: 0, cached: 0 },
+    ]);
   });
 
   it('bad tools are errors when the workflow loads, before any generation', () => {

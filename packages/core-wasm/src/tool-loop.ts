@@ -1,6 +1,7 @@
 import { Validator, type Schema } from '@cfworker/json-schema';
 import type { EngineLimits } from './instance.js';
 import { toJsonText } from './json-boundary.js';
+import { promptProgressEvent } from './prompt-progress.js';
 import { raceAbort } from './race-abort.js';
 import { actionNamed } from './registry.js';
 import { schemaMismatch, schemaProblem, StructuredOutputError } from './structured-output.js';
@@ -139,6 +140,8 @@ export async function runToolLoop(
       tools: openaiTools,
       ...(choice !== undefined ? { tool_choice: choice } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      onPromptProgress: (p: { processed: number; total: number; cached: number }) =>
+        options.emit(promptProgressEvent(node, p)),
     } as LlmRequest;
     const reply = (await raceAbort(
       Promise.resolve().then(() => llm(request)),
@@ -147,19 +150,31 @@ export async function runToolLoop(
     )) as { content?: unknown; tool_calls?: unknown; usage?: Record<string, number> };
     if (reply?.usage) usage = reply.usage;
     const toolCalls = (Array.isArray(reply?.tool_calls) ? reply.tool_calls : []) as ToolCall[];
-    if (toolCalls.length === 0 && (reply as { finish_reason?: unknown }).finish_reason === 'length')
+    const cut = (reply as { finish_reason?: unknown })?.finish_reason === 'length';
+    const budget = String(sampling['max_tokens'] ?? 'default');
+    // A call cut off by max_tokens cannot run (OpenAI reports it as tool_calls with
+    // finish_reason 'length'); a reply cut off is text, as an llm.call's is.
+    if (cut && toolCalls.length > 0)
       throw new StructuredOutputError(
         'LLM_OUTPUT_INVALID',
-        `the model's answer was cut off at max_tokens (${String(sampling['max_tokens'] ?? 'default')}) before a tool call or reply was complete; raise max_tokens`,
+        `the model's tool call was cut off at max_tokens (${budget}) before it was complete; raise max_tokens`,
       );
-    if (toolCalls.length === 0)
+    if (toolCalls.length === 0) {
+      if (cut)
+        options.emit({
+          type: 'warning',
+          node,
+          message: `the model's reply was cut off at max_tokens (${budget}); raise max_tokens for a longer answer`,
+        });
       return {
         content: typeof reply?.content === 'string' ? reply.content : '',
         tool_calls: calls,
         tool_results: results,
         rounds,
+        ...(cut ? { finish_reason: 'length' } : {}),
         ...(usage ? { usage } : {}),
       };
+    }
     rounds++;
     // A forced or required choice holds for the first round; then the model may answer.
     choice = choice === 'none' ? 'none' : 'auto';

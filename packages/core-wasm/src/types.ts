@@ -37,6 +37,11 @@ export type LlmRequest =
       signal?: AbortSignal;
       /** Present when `stream` is on and the run listens to events: call it with each piece of text. */
       onToken?: (text: string) => void;
+      /**
+       * Present when the run listens to events: call it as the model reads the prompt (tokens read,
+       * the prompt's length, tokens taken from the KV cache); each call becomes a `prompt_progress` event.
+       */
+      onPromptProgress?: (progress: { processed: number; total: number; cached: number }) => void;
     }
   | { kind: 'embed'; input: string | string[]; signal?: AbortSignal };
 
@@ -85,6 +90,18 @@ export type WorkflowEvent =
   | { type: 'node_start'; node: string; step: number }
   | { type: 'node_end'; node: string; step: number }
   | { type: 'token'; node: string; text: string }
+  /**
+   * The model is reading the node's prompt (as the LLM handler reports it): `processed` of
+   * `total` tokens, of which `cached` came from the KV cache of an earlier call. First with
+   * `processed: 0`, before any token is read. A long prompt on a CPU takes seconds to minutes.
+   */
+  | {
+      type: 'prompt_progress';
+      node: string;
+      processed: number;
+      total: number;
+      cached: number;
+    }
   | { type: 'error'; node: string; step: number; code: string; message: string }
   /** Something the run did that the YAML may not expect: a goto condition that failed (false, as upstream), a retry, a fallback. */
   | { type: 'warning'; node: string; message: string }

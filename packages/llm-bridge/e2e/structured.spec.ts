@@ -150,7 +150,7 @@ test('a forced tool call has arguments that match the tool; tool results feed th
         messages: [ask],
         tools,
         tool_choice: { type: 'function', function: { name: 'calc' } },
-        max_tokens: 200,
+        max_tokens: 100,
         temperature: 0,
       });
       const call = forced.tool_calls?.[0];

@@ -51,6 +51,54 @@ export class ModelTooLargeError extends LlmBridgeError {
   }
 }
 
+/** The numbers a context overflow is about (all in tokens). */
+export interface ContextFigures {
+  /** The prompt as the model reads it: chat template, system message and tool list included. */
+  promptTokens: number;
+  /** The generation budget the call asked for (`max_tokens`, default 100). */
+  maxTokens: number;
+  /** The context the model was loaded with (`nCtx`). */
+  nCtx: number;
+  /** The largest `nCtx` this model may be loaded with here (training context, and the fit rule's memory where known). */
+  nCtxMax?: number;
+}
+
+/**
+ * `CONTEXT_EXCEEDED`: the prompt plus `max_tokens` cannot fit the loaded context. Thrown before
+ * any token is generated (the prompt is tokenized, not evaluated), with the numbers and the ways
+ * out in the message.
+ */
+export class ContextExceededError extends LlmBridgeError implements ContextFigures {
+  override readonly name = 'ContextExceededError';
+  readonly promptTokens: number;
+  readonly maxTokens: number;
+  readonly nCtx: number;
+  readonly nCtxMax?: number;
+
+  constructor(what: string, figures: ContextFigures, options?: { cause?: unknown }) {
+    const { promptTokens: p, maxTokens: m, nCtx: n, nCtxMax } = figures;
+    const fix: string[] = [];
+    const need = p + m;
+    if (nCtxMax !== undefined && need <= nCtxMax)
+      fix.push(
+        `load the model with nCtx: ${need} or more (this model allows up to ${nCtxMax} here)`,
+      );
+    else if (nCtxMax !== undefined && nCtxMax > n)
+      fix.push(`load the model with a larger nCtx (up to ${nCtxMax} here)`);
+    if (p < n) fix.push(`lower max_tokens to ${n - p} or less`);
+    fix.push('shorten the prompt or drop old turns of the history');
+    super(
+      'CONTEXT_EXCEEDED',
+      `${what}: the prompt is ${p} tokens and max_tokens is ${m}, ${need} in all, more than the context of ${n} tokens (nCtx). Nothing was generated. To fix it: ${fix.join('; or ')}.`,
+      options,
+    );
+    this.promptTokens = p;
+    this.maxTokens = m;
+    this.nCtx = n;
+    if (nCtxMax !== undefined) this.nCtxMax = nCtxMax;
+  }
+}
+
 /** Thrown when a call is cancelled through its AbortSignal (`name` is `AbortError`). */
 export class BridgeAbortError extends LlmBridgeError {
   override readonly name = 'AbortError';

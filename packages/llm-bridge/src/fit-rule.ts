@@ -117,6 +117,23 @@ export function estimateHeap(
 }
 
 /**
+ * The largest context (tokens) whose heap estimate still fits `limitBytes`, by the same rule
+ * (`estimateHeap` grows linearly with `nCtx`). Unbounded under WebGPU offload, where the KV cache
+ * leaves the heap; 0 when not even an empty context fits.
+ */
+export function largestFittingContext(
+  needs: ModelNeeds,
+  mode: FitMode,
+  limitBytes: number,
+): number {
+  const empty = estimateHeap(needs, mode, { nCtx: 0 }).totalBytes;
+  const perToken = (estimateHeap(needs, mode, { nCtx: 1024 }).totalBytes - empty) / 1024;
+  if (empty > limitBytes) return 0;
+  if (perToken <= 0) return Number.POSITIVE_INFINITY;
+  return Math.floor((limitBytes - empty) / perToken);
+}
+
+/**
  * The one fit rule: whether a model runs in this browser, per mode, before any download. The
  * sdk's `checkFit`/`rankProfiles`, the bridge's own check before `load()` and `tea-model` use it.
  */

@@ -1,4 +1,4 @@
-export { createBridge, LlmBridge } from './create-bridge.js';
+export { createBridge, DEFAULT_N_BATCH, LlmBridge } from './create-bridge.js';
 export type { BridgeLoadProgress, BridgeOptions, LoadOptions } from './create-bridge.js';
 export { bridgeHandler } from './handler.js';
 export type { LlmHandler, LlmHandlerRequest, LlmHandlerResponse } from './handler.js';
@@ -12,19 +12,26 @@ export type {
   CompletionResult,
   ConstraintOptions,
   FinishReason,
+  PromptProgress,
   ResponseFormat,
   SamplingOptions,
   TokenUsage,
   ToolCall,
   ToolChoice,
 } from './types.js';
-export { BridgeAbortError, LlmBridgeError, ModelTooLargeError } from './errors.js';
-export type { LlmBridgeErrorCode } from './errors.js';
+export {
+  BridgeAbortError,
+  ContextExceededError,
+  LlmBridgeError,
+  ModelTooLargeError,
+} from './errors.js';
+export type { ContextFigures, LlmBridgeErrorCode } from './errors.js';
 export {
   assertFitsWasmHeap,
   checkModelFit,
   estimateHeap,
   HEAP_RESERVE_BYTES,
+  largestFittingContext,
   WLLAMA_COMPAT_HEAP_LIMIT_BYTES,
   WLLAMA_HEAP_LIMIT_BYTES,
 } from './fit-rule.js';

@@ -90,4 +90,17 @@ describe('mapWllamaError', () => {
     expect(mapped.code).toBe('INFERENCE_FAILED');
     expect(mapped.message).toBe('the completion failed: kv cache full');
   });
+
+  it('says how to embed a text longer than one batch', () => {
+    const mapped = mapWllamaError(
+      new Error(
+        'Model returned an error: input (706 tokens) is too large to process. increase the physical batch size (current batch size: 512)',
+      ),
+      { phase: 'inference', what: 'the embedding' },
+    );
+    expect(mapped.code).toBe('INVALID_REQUEST');
+    expect(mapped.message).toBe(
+      'the embedding: the input is 706 tokens, and this bridge embeds at most 512 at once (nBatch): split the text, or create the bridge with nBatch: 706 or more',
+    );
+  });
 });

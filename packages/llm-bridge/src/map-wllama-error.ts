@@ -84,6 +84,15 @@ export function mapWllamaError(error: unknown, ctx: FailureContext): LlmBridgeEr
       { cause: error },
     );
   }
+  const tooBig = /input \((\d+) tokens\) is too large to process.*batch size: (\d+)/i.exec(
+    everything,
+  );
+  if (tooBig)
+    return new LlmBridgeError(
+      'INVALID_REQUEST',
+      `${ctx.what}: the input is ${tooBig[1]} tokens, and this bridge embeds at most ${tooBig[2]} at once (nBatch): split the text, or create the bridge with nBatch: ${tooBig[1]} or more`,
+      { cause: error },
+    );
   if (
     /failed to parse grammar/i.test(message) ||
     /failed to parse grammar/i.test(ctx.nativeError ?? '')

@@ -37,14 +37,34 @@ describe('generic tool calls', () => {
     );
   });
 
-  it('parse calls and replies, and keep a cut-off answer as text', () => {
+  it('parse calls and replies', () => {
     const call = parseToolAnswer('{"name":"calc","arguments":{"a":1,"op":"add"}}');
     expect(call.toolCalls[0]).toMatchObject({
       type: 'function',
       function: { name: 'calc', arguments: '{"a":1,"op":"add"}' },
     });
     expect(parseToolAnswer('{"response":"hi"}')).toEqual({ content: 'hi', toolCalls: [] });
-    expect(parseToolAnswer('{"name":"ca')).toEqual({ content: '{"name":"ca', toolCalls: [] });
+  });
+
+  it('read an answer cut off by max_tokens as OpenAI does: reply text so far, or a cut call', () => {
+    expect(parseToolAnswer('{"response":"The answer is 4')).toEqual({
+      content: 'The answer is 4',
+      toolCalls: [],
+    });
+    // Escapes decoded; a half escape at the cut dropped.
+    expect(parseToolAnswer('{"response":"a\\nb\\"c\\u00e9d\\u00').content).toBe('a\nb"céd');
+    expect(parseToolAnswer('{"response":"x\\').content).toBe('x');
+    expect(parseToolAnswer('{"response"').content).toBe('');
+    const cut = parseToolAnswer('{"name":"calc","arguments":{"a":6,"b');
+    expect(cut.content).toBe('');
+    expect(cut.toolCalls).toHaveLength(1);
+    expect(cut.toolCalls[0]!.function).toEqual({ name: 'calc', arguments: '{"a":6,"b' });
+    expect(parseToolAnswer('{"name":"ca').toolCalls[0]!.function).toEqual({
+      name: 'ca',
+      arguments: '',
+    });
+    expect(parseToolAnswer('{"').toolCalls).toHaveLength(1);
+    expect(parseToolAnswer('')).toEqual({ content: '', toolCalls: [] });
   });
 
   it('replay a tool conversation for templates without tool roles', () => {

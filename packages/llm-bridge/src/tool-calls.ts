@@ -134,27 +134,55 @@ export function toolMessages(
 
 let counter = 0;
 
-/** The model's constrained answer as OpenAI's `content` / `tool_calls`. */
+const REPLY_START = '{"response":"';
+
+/**
+ * The text of a JSON string cut off anywhere (no closing quote): the escapes that are complete,
+ * decoded; a dangling backslash or half `\uXXXX` escape dropped.
+ */
+function partialJsonString(body: string): string {
+  for (let end = body.length; end >= Math.max(0, body.length - 6); end--) {
+    try {
+      return JSON.parse(`"${body.slice(0, end)}"`) as string;
+    } catch {
+      // an escape was cut in half: try without its last characters
+    }
+  }
+  return '';
+}
+
+/**
+ * The model's constrained answer as OpenAI's `content` / `tool_calls`. An answer cut off by
+ * `max_tokens` is read as OpenAI reports one: a reply cut off is the reply's text so far; a call
+ * cut off is a tool call whose `arguments` are the incomplete JSON (its `name` as far as it got),
+ * so that a caller seeing `finish_reason: 'length'` knows which of the two it was.
+ */
 export function parseToolAnswer(text: string): { content: string; toolCalls: ToolCall[] } {
   let value: { name?: unknown; arguments?: unknown; response?: unknown };
   try {
     value = JSON.parse(text) as typeof value;
   } catch {
-    // Cut off by max_tokens: what there is, as text (the caller sees finish_reason 'length').
-    return { content: text, toolCalls: [] };
+    if (!text.trim()) return { content: '', toolCalls: [] };
+    if (
+      text.length <= REPLY_START.length
+        ? REPLY_START.startsWith(text) && text.length > 2
+        : text.startsWith(REPLY_START)
+    )
+      return { content: partialJsonString(text.slice(REPLY_START.length)), toolCalls: [] };
+    const name = /^\{"name":"([\w.-]*)/.exec(text)?.[1] ?? '';
+    const args = /^\{"name":"[\w.-]*","arguments":(.*)$/s.exec(text)?.[1] ?? '';
+    return { content: '', toolCalls: [call(name, args)] };
   }
-  if (typeof value.name === 'string') {
-    counter = (counter + 1) % 1e9;
-    return {
-      content: '',
-      toolCalls: [
-        {
-          id: `call_${Date.now().toString(36)}_${counter}`,
-          type: 'function',
-          function: { name: value.name, arguments: JSON.stringify(value.arguments ?? {}) },
-        },
-      ],
-    };
-  }
+  if (typeof value.name === 'string')
+    return { content: '', toolCalls: [call(value.name, JSON.stringify(value.arguments ?? {}))] };
   return { content: typeof value.response === 'string' ? value.response : text, toolCalls: [] };
+}
+
+function call(name: string, args: string): ToolCall {
+  counter = (counter + 1) % 1e9;
+  return {
+    id: `call_${Date.now().toString(36)}_${counter}`,
+    type: 'function',
+    function: { name, arguments: args },
+  };
 }

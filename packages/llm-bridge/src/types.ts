@@ -39,12 +39,31 @@ export interface SamplingOptions {
   stop?: string | string[];
 }
 
+/** How far llama.cpp has read a prompt (tokens). */
+export interface PromptProgress {
+  /**
+   * Prompt tokens ready so far, the cached ones included: `cached` at the first report (which
+   * comes before any token is evaluated), `total` at the last.
+   */
+  processed: number;
+  /** The prompt's tokens, chat template included. */
+  total: number;
+  /** Tokens of the prompt's start taken from the KV cache of the previous call (not evaluated again). */
+  cached: number;
+}
+
 /** Per-call controls. */
 export interface CallOptions {
   /** Cancels the call: queued calls never start, running ones stop within a token or two. */
   signal?: AbortSignal;
   /** Receives each piece of generated text as it is produced. */
   onToken?: (text: string) => void;
+  /**
+   * Reports how far the prompt has been read: first before any token is evaluated (with the
+   * prompt's token count and how much of it the KV cache already holds), then after each batch (`nBatch` tokens). On a CPU a long prompt takes seconds to
+   * minutes before the first token, so this is what a progress bar should show meanwhile.
+   */
+  onPromptProgress?: (progress: PromptProgress) => void;
 }
 
 /** A raw completion: the prompt is sent as is, with no chat template. */
@@ -80,6 +99,13 @@ export interface ChatRequest extends SamplingOptions, CallOptions, ConstraintOpt
    */
   tools?: ChatTool[];
   tool_choice?: ToolChoice;
+  /**
+   * What to do when the conversation and `max_tokens` do not fit the context: `'error'`
+   * (default) fails with `CONTEXT_EXCEEDED` before generating; `'drop-oldest'` drops the oldest
+   * turns (never the system message or the last user message) until it fits, and reports how
+   * many messages went in `dropped_messages`.
+   */
+  overflow?: 'error' | 'drop-oldest';
 }
 
 /** Token counts as the model's tokenizer counted them (never estimated). */
@@ -87,6 +113,12 @@ export interface TokenUsage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /**
+   * `cached_tokens`: how many prompt tokens came from the KV cache of an earlier call with the
+   * same beginning (a shared system prompt, the earlier turns of a chat) instead of being read
+   * again.
+   */
+  prompt_tokens_details?: { cached_tokens: number };
 }
 
 /** Why generation ended: a stop sequence or end-of-generation token, `max_tokens`, or a tool call. */
@@ -101,6 +133,8 @@ export interface CompletionResult {
   usage: TokenUsage;
   /** The model's tool calls (with `tools`), when it called any. */
   tool_calls?: ToolCall[];
+  /** With `overflow: 'drop-oldest'`: how many of the oldest messages were left out to fit. */
+  dropped_messages?: number;
 }
 
 /** What `info()` reports about the loaded model and the runtime actually used. */
@@ -112,6 +146,12 @@ export interface BridgeInfo {
   /** Context size in use (tokens), and the one the model was trained with. */
   nCtx: number;
   nCtxTrain: number;
+  /**
+   * The largest `nCtx` this model may be loaded with here: its training context, and where the
+   * load had the model's figures (`needs`), what the fit rule's memory estimate allows. Infinity
+   * when neither is known.
+   */
+  nCtxMax: number;
   /** Embedding width: the dimension `embed()` returns. */
   nEmbd: number;
   nLayer: number;

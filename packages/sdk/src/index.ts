@@ -72,7 +72,9 @@ export type {
   ChatMessage,
   ChatTool,
   CompletionResult,
+  PromptProgress,
   ResponseFormat,
+  TokenUsage,
   ToolCall,
   ToolChoice,
 } from '@the-edge-agent/llm-bridge';
@@ -93,8 +95,16 @@ export { ModelLoaderError } from '@the-edge-agent/model-loader';
 export type { ModelLoaderErrorCode } from '@the-edge-agent/model-loader';
 export { ModelCacheError } from '@the-edge-agent/model-cache';
 export type { ModelCacheErrorCode } from '@the-edge-agent/model-cache';
-export { LlmBridgeError, ModelTooLargeError } from '@the-edge-agent/llm-bridge';
-export type { LlmBridgeErrorCode, ThreadingDecision } from '@the-edge-agent/llm-bridge';
+export {
+  ContextExceededError,
+  LlmBridgeError,
+  ModelTooLargeError,
+} from '@the-edge-agent/llm-bridge';
+export type {
+  ContextFigures,
+  LlmBridgeErrorCode,
+  ThreadingDecision,
+} from '@the-edge-agent/llm-bridge';
 
 // Example workflows (the engine's corpus)
 export { exampleActions, exampleWorkflows } from './examples.js';

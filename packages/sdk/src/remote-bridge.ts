@@ -308,7 +308,9 @@ export class RemoteBridge {
       );
       const { content, toolCalls } = parseToolAnswer(result.content);
       if (toolCalls.length === 0) return { ...result, content };
-      return { ...result, content, finish_reason: 'tool_calls', tool_calls: toolCalls };
+      // A call cut off by max_tokens keeps `length`, as OpenAI reports it: it must not be run.
+      const finish = result.finish_reason === 'length' ? 'length' : 'tool_calls';
+      return { ...result, content, finish_reason: finish, tool_calls: toolCalls };
     }
     return this.generate(
       '/chat/completions',
@@ -422,6 +424,7 @@ export class RemoteBridge {
       name: this.config.model,
       nCtx: 0,
       nCtxTrain: 0,
+      nCtxMax: 0,
       nEmbd: 0,
       nLayer: 0,
       threads: 0,
