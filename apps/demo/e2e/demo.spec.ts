@@ -214,12 +214,13 @@ for (const width of [390, 1280]) {
       expect(answer.content.length).toBeGreaterThan(0);
       expect(answer.usage.completion_tokens).toBeGreaterThan(0);
       await expect(page.locator('#tokens')).toHaveText(answer.content);
-      await expect(page.locator('#timeline li')).toHaveCount(2);
+      await expect(page.locator('#timeline li')).toHaveCount(3);
       expect(
         await page.locator('#timeline li').evaluateAll((l) => l.map((li) => li.dataset['type'])),
-      ).toEqual(['node_start', 'node_end']);
+      ).toEqual(['node_start', 'prompt_progress', 'node_end']);
       await expect(page.locator('#timeline li .what')).toHaveText([
         'chat started',
+        /^chat read its prompt: \d+ tokens( \(\d+ from the cache\))?$/,
         /^chat finished \(\d+ streamed pieces? of text\)$/,
       ]);
       // The final state as a tree: the answer's fields, its text as a value.
@@ -244,6 +245,54 @@ for (const width of [390, 1280]) {
       await expect(reply).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
       expect(((await reply.textContent()) ?? '').length).toBeGreaterThan(0);
       await expect(page.locator('#chat-section .test-only')).toBeVisible();
+      await fitsWidth(page);
+    });
+
+    test('every example in the picker runs to the end with the built-in model; a long chat keeps going', async ({
+      page,
+    }) => {
+      offline(page);
+      await page.goto(`${ISOLATED}${DEMO}`);
+      await loadModel(page);
+      const labels = await page.locator('#example option').allTextContents();
+      expect(labels).toHaveLength(7);
+      for (const label of labels) {
+        await run(page, label);
+        await expect(page.locator('#final'), label).toHaveAttribute('data-state', 'done');
+      }
+      // The tool agent's reply, cut off by max_tokens, is its answer (with a warning), not an error.
+      await run(page, EXAMPLES.tools);
+      await expect(page.locator('#timeline li[data-type="warning"] .what')).toContainText(
+        /cut off at max_tokens|max_tool_rounds/,
+      );
+      // Sixteen turns of 128 tokens overflow the 2048-token context: the oldest turns go.
+      for (let turn = 0; turn < 16; turn++) {
+        await page.fill('#chat-input', `turn ${turn}: tell me more about tea`);
+        await page.press('#chat-input', 'Enter');
+        await expect(page.locator('#chat-log li.assistant').last()).toHaveAttribute(
+          'data-state',
+          'done',
+          { timeout: 60_000 },
+        );
+      }
+      await expect(page.locator('#chat-log li.error')).toHaveCount(0);
+      await expect(page.locator('#chat-log li.note').first()).toContainText(
+        "no longer fit the model's context",
+      );
+      if (width >= 960) {
+        // Beside the tall workflow card the chat uses the height it has, its box in view.
+        const r = await page.evaluate(() => {
+          const box = (id: string) => document.getElementById(id)!.getBoundingClientRect();
+          return {
+            chat: box('chat-section').height,
+            workflow: box('workflow-section').height,
+            input: box('chat-input').bottom,
+            view: window.innerHeight,
+          };
+        });
+        expect(r.chat).toBeGreaterThan(0.9 * Math.min(r.view - 32, r.workflow));
+        expect(r.input).toBeLessThanOrEqual(r.view);
+      }
       await fitsWidth(page);
     });
 

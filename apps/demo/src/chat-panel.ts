@@ -42,6 +42,9 @@ export function setupChat(
     void tea
       .chat(history, {
         max_tokens: 128,
+        // A long conversation keeps going: its oldest turns are left out once it no longer
+        // fits the model's context (the bridge says how many; the log says so too).
+        overflow: 'drop-oldest',
         signal: controller.signal,
         onToken: (t) => {
           reply.textContent += t;
@@ -50,6 +53,15 @@ export function setupChat(
       .then(
         (result) => {
           reply.textContent = result.content;
+          const dropped = result.dropped_messages ?? 0;
+          if (dropped) {
+            history.splice(0, dropped);
+            const note = document.createElement('li');
+            note.className = 'msg note';
+            note.dataset['role'] = 'note';
+            note.textContent = `The ${dropped} oldest message${dropped === 1 ? '' : 's'} no longer fit the model's context and ${dropped === 1 ? 'was' : 'were'} left out of this reply.`;
+            reply.before(note);
+          }
           history.push({ role: 'assistant', content: result.content });
           reply.dataset['state'] = 'done';
         },

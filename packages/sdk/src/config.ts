@@ -99,8 +99,17 @@ export interface TeaLlmConfig {
    * slower. `info().model` reports `threads`, `threadsRequested` and `threadingReason`.
    */
   threads?: number | 'auto';
-  /** Context size in tokens (default 2048). */
+  /**
+   * Context size in tokens (default 2048). A prompt plus `max_tokens` that does not fit fails
+   * with `CONTEXT_EXCEEDED` before generating (the error names the numbers and `nCtxMax`).
+   */
   nCtx?: number;
+  /**
+   * Reuse the KV cache of the common prefix between consecutive requests (default true): the
+   * nodes of a workflow that share a system prompt, the rounds of `llm.tools` and the turns of a
+   * chat read only what is new. Outputs are the same either way; `false` is for measuring.
+   */
+  promptCache?: boolean;
   /** GPU offload through WebGPU (default `'auto'`). */
   webgpu?: WebGpuMode;
   /** Other origins chunks may come from (default: only the manifest's own). */

@@ -240,6 +240,7 @@ function newBridge(config: TeaLlmConfig, webgpu: WebGpuMode | undefined): LlmBri
     // llm-bridge owns the decision (clamped to the cores, with a warning; 'auto' from its bench).
     threads: config.threads ?? 'auto',
     ...(config.nCtx ? { nCtx: config.nCtx } : {}),
+    ...(config.promptCache !== undefined ? { promptCache: config.promptCache } : {}),
     ...(webgpu ? { webgpu } : {}),
     ...(config.wasmPaths?.wllama ? { wasmUrl: config.wasmPaths.wllama } : {}),
     ...(config.logger ? { logger: config.logger } : {}),
@@ -331,6 +332,7 @@ async function fromProfiles(config: TeaLlmConfig): Promise<Tea> {
   const ranked = rankProfiles(index, env, {
     ...(config.profile !== undefined ? { id: config.profile } : {}),
     ...(config.nCtx ? { nCtx: config.nCtx } : {}),
+    ...(config.promptCache !== undefined ? { promptCache: config.promptCache } : {}),
   });
   const fitting = ranked.filter((p) => p.fit.fits);
   if (fitting.length === 0) {
