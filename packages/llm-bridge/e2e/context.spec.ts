@@ -219,3 +219,41 @@ test('prefix reuse: the same greedy outputs with and without it, two conversatio
   expect(r[7]!.cachedReuse).toBeGreaterThan(r[7]!.prompt / 2); // the prefix, then it extended
   expect(r[8]!.cachedReuse).toBeGreaterThan(r[8]!.prompt / 2);
 });
+
+test('prefix reuse on sliding-window attention (Gemma 3n): a shared system prompt is read once', async ({
+  page,
+}) => {
+  await openHarness(page);
+  const r = await page.evaluate(async (url) => {
+    const bridge = window.harness.bridgeModule.createBridge({
+      threads: 1,
+      nCtx: 1024,
+      webgpu: 'off',
+    });
+    await bridge.load([await (await fetch(url)).blob()]);
+    const system = Array.from({ length: 40 }, (_, i) => ['tea', 'river', 'stone'][i % 3]).join(' ');
+    const out: { prompt: number; cached: number }[] = [];
+    for (const user of ['one question', 'another question', 'a third']) {
+      const a = await bridge.chat({
+        messages: [
+          { role: 'system', content: system },
+          { role: 'user', content: user },
+        ],
+        max_tokens: 2,
+        temperature: 0,
+      });
+      out.push({
+        prompt: a.usage.prompt_tokens,
+        cached: a.usage.prompt_tokens_details?.cached_tokens ?? -1,
+      });
+    }
+    const info = bridge.info();
+    await bridge.unload();
+    return { out, architecture: info.architecture };
+  }, fixtureUrls.gemmaSwa);
+  expect(r.architecture).toBe('gemma3n');
+  expect(r.out[0]!.cached).toBe(0);
+  // llama.cpp keeps only the window of sliding-window layers unless told to keep it all; then
+  // every prompt was read again from the start (0 cached).
+  for (const o of r.out.slice(1)) expect(o.cached).toBeGreaterThan(o.prompt / 2);
+});

@@ -172,6 +172,11 @@ export class LlmBridge {
       // With wllama's default (4 sequences sharing one cache) two conversations taking turns
       // put their prefixes side by side and greedy outputs drifted (llm-bridge e2e, context.spec).
       n_parallel: 1,
+      // Sliding-window layers (Gemma 3n's, 512 tokens) keep only the window by default, and then
+      // llama.cpp reads every prompt again from the start: on the E2B fixture a 3-node workflow
+      // reused 0 of 349 tokens. A full-size window cache keeps the prefix (the agent bench's
+      // "prefix reuse"); the fit rule already counts a full KV cache for every layer.
+      swa_full: true,
       n_batch: this.options.nBatch ?? DEFAULT_N_BATCH,
       n_ubatch: this.options.nBatch ?? DEFAULT_N_BATCH,
     };

@@ -151,7 +151,12 @@ async function collect(
             return;
           }
         }
-        req.onPromptProgress?.({ processed: p.processed, total: p.total, cached: p.cache });
+        try {
+          req.onPromptProgress?.({ processed: p.processed, total: p.total, cached: p.cache });
+        } catch (error) {
+          // A progress display that fails must not cost the answer; it is reported, not hidden.
+          console.error('[tea] onPromptProgress threw:', error);
+        }
         return;
       }
       if (chunk.text) {

@@ -103,7 +103,8 @@ export interface ChatRequest extends SamplingOptions, CallOptions, ConstraintOpt
    * What to do when the conversation and `max_tokens` do not fit the context: `'error'`
    * (default) fails with `CONTEXT_EXCEEDED` before generating; `'drop-oldest'` drops the oldest
    * turns (never the system message or the last user message) until it fits, and reports how
-   * many messages went in `dropped_messages`.
+   * many messages went in `dropped_messages`. (The sdk's remote endpoints apply their own
+   * limits and ignore it.)
    */
   overflow?: 'error' | 'drop-oldest';
 }
