@@ -4,6 +4,7 @@
 import { createTea, type ModelManifest, type Tea, type WorkflowEvent } from '@the-edge-agent/sdk';
 import { Wllama as Wllama16 } from 'wllama-16g';
 import wasm16 from 'wllama-16g-wasm?url';
+import { DESCRIBE_SCHEMA } from './describe-schema.js';
 import { decodeClock, summary } from './clock.js';
 
 const now = () => performance.now();
@@ -247,15 +248,7 @@ async function constrainedRounds(
   tokens: number,
 ) {
   const tea = await load(manifestUrl, threads);
-  const schema = {
-    type: 'object',
-    properties: {
-      title: { type: 'string', maxLength: 400 },
-      tags: { type: 'array', items: { enum: ['a', 'b', 'c'] }, maxItems: 50 },
-    },
-    required: ['title', 'tags'],
-    additionalProperties: false,
-  };
+  const schema = DESCRIBE_SCHEMA;
   const run = async (constrained: boolean, seed: number) => {
     const clock = decodeClock();
     const r = await tea.chat('Describe the cat', {

@@ -1,10 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from '@playwright/test';
-import { sidRoot, writeGemma3nQ4KM } from '@the-edge-agent/test-fixtures';
 import { persistentContext } from '../../../tools/chromium.js';
+import { ensureReferenceModel, llamaBench } from './reference-fixtures.js';
 
 // Speed for agent workloads, on the shape-faithful Gemma 3n Q4_K_M fixtures (real widths and
 // 262,144-token vocabulary, random weights), CPU-only, headless Chromium:
@@ -41,15 +37,6 @@ const CONSTRAINED_TOKENS = Number(env('AGENT_CONSTRAINED_TOKENS', '32'));
 
 const VARIANTS = { 'gemma3n-e2b': 'E2B', 'gemma3n-e4b': 'E4B' } as const;
 type ModelId = keyof typeof VARIANTS;
-// Shared with the reference-model bench: the same files, written once.
-const models = fileURLToPath(new URL('../.large/reference-models/', import.meta.url));
-const teaModel = fileURLToPath(
-  new URL('../../../packages/model-loader/dist/cli/main.js', import.meta.url),
-);
-const sid = sidRoot();
-const nativeBench = existsSync(join(sid, 'usr/bin/llama-bench'));
-const nativeDir = join(sid, 'tmp', 'tea-reference-bench');
-const sourceOf = (id: string) => join(nativeBench ? nativeDir : models, `${id}.gguf`);
 const manifestUrl = (id: string) => `/apps/demo/.large/reference-models/${id}/manifest.json`;
 
 const needed = [
@@ -62,27 +49,10 @@ const needed = [
 
 test.beforeAll(async () => {
   test.setTimeout(1_800_000);
-  mkdirSync(models, { recursive: true });
-  mkdirSync(nativeDir, { recursive: true });
   for (const id of needed) {
     if (!(id in VARIANTS)) throw new Error(`unknown model ${id}: ${Object.keys(VARIANTS)}`);
-    if (existsSync(`${models}${id}/manifest.json`) && existsSync(sourceOf(id))) continue;
-    await writeGemma3nQ4KM(sourceOf(id), { variant: VARIANTS[id], seed: 11 });
-    execFileSync(
-      process.execPath,
-      [
-        teaModel,
-        'pack',
-        sourceOf(id),
-        '--out',
-        `${models}${id}`,
-        '--id',
-        id,
-        '--max-chunk-size',
-        '512M',
-      ],
-      { stdio: 'ignore' },
-    );
+    // Shared with the reference-model bench: the same files, written once.
+    await ensureReferenceModel(id, VARIANTS[id]);
   }
 });
 
@@ -92,31 +62,8 @@ const spread = (s: Stat, scale = 1, d = 2) =>
   `${f(s.median * scale, d)} (${f(s.min * scale, d)}-${f(s.max * scale, d)})`;
 
 /** Native prompt tokens/s of the same file (`llama-bench -p size -n 0`), or undefined. */
-function nativePrefill(id: string, size: number, threads: number, rounds: number) {
-  if (!nativeBench) return undefined;
-  const out = execFileSync(
-    'chroot',
-    [
-      sid,
-      'llama-bench',
-      '-m',
-      `/tmp/tea-reference-bench/${id}.gguf`,
-      '-p',
-      String(size),
-      '-n',
-      '0',
-      '-t',
-      String(threads),
-      '-r',
-      String(rounds),
-      '-o',
-      'json',
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  const runs = JSON.parse(out) as Array<{ avg_ts: number; stddev_ts: number }>;
-  return runs[0];
-}
+const nativePrefill = (id: string, size: number, threads: number, rounds: number) =>
+  llamaBench(id, { prompt: size, generate: 0, threads, rounds });
 
 async function benchPage(baseURL: string | undefined) {
   const { context, close } = await persistentContext(baseURL);

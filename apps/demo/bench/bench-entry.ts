@@ -3,6 +3,7 @@
 import { Wllama } from '@wllama/wllama';
 import wllamaWasm from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { clearModelCache, createTea } from '@the-edge-agent/sdk';
+import { DESCRIBE_SCHEMA } from './describe-schema.js';
 import { decodeClock, rawTick, summary } from './clock.js';
 
 const SIMPLE_CHAT = `
@@ -183,15 +184,7 @@ async function decodeRounds(
  */
 async function constrainedDecode(manifestUrl: string, rounds: number, tokens: number) {
   const tea = await createTea({ manifestUrl, threads: 1 });
-  const schema = {
-    type: 'object',
-    properties: {
-      title: { type: 'string', maxLength: 400 },
-      tags: { type: 'array', items: { enum: ['a', 'b', 'c'] }, maxItems: 50 },
-    },
-    required: ['title', 'tags'],
-    additionalProperties: false,
-  };
+  const schema = DESCRIBE_SCHEMA;
   const messages = [{ role: 'user' as const, content: 'Describe the cat' }];
   const run = async (constrained: boolean) => {
     const clock = decodeClock();

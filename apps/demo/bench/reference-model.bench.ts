@@ -1,10 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import { test } from '@playwright/test';
-import { sidRoot, writeGemma3nQ4KM } from '@the-edge-agent/test-fixtures';
 import { persistentContext } from '../../../tools/chromium.js';
+import {
+  ensureReferenceModel,
+  llamaBench,
+  nativeDir,
+  referenceModels,
+} from './reference-fixtures.js';
 
 // The reference model without a GPU. Shape-faithful Gemma 3n Q4_K_M fixtures (real widths and
 // 262,144-token vocabulary, random weights): E4B cut to 13 layers (~2 GB), E2B (~3.3 GB) and
@@ -26,53 +28,20 @@ const only = process.env['REF_ONLY'];
 const THREADS = (process.env['REF_THREADS'] ?? '1,2').split(',').filter(Boolean).map(Number);
 const DECODE_ONLY = !!process.env['REF_DECODE_ONLY'];
 const chosen = MODELS.filter((m) => !only || only.split(',').includes(m.id));
-// Outside dist-bench/, which every bench build empties: the models survive between runs.
-const models = fileURLToPath(new URL('../.large/reference-models/', import.meta.url));
-const teaModel = fileURLToPath(
-  new URL('../../../packages/model-loader/dist/cli/main.js', import.meta.url),
-);
-// Native llama.cpp lives in the offline toolchain's Debian userland (scripts/setup-rust.sh).
-const sid = sidRoot();
-const nativeBench = existsSync(join(sid, 'usr/bin/llama-bench'));
-const nativeDir = join(sid, 'tmp', 'tea-reference-bench');
-const sourceOf = (id: string) => join(nativeBench ? nativeDir : models, `${id}.gguf`);
-
 test.beforeAll(async () => {
   test.setTimeout(1_800_000);
-  mkdirSync(models, { recursive: true });
-  mkdirSync(nativeDir, { recursive: true });
   for (const m of chosen) {
-    if (existsSync(`${models}${m.id}/manifest.json`) && existsSync(sourceOf(m.id))) continue;
-    const r = await writeGemma3nQ4KM(sourceOf(m.id), {
-      variant: m.variant,
-      seed: 11,
-      ...(m.layers ? { layers: m.layers } : {}),
-    });
-    console.log(
-      `[reference bench] wrote ${m.id}: ${(r.bytes / 1e9).toFixed(2)} GB in ${r.seconds.toFixed(0)} s`,
-    );
-    execFileSync(
-      process.execPath,
-      // 512 MiB shards, as the release packs them.
-      [
-        teaModel,
-        'pack',
-        sourceOf(m.id),
-        '--out',
-        `${models}${m.id}`,
-        '--id',
-        m.id,
-        '--max-chunk-size',
-        '512M',
-      ],
-      { stdio: 'ignore' },
-    );
+    const r = await ensureReferenceModel(m.id, m.variant, m.layers);
+    if (r)
+      console.log(
+        `[reference bench] wrote ${m.id}: ${(r.bytes / 1e9).toFixed(2)} GB in ${r.seconds.toFixed(0)} s`,
+      );
   }
 });
 
 test.afterAll(() => {
   if (process.env['REF_KEEP']) return;
-  rmSync(models, { recursive: true, force: true });
+  rmSync(referenceModels, { recursive: true, force: true });
   rmSync(nativeDir, { recursive: true, force: true });
 });
 
@@ -84,29 +53,7 @@ const ratio = (s: { median: number; min: number; max: number }) =>
 
 /** Native decode tok/s of the same file (`llama-bench -p 0 -n TOKENS`), or undefined. */
 function native(id: string, threads: number): number | undefined {
-  if (!nativeBench) return undefined;
-  const out = execFileSync(
-    'chroot',
-    [
-      sid,
-      'llama-bench',
-      '-m',
-      `/tmp/tea-reference-bench/${id}.gguf`,
-      '-p',
-      '0',
-      '-n',
-      String(TOKENS),
-      '-t',
-      String(threads),
-      '-r',
-      String(ROUNDS),
-      '-o',
-      'json',
-    ],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  const runs = JSON.parse(out) as Array<{ avg_ts: number }>;
-  return runs[0]?.avg_ts;
+  return llamaBench(id, { prompt: 0, generate: TOKENS, threads, rounds: ROUNDS })?.avg_ts;
 }
 
 test('reference model (Gemma 3n Q4_K_M shapes): load s/GB at ~2, 3.3 and 4.8 GB; E4B decode sdk vs raw vs native', async ({

@@ -1,0 +1,87 @@
+// The shape-faithful Gemma 3n Q4_K_M fixtures the reference-model and agent benches share, and
+// native llama.cpp (`llama-bench`, Debian's llama.cpp-tools in the setup's sid userland) on the
+// same files.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sidRoot, writeGemma3nQ4KM } from '@the-edge-agent/test-fixtures';
+
+/** Packed models (manifest + 512 MiB shards), outside dist-bench/, which every bench build empties. */
+export const referenceModels = fileURLToPath(
+  new URL('../.large/reference-models/', import.meta.url),
+);
+const teaModel = fileURLToPath(
+  new URL('../../../packages/model-loader/dist/cli/main.js', import.meta.url),
+);
+const sid = sidRoot();
+/** Whether native llama.cpp is installed (the offline toolchain's userland has it). */
+export const nativeBench = existsSync(join(sid, 'usr/bin/llama-bench'));
+/** Where the source GGUFs live: inside the userland when llama-bench can read them there. */
+export const nativeDir = join(sid, 'tmp', 'tea-reference-bench');
+const sourceOf = (id: string) => join(nativeBench ? nativeDir : referenceModels, `${id}.gguf`);
+
+/**
+ * Writes fixture `id` (seed 11) and packs it into 512 MiB shards, as the release packs them,
+ * unless both are there already. Returns what it wrote, or undefined.
+ */
+export async function ensureReferenceModel(
+  id: string,
+  variant: 'E2B' | 'E4B',
+  layers?: number,
+): Promise<{ bytes: number; seconds: number } | undefined> {
+  mkdirSync(referenceModels, { recursive: true });
+  mkdirSync(nativeDir, { recursive: true });
+  if (existsSync(`${referenceModels}${id}/manifest.json`) && existsSync(sourceOf(id)))
+    return undefined;
+  const r = await writeGemma3nQ4KM(sourceOf(id), {
+    variant,
+    seed: 11,
+    ...(layers ? { layers } : {}),
+  });
+  execFileSync(
+    process.execPath,
+    [
+      teaModel,
+      'pack',
+      sourceOf(id),
+      '--out',
+      `${referenceModels}${id}`,
+      '--id',
+      id,
+      '--max-chunk-size',
+      '512M',
+    ],
+    { stdio: 'ignore' },
+  );
+  return r;
+}
+
+/** `llama-bench` on fixture `id`: prompt tokens (`-p`), generated tokens (`-n`), threads, rounds. */
+export function llamaBench(
+  id: string,
+  run: { prompt: number; generate: number; threads: number; rounds: number },
+): { avg_ts: number; stddev_ts: number } | undefined {
+  if (!nativeBench) return undefined;
+  const out = execFileSync(
+    'chroot',
+    [
+      sid,
+      'llama-bench',
+      '-m',
+      `/tmp/tea-reference-bench/${id}.gguf`,
+      '-p',
+      String(run.prompt),
+      '-n',
+      String(run.generate),
+      '-t',
+      String(run.threads),
+      '-r',
+      String(run.rounds),
+      '-o',
+      'json',
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  return (JSON.parse(out) as Array<{ avg_ts: number; stddev_ts: number }>)[0];
+}
