@@ -167,6 +167,32 @@ test('without cross-origin isolation: one console warning with the fix, and the 
   if (cores > 1) expect(value.value.warnings[0]).toContain('COOP');
 });
 
+test('createTea({ threads: 8 }) on a 2-core page runs 2 threads and warns once with both numbers', async ({
+  page,
+}) => {
+  // The page sees 2 cores whatever machine runs the test (CI runners have 4).
+  await page.addInitScript(() =>
+    Object.defineProperty(Navigator.prototype, 'hardwareConcurrency', { get: () => 2 }),
+  );
+  await open(page);
+  const r = await attempt(
+    page,
+    `const tea = await sdk.createTea({ manifestUrl: url, useCache: false, webgpu: 'off', threads: 8 });
+     const m = tea.info().model;
+     const answer = await tea.complete('the cat', { max_tokens: 4 });
+     await tea.dispose();
+     return { threads: m.threads, requested: m.threadsRequested, multi: m.multiThread, reason: m.threadingReason,
+       tokens: answer.usage.completion_tokens, warnings: window.warnings.filter((w) => w.startsWith('[tea]')) };`,
+  );
+  const v = (r as unknown as { value: Record<string, unknown> }).value;
+  expect(v).toMatchObject({ threads: 2, requested: 8, multi: true });
+  expect(v['reason']).toContain('clamped from 8');
+  expect(v['tokens']).toBeGreaterThan(0);
+  expect(v['warnings']).toEqual([
+    expect.stringMatching(/threads: 8 was asked for.*2 cores.*so 2 are used/),
+  ]);
+});
+
 test('one progress stream: every event has a fraction that never goes back and ends at 1', async ({
   page,
 }) => {
