@@ -24,6 +24,7 @@ SID_PACKAGES=(
   rustfmt rust-clippy  # cargo fmt --check and cargo clippy -D warnings run in pnpm test
   python3-gguf llama.cpp-tools  # llama-quantize, llama-bench: test-fixtures checks its Q4_K_M writer against them
   shellcheck  # the workflow lint runs it over every run: script (sid's is current: 0.11)
+  emscripten cmake make libsimde-dev  # llm-bridge's CPU wllama, built from source (packages/llm-bridge/native)
 )
 SID_PACKAGES_ID="$(printf '%s\n' "${SID_PACKAGES[@]}" | sha256sum | cut -c1-16)"
 

@@ -6,6 +6,7 @@
 #   - Chromium for the browser tests (Playwright's own where installed, else Debian's from apt)
 #   - the Rust -> wasm32 toolchain (scripts/setup-rust.sh: rustup where the internet allows,
 #     else an offline Debian sid userland cached in ~/.cache/tea-wasm-llm)
+#   - llm-bridge's CPU wllama, built from source (packages/llm-bridge/native/build.sh; cached)
 #   - shellcheck for the workflow lint (the sid userland's, else the system's, else apt's)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -44,6 +45,10 @@ else
 fi
 
 bash scripts/setup-rust.sh
+
+# llm-bridge's CPU build of wllama, compiled from pinned sources with the Emscripten the line above
+# installed (packages/llm-bridge/native/README.md). About 15 minutes once; cached outside the repo.
+bash packages/llm-bridge/native/build.sh
 
 # The workflow lint (in pnpm test) runs shellcheck over every `run:` script. The offline sid
 # userland above carries a current one; elsewhere it comes from the system (GitHub's Ubuntu

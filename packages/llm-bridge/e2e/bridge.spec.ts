@@ -54,6 +54,95 @@ test.describe('llm-bridge in Chromium', () => {
   });
 });
 
+test.describe('llm-bridge builds', () => {
+  test('CPU-only loads run the CPU build from source (relaxed SIMD here); every build gives the same greedy text', async ({
+    page,
+  }) => {
+    await openHarness(page);
+    const runs = await page.evaluate(async (url) => {
+      const { bridgeModule } = window.harness;
+      const blob = await (await fetch(url)).blob();
+      const out = [];
+      for (const wllamaBuild of ['auto', 'cpu-relaxed-simd', 'cpu-simd128', 'npm'] as const) {
+        for (const threads of [1, 2]) {
+          const bridge = bridgeModule.createBridge({
+            threads,
+            nCtx: 256,
+            webgpu: 'off',
+            wllamaBuild,
+          });
+          const info = await bridge.load([blob]);
+          const r = await bridge.complete({ prompt: 'the cat', max_tokens: 16, temperature: 0 });
+          await bridge.unload();
+          out.push({
+            wllamaBuild,
+            threads,
+            build: info.wllama.build,
+            reason: info.wllama.buildReason,
+            libllama: info.wllama.libllama,
+            multi: info.multiThread,
+            text: r.content,
+          });
+        }
+      }
+      return out;
+    }, fixtureUrls.tiny);
+    expect(runs[0]).toMatchObject({
+      wllamaBuild: 'auto',
+      build: 'cpu-relaxed-simd',
+      reason: 'CPU only, relaxed SIMD available',
+    });
+    expect(runs.map((r) => r.build)).toEqual([
+      'cpu-relaxed-simd',
+      'cpu-relaxed-simd',
+      'cpu-relaxed-simd',
+      'cpu-relaxed-simd',
+      'cpu-simd128',
+      'cpu-simd128',
+      'npm',
+      'npm',
+    ]);
+    // The CPU build's llama.cpp is node-llama-cpp 3.22.1's; the npm build reports its own.
+    expect(runs[0]?.libllama).toMatch(/^[0-9a-f]{7} \(node-llama-cpp 3\.22\.1\)$/);
+    expect(runs.at(-1)?.libllama).toMatch(/^b\d+-[0-9a-f]{7}$/);
+    expect(runs.filter((r) => r.threads === 2).every((r) => r.multi)).toBe(true);
+    expect(runs[0]?.text.length).toBeGreaterThan(0);
+    for (const r of runs)
+      expect(r.text, `${r.wllamaBuild} at ${r.threads} threads`).toBe(runs[0]?.text);
+  });
+
+  test('a build that cannot run the load is refused before loading, and the bridge stays usable', async ({
+    page,
+  }) => {
+    await openHarness(page);
+    const r = await page.evaluate(async (url) => {
+      const { bridgeModule } = window.harness;
+      const blob = await (await fetch(url)).blob();
+      const bridge = bridgeModule.createBridge({
+        nCtx: 256,
+        webgpu: 'on',
+        wllamaBuild: 'cpu-simd128',
+      });
+      const refused = await bridge.load([blob]).then(
+        () => 'loaded',
+        (e: { code?: string; message: string }) => `${e.code}: ${e.message}`,
+      );
+      const ok = bridgeModule.createBridge({
+        nCtx: 256,
+        webgpu: 'off',
+        wllamaBuild: 'cpu-simd128',
+      });
+      const info = await ok.load([blob]);
+      await ok.unload();
+      return { refused, build: info.wllama.build, loadedAfter: bridge.isLoaded };
+    }, fixtureUrls.tiny);
+    // webgpu: 'on' with no adapter is refused first (this page has none); the build is never fetched.
+    expect(r.refused).toMatch(/^(WEBGPU_UNAVAILABLE|LOAD_FAILED): /);
+    expect(r.build).toBe('cpu-simd128');
+    expect(r.loadedAfter).toBe(false);
+  });
+});
+
 test.describe('llm-bridge requests', () => {
   test('streaming yields the same text as non-streaming; chat uses the model template', async ({
     page,

@@ -18,7 +18,11 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { cpuBuildDir, takeCpuBuild } from './cpu-wllama.mjs';
+import { applyTextChanges } from './text-changes.mjs';
 import { readMemoryImports, setImportedMemoryMaximum } from './wasm-memory-limit.mjs';
+
+export { applyTextChanges };
 
 export const WLLAMA_PIN = {
   version: '3.13.0',
@@ -62,32 +66,26 @@ export const JS_CHANGES = [
     find: 'wasmMemory: hasMultithread ? getWasmMemory() : null,',
     replace: 'wasmMemory: hasMultithread || !isCompat ? getWasmMemory() : null,',
   },
+  {
+    why: "the CPU build (compiled from source, another Emscripten) brings its own glue: a path map entry 'default.js' holding that code is run instead of the glue bundled here",
+    find: `      wasmPath: absoluteUrl(this.pathConfig["default"]),
+      compat: false
+    };`,
+    replace: `      wasmPath: absoluteUrl(this.pathConfig["default"]),
+      jsPath: this.pathConfig["default.js"] ? { code: this.pathConfig["default.js"] } : void 0,
+      compat: false
+    };`,
+  },
 ];
 
 const sha256 = (/** @type {Uint8Array | string} */ data) =>
   createHash('sha256').update(data).digest('hex');
 
 /**
- * Applies `changes` to `text`; throws unless each `find` occurs exactly once.
- * @param {string} text @param {typeof JS_CHANGES} changes
- */
-export function applyTextChanges(text, changes) {
-  let out = text;
-  for (const change of changes) {
-    const count = out.split(change.find).length - 1;
-    if (count !== 1)
-      throw new Error(
-        `wllama patch: expected "${change.find}" exactly once, found it ${count} times (${change.why})`,
-      );
-    out = out.replace(change.find, () => change.replace);
-  }
-  return out;
-}
-
-/**
- * Builds from the installed @wllama/wllama (or `from`, a folder laid out like it) into this
- * package (or `to`). Throws on any mismatch.
- * @param {{ from?: string, to?: string }} [where]
+ * Builds from the installed @wllama/wllama (or `from`, a folder laid out like it) and the CPU
+ * build native/build.sh made (or `cpu`, a folder laid out like it) into this package (or `to`).
+ * Throws on any mismatch.
+ * @param {{ from?: string, to?: string, cpu?: string }} [where]
  */
 export function build(where = {}) {
   const require = createRequire(import.meta.url);
@@ -125,6 +123,7 @@ export function build(where = {}) {
   const here = where.to ?? new URL('..', import.meta.url).pathname;
   mkdirSync(join(here, 'wasm'), { recursive: true });
   mkdirSync(join(here, 'vendor'), { recursive: true });
+  const cpu = takeCpuBuild(where.cpu ?? cpuBuildDir(), here);
   writeFileSync(join(here, 'wasm/wllama.wasm'), outWasm);
   writeFileSync(join(here, 'vendor/wllama.js'), outJs);
   // wllama is MIT-licensed; its licence travels with the code bundled from it.
@@ -153,6 +152,7 @@ export function build(where = {}) {
         why: c.why,
       })),
     ],
+    cpu,
   };
   writeFileSync(join(here, 'wasm/wllama-build.json'), `${JSON.stringify(record, null, 2)}\n`);
   console.log(

@@ -29,11 +29,12 @@ describe('build-wllama', () => {
     expect(applyTextChanges('let maxBytes = 4096;', [change])).toBe('let maxBytes = 16384;');
   });
 
-  it('changes exactly the four places in wllama 3.13, each once', () => {
+  it('changes exactly the five places in wllama 3.13, each once', () => {
     const stock = readFileSync(join(wllamaRoot, WLLAMA_PIN.js.path), 'utf8');
     const patched = applyTextChanges(stock, JS_CHANGES);
     expect(patched).toContain(`var getHeapMax=()=>${MAX_PAGES * 65536};`);
     expect(patched).toContain('let maxBytes = (isCompat ? 4096 : 16384) * 1024 * 1024;');
+    expect(patched).toContain('jsPath: this.pathConfig["default.js"] ? { code: this.pathConfig["default.js"] } : void 0,');
     expect(patched.length - stock.length).toBe(
       JS_CHANGES.reduce((n, c) => n + c.replace.length - c.find.length, 0),
     );
@@ -50,6 +51,28 @@ describe('build-wllama', () => {
     const wasm = readFileSync(new URL('../wasm/wllama.wasm', import.meta.url));
     expect(record.outputs[0]).toMatchObject({ file: 'wasm/wllama.wasm', sha256: sha256(wasm) });
     expect(record.memory64MaxBytes).toBe(16 * 2 ** 30);
+  });
+
+  it('ships the CPU build from source: both variants, one glue, every hash in the record', async () => {
+    const record = JSON.parse(
+      readFileSync(new URL('../wasm/wllama-build.json', import.meta.url), 'utf8'),
+    );
+    const source = JSON.parse(
+      readFileSync(new URL('../wasm/wllama-cpu-build.json', import.meta.url), 'utf8'),
+    );
+    expect(record.cpu.key).toBe(source.key);
+    expect(record.cpu.inputs.llamaCpp.commit).toMatch(/^[0-9a-f]{40}$/);
+    for (const variant of ['relaxed', 'simd128']) {
+      const out = record.cpu.outputs.find((o: { variant?: string }) => o.variant === variant);
+      const wasm = readFileSync(new URL(`../${out.file}`, import.meta.url));
+      expect(sha256(wasm)).toBe(out.sha256);
+      expect(sha256(wasm)).toBe(source.variants[variant]['wllama.wasm'].sha256);
+    }
+    // The glue change that lets pthread workers start wllama's worker code under Emscripten 6.
+    const { WLLAMA_CPU_GLUE, WLLAMA_CPU_BUILD } = await import('../vendor/wllama-cpu-glue.js');
+    expect(WLLAMA_CPU_GLUE.split('if(Module["mainScriptUrlOrBlob"])').length).toBe(2);
+    expect(WLLAMA_CPU_BUILD.key).toBe(source.key);
+    expect(sha256(WLLAMA_CPU_GLUE)).toBe(record.cpu.outputs.at(-1).sha256);
   });
 
   it('ships the patched code in the bundle, not an import of the stock package', () => {

@@ -28,13 +28,33 @@ import type {
   CompleteRequest,
   CompletionResult,
 } from './types.js';
-import { hasWebGpuAdapter, type WebGpuMode } from './webgpu.js';
+import { type WebGpuMode, webGpuAdapterFacts } from './webgpu.js';
 import { WLLAMA_VERSION } from './wllama-version.js';
+import {
+  chooseWllamaBuild,
+  hasRelaxedSimd,
+  type WllamaBuild,
+  type WllamaBuildChoice,
+} from './wllama-build.js';
+import { WLLAMA_CPU_BUILD, WLLAMA_CPU_GLUE } from './wllama-cpu-glue.js';
 
 /** How to build a bridge. Every field is optional. */
 export interface BridgeOptions {
-  /** URL of `wllama.wasm`. Default: the copy shipped in this package (same origin, no CDN). */
+  /**
+   * URL of `wllama.wasm`, wllama's npm build (the one with WebGPU). Default: the copy shipped in
+   * this package (same origin, no CDN).
+   */
   wasmUrl?: string | URL;
+  /**
+   * URLs of the CPU builds (`wllama-cpu-relaxed.wasm`, `wllama-cpu.wasm`). Default: the copies
+   * shipped in this package.
+   */
+  cpuWasmUrls?: { relaxedSimd?: string | URL; simd128?: string | URL };
+  /**
+   * Which wllama build runs (default `'auto'`: the npm build with WebGPU offload, else the CPU
+   * build compiled from source, with relaxed SIMD where the browser has it). See `WllamaBuild`.
+   */
+  wllamaBuild?: WllamaBuildChoice;
   /**
    * wllama's compat build (for browsers without JSPI/memory64), self-hosted from
    * `@wllama/wllama-compat`. Default `null`: never fetched from a CDN.
@@ -101,9 +121,19 @@ export const DEFAULT_N_BATCH = 512;
 const LOAD_REFUSED =
   /error loading model|failed to load model|corrupted or incomplete|invalid magic/i;
 
-function defaultWasmUrl(): string {
-  // Bundlers see this pattern and emit the file; self-hosters pass `wasmUrl`.
-  return new URL('../wasm/wllama.wasm', import.meta.url).href;
+// Bundlers see the `new URL(…, import.meta.url)` pattern and emit the files; self-hosters pass
+// `wasmUrl` and `cpuWasmUrls`.
+function wasmUrlOf(build: WllamaBuild, options: BridgeOptions): string {
+  if (build === 'cpu-relaxed-simd')
+    return String(
+      options.cpuWasmUrls?.relaxedSimd ??
+        new URL('../wasm/wllama-cpu-relaxed.wasm', import.meta.url).href,
+    );
+  if (build === 'cpu-simd128')
+    return String(
+      options.cpuWasmUrls?.simd128 ?? new URL('../wasm/wllama-cpu.wasm', import.meta.url).href,
+    );
+  return String(options.wasmUrl ?? new URL('../wasm/wllama.wasm', import.meta.url).href);
 }
 
 /** A loaded-or-not wllama model with a request queue in front of it. */
@@ -144,6 +174,18 @@ export class LlmBridge {
     if (threading.warning) (this.options.logger ?? console).warn(`[tea] ${threading.warning}`);
     const gpu = await this.decideGpu();
     const compat = !!this.options.compat && !('Suspending' in WebAssembly);
+    let chosen;
+    try {
+      chosen = chooseWllamaBuild({
+        requested: this.options.wllamaBuild,
+        gpuOffload: gpu,
+        compat,
+        relaxedSimd: hasRelaxedSimd(),
+      });
+    } catch (error) {
+      throw new LlmBridgeError('LOAD_FAILED', (error as Error).message);
+    }
+    const cpuBuild = chosen.build === 'cpu-relaxed-simd' || chosen.build === 'cpu-simd128';
     const probe = probeWasmHeapLimit();
     const limitBytes =
       compat || !probe.memory64 ? WLLAMA_COMPAT_HEAP_LIMIT_BYTES : probe.limitBytes;
@@ -151,10 +193,19 @@ export class LlmBridge {
     if (opts.needs) assertFitsWasmHeap(opts.needs, { gpuOffload: gpu, limitBytes, nCtx });
     else if (blobs) assertFitsWasmHeap(totalBytes, { gpuOffload: gpu, limitBytes, nCtx });
     const embeddings = this.options.embeddings ?? true;
-    const wllama = new Wllama(
-      { default: String(this.options.wasmUrl ?? defaultWasmUrl()) },
-      { logger: this.tap.logger, suppressNativeLog: false },
-    );
+    // A CPU build brings its own Emscripten glue ('default.js', read by the patched wllama).
+    const paths = {
+      default: wasmUrlOf(chosen.build, this.options),
+      ...(cpuBuild ? { 'default.js': WLLAMA_CPU_GLUE } : {}),
+    };
+    const wllama = new Wllama(paths, {
+      logger: this.tap.logger,
+      suppressNativeLog: false,
+      // wllama compares the wasm's llama.cpp with the one its JavaScript was released with; the
+      // CPU build's llama.cpp is another one by design (its wasm and glue come from one build,
+      // checked by scripts/build-wllama.mjs).
+      skipVersionCheck: cpuBuild,
+    });
     wllama.setCompat(this.options.compat ?? null);
     this.wllama = wllama;
     this.tap.take();
@@ -249,8 +300,9 @@ export class LlmBridge {
       embeddings,
       wllama: {
         version: WLLAMA_VERSION,
-        libllama: Wllama.getLibllamaVersion(),
-        build: compat ? 'compat' : 'default',
+        libllama: cpuBuild ? WLLAMA_CPU_BUILD.libllama : Wllama.getLibllamaVersion(),
+        build: chosen.build,
+        buildReason: chosen.reason,
       },
       modelBytes,
       heapLimitBytes: limitBytes,
@@ -322,14 +374,19 @@ export class LlmBridge {
   private async decideGpu(): Promise<boolean> {
     const mode = this.options.webgpu ?? 'auto';
     if (mode === 'off') return false;
-    const available = await hasWebGpuAdapter();
-    if (mode === 'on' && !available) {
+    const requested = this.options.wllamaBuild;
+    // A CPU build asked for by name has no WebGPU: 'auto' then means no offload.
+    if (mode === 'auto' && (requested === 'cpu-relaxed-simd' || requested === 'cpu-simd128'))
+      return false;
+    const facts = await webGpuAdapterFacts();
+    if (mode === 'on' && !facts.adapter) {
       throw new LlmBridgeError(
         'WEBGPU_UNAVAILABLE',
         'webgpu: "on" was asked for, but this browser gives no WebGPU adapter',
       );
     }
-    return available;
+    // 'auto' offloads only where wllama's kernels can run ('shader-f16'); 'on' always tries.
+    return mode === 'on' ? facts.adapter : facts.shaderF16;
   }
 
   private enqueue<T>(

@@ -46,6 +46,8 @@ export { parseToolAnswer, toolAnswerSchema, toolMessages, toolSystemPrompt } fro
 export type { BridgeLogger } from './native-log.js';
 export type { WebGpuMode } from './webgpu.js';
 export { WLLAMA_VERSION } from './wllama-version.js';
+export { chooseWllamaBuild, hasRelaxedSimd } from './wllama-build.js';
+export type { WllamaBuild, WllamaBuildChoice, WllamaBuildDecision } from './wllama-build.js';
 export {
   AUTO_ALL_CORES_UP_TO,
   AUTO_SPARE_CORES,

@@ -1,3 +1,4 @@
+import type { WllamaBuild } from './wllama-build.js';
 /** A chat message; the model's own chat template turns a list of them into a prompt. */
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant' | 'tool';
@@ -168,7 +169,15 @@ export interface BridgeInfo {
   /** Whether `embed()` is available (the model was loaded with embeddings on). */
   embeddings: boolean;
   /** Which wllama: npm version, llama.cpp build, and `default` (JSPI + memory64) or `compat`. */
-  wllama: { version: string; libllama: string; build: 'default' | 'compat' };
+  wllama: {
+    version: string;
+    /** The llama.cpp inside the build that runs. */
+    libllama: string;
+    /** Which build runs this load (`'none'` for a remote model). See `WllamaBuild`. */
+    build: WllamaBuild | 'none';
+    /** Why that build, in words. */
+    buildReason?: string;
+  };
   /** Total bytes of the GGUF shards loaded. */
   modelBytes: number;
   /**

@@ -433,7 +433,7 @@ export class RemoteBridge {
       threadingReason: 'remote: the endpoint runs the model',
       webgpu: false,
       embeddings: true,
-      wllama: { version: 'none', libllama: 'none', build: 'default' },
+      wllama: { version: 'none', libllama: 'none', build: 'none' },
       modelBytes: 0,
       heapLimitBytes: 0,
     };
