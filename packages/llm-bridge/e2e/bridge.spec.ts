@@ -111,6 +111,48 @@ test.describe('llm-bridge builds', () => {
       expect(r.text, `${r.wllamaBuild} at ${r.threads} threads`).toBe(runs[0]?.text);
   });
 
+  test('on a Q4_K_M model (repacked Q4_K/Q6_K kernels) every build gives the same greedy text and prompt usage', async ({
+    page,
+  }) => {
+    test.setTimeout(300_000);
+    await openHarness(page);
+    const runs = await page.evaluate(async (url) => {
+      const { bridgeModule } = window.harness;
+      const blob = await (await fetch(url)).blob();
+      const prompt =
+        'tea river stone cloud garden letter market bridge window silver forest lamp paper ocean candle field mirror wheel '.repeat(
+          3,
+        );
+      const out = [];
+      for (const wllamaBuild of ['npm', 'cpu-relaxed-simd', 'cpu-simd128'] as const) {
+        const log: string[] = [];
+        const keep = (...a: unknown[]) => void log.push(a.map(String).join(' '));
+        const logger = { debug: keep, log: keep, warn: keep, error: keep };
+        const bridge = bridgeModule.createBridge({
+          threads: 2,
+          nCtx: 512,
+          webgpu: 'off',
+          wllamaBuild,
+          logger,
+        });
+        await bridge.load([blob]);
+        const r = await bridge.complete({ prompt, max_tokens: 24, temperature: 0 });
+        await bridge.unload();
+        // llama.cpp names the buffer the weights went to: CPU_REPACK where ggml repacked them.
+        const repack = log.some((l) => /CPU_REPACK model buffer size/.test(l));
+        out.push({ wllamaBuild, text: r.content, usage: r.usage, repack });
+      }
+      return out;
+    }, fixtureUrls.gemmaSwa);
+    expect(runs[0]?.usage.prompt_tokens).toBeGreaterThan(40);
+    expect(runs[0]?.text.length).toBeGreaterThan(0);
+    expect(runs.map((r) => r.repack)).toEqual([false, true, true]);
+    for (const r of runs.slice(1)) {
+      expect(r.text, r.wllamaBuild).toBe(runs[0]?.text);
+      expect(r.usage, r.wllamaBuild).toEqual(runs[0]?.usage);
+    }
+  });
+
   test('a build that cannot run the load is refused before loading, and the bridge stays usable', async ({
     page,
   }) => {

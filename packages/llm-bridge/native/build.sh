@@ -20,7 +20,7 @@ INPUTS="$HERE/inputs.json"
 pin() { node -p "require('$INPUTS')$1"; }
 
 # The cache key: everything in this folder that changes the output.
-key="$(cd "$HERE" && find build.sh inputs.json adapt-wllama-glue.mjs patches ggml -type f -print0 \
+key="$(cd "$HERE" && find build.sh inputs.json adapt-wllama-glue.mjs patches ggml kernel-test/test-wasm-repack.cpp -type f -print0 \
   | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
 CACHE="$TEA_CACHE_DIR/wllama-cpu"
 OUT="$CACHE/$key"
@@ -76,21 +76,28 @@ tar xzf "$w361" -C "$WORK/src/w361"
 tar xzf "$nlc" -C "$WORK/src/nlc" package/llama/gitRelease.bundle
 
 # 2. The wllama tree: 3.13's CMakeLists.txt and glue, adapted; llama.cpp from the bundle, patched.
+# Files are replaced only when their content changes, so that a kept build folder recompiles only
+# what changed (a kernel edit rebuilds ggml-cpu, not llama.cpp).
 tree="$WORK/wllama"
 mkdir -p "$tree"
-node "$HERE/adapt-wllama-glue.mjs" "$WORK/src/w313/package" "$WORK/src/w361/package" "$tree" >/dev/null
-if [ ! -d "$tree/llama.cpp/.git" ]; then
-  git clone -q "$WORK/src/nlc/package/llama/gitRelease.bundle" "$tree/llama.cpp" 2>/dev/null
-fi
+put() { cmp -s "$1" "$2" || { mkdir -p "$(dirname "$2")" && cp "$1" "$2"; }; }
+rm -rf "$WORK/adapted"
+node "$HERE/adapt-wllama-glue.mjs" "$WORK/src/w313/package" "$WORK/src/w361/package" "$WORK/adapted" >/dev/null
+(cd "$WORK/adapted" && find . -type f) | while read -r f; do put "$WORK/adapted/$f" "$tree/$f"; done
 commit="$(pin '.llamaCpp.commit')"
-git -C "$tree/llama.cpp" -c advice.detachedHead=false checkout -q --force "$commit"
-git -C "$tree/llama.cpp" clean -qfdx
-[ "$(git -C "$tree/llama.cpp" rev-parse 'HEAD^{tree}')" = "$(pin '.llamaCpp.tree')" ] \
+rm -rf "$WORK/llama.cpp"
+git clone -q "$WORK/src/nlc/package/llama/gitRelease.bundle" "$WORK/llama.cpp" 2>/dev/null
+git -C "$WORK/llama.cpp" -c advice.detachedHead=false checkout -q "$commit"
+[ "$(git -C "$WORK/llama.cpp" rev-parse 'HEAD^{tree}')" = "$(pin '.llamaCpp.tree')" ] \
   || die "llama.cpp $commit has another tree hash than inputs.json pins"
 for p in "$HERE"/patches/*.patch; do
-  git -C "$tree/llama.cpp" apply --whitespace=nowarn "$p" || die "patch $(basename "$p") does not apply"
+  git -C "$WORK/llama.cpp" apply --whitespace=nowarn "$p" || die "patch $(basename "$p") does not apply"
 done
-cp "$HERE/ggml/arch/wasm/repack.cpp" "$tree/llama.cpp/ggml/src/ggml-cpu/arch/wasm/repack.cpp"
+cp "$HERE/ggml/arch/wasm/repack.cpp" "$WORK/llama.cpp/ggml/src/ggml-cpu/arch/wasm/repack.cpp"
+rm -rf "$WORK/llama.cpp/.git"
+# Mirror the patched tree into the build tree: changed files only, removed files removed.
+(cd "$WORK/llama.cpp" && find . -type f) | while read -r f; do put "$WORK/llama.cpp/$f" "$tree/llama.cpp/$f"; done
+(cd "$tree/llama.cpp" && find . -type f) | while read -r f; do [ -e "$WORK/llama.cpp/$f" ] || rm -f "$tree/llama.cpp/$f"; done
 
 # 3. Compile: one build folder, the relaxed variant recompiles only ggml-cpu.
 in_root() { # runs a command where emcc is: in the sid userland (with /proc for the duration) or here
@@ -121,6 +128,19 @@ for variant in simd128 relaxed; do
     || { tail -n 30 "$log" >&2; die "the $variant build failed (full log: $log)"; }
   mkdir -p "$stage/$variant"
   cp "$tree/build/wllama.js" "$tree/build/wllama.wasm" "$stage/$variant/"
+  # The kernels' differential test (kernel-test/), linked against this variant's ggml: the build
+  # stops unless they equal ggml's generic kernels; pnpm test runs it again.
+  info "$variant: kernel test ($(elapsed))"
+  cp "$HERE/kernel-test/test-wasm-repack.cpp" "$tree/test-wasm-repack.cpp"
+  flags="-msimd128"; [ "$variant" = relaxed ] && flags="-msimd128 -mrelaxed-simd"
+  in_root "em++ -O3 $flags -pthread -sMEMORY64=1 -fwasm-exceptions -std=c++17 \
+      -Illama.cpp/ggml/include -Illama.cpp/ggml/src -Illama.cpp/ggml/src/ggml-cpu test-wasm-repack.cpp \
+      build/llama.cpp/ggml/src/libggml-cpu.a build/llama.cpp/ggml/src/libggml-base.a \
+      -sALLOW_MEMORY_GROWTH=1 -sSTACK_SIZE=1MB -sENVIRONMENT=node -o build/kernel-test.cjs \
+      && node build/kernel-test.cjs --quick --no-bench --variant $variant" >> "$log" 2>&1 \
+    || { tail -n 30 "$log" >&2; die "the $variant kernels differ from ggml's generic ones (full log: $log)"; }
+  cp "$tree/build/kernel-test.cjs" "$stage/$variant/kernel-test.cjs"
+  [ ! -f "$tree/build/kernel-test.wasm" ] || cp "$tree/build/kernel-test.wasm" "$stage/$variant/kernel-test.wasm"
 done
 
 # 4. The build record: every input and output hash, the flags, the compiler.

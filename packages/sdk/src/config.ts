@@ -1,5 +1,5 @@
 import type { InitInput } from '@the-edge-agent/core-wasm';
-import type { BridgeLogger, WebGpuMode } from '@the-edge-agent/llm-bridge';
+import type { BridgeLogger, WebGpuMode, WllamaBuildChoice } from '@the-edge-agent/llm-bridge';
 import type { LoadProgress, ModelIndex, ModelManifest } from '@the-edge-agent/model-loader';
 import type { BrowserEnvironment } from './environment.js';
 import type { AllowedEndpoint } from './provider-routing.js';
@@ -112,6 +112,12 @@ export interface TeaLlmConfig {
   promptCache?: boolean;
   /** GPU offload through WebGPU (default `'auto'`). */
   webgpu?: WebGpuMode;
+  /**
+   * Which wllama build runs the model (default `'auto'`: wllama's npm build with WebGPU offload,
+   * else the CPU build compiled from source, with relaxed SIMD where the browser has it). Naming
+   * one is for measuring and for working around a browser's bug; see llm-bridge's `WllamaBuild`.
+   */
+  wllamaBuild?: WllamaBuildChoice;
   /** Other origins chunks may come from (default: only the manifest's own). */
   allowedOrigins?: string[];
   /** Progress of the download and of the model load. */
@@ -138,8 +144,17 @@ export interface TeaLlmConfig {
    * back is one `console.debug` line per page). `console` shows everything.
    */
   logger?: BridgeLogger;
-  /** Self-hosting: where the engine's `.wasm` and wllama's `.wasm` are served from. */
-  wasmPaths?: { engine?: InitInput; wllama?: string | URL };
+  /**
+   * Self-hosting: where the engine's `.wasm` and wllama's are served from: `wllama` is the npm
+   * build's `wllama.wasm` (WebGPU), `wllamaCpu` and `wllamaCpuRelaxed` the CPU build's
+   * `wllama-cpu.wasm` and `wllama-cpu-relaxed.wasm` (all three ship in llm-bridge's `wasm/`).
+   */
+  wasmPaths?: {
+    engine?: InitInput;
+    wllama?: string | URL;
+    wllamaCpu?: string | URL;
+    wllamaCpuRelaxed?: string | URL;
+  };
 }
 
 /** The page's location, for resolving relative URLs (Node has none). */

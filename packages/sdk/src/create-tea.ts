@@ -243,6 +243,17 @@ function newBridge(config: TeaLlmConfig, webgpu: WebGpuMode | undefined): LlmBri
     ...(config.promptCache !== undefined ? { promptCache: config.promptCache } : {}),
     ...(webgpu ? { webgpu } : {}),
     ...(config.wasmPaths?.wllama ? { wasmUrl: config.wasmPaths.wllama } : {}),
+    ...(config.wasmPaths?.wllamaCpu || config.wasmPaths?.wllamaCpuRelaxed
+      ? {
+          cpuWasmUrls: {
+            ...(config.wasmPaths.wllamaCpu ? { simd128: config.wasmPaths.wllamaCpu } : {}),
+            ...(config.wasmPaths.wllamaCpuRelaxed
+              ? { relaxedSimd: config.wasmPaths.wllamaCpuRelaxed }
+              : {}),
+          },
+        }
+      : {}),
+    ...(config.wllamaBuild ? { wllamaBuild: config.wllamaBuild } : {}),
     ...(config.logger ? { logger: config.logger } : {}),
   });
 }
