@@ -89,9 +89,15 @@ async function buildRounds(
         decode: summary(s.map((x) => x.decodeTps)),
         decodeTokens: s[0]?.decodeTokens ?? 0,
         // Ratios to the npm build measured in the same round.
-        prefillVsNpm: base.length ? summary(s.map((x) => x.prefillTps / base.find((y) => y.round === x.round)!.prefillTps)) : null,
-        decodeVsNpm: base.length ? summary(s.map((x) => x.decodeTps / base.find((y) => y.round === x.round)!.decodeTps)) : null,
-        sameTextAsNpm: base.length ? s.every((x) => x.text === base.find((y) => y.round === x.round)!.text) : null,
+        prefillVsNpm: base.length
+          ? summary(s.map((x) => x.prefillTps / base.find((y) => y.round === x.round)!.prefillTps))
+          : null,
+        decodeVsNpm: base.length
+          ? summary(s.map((x) => x.decodeTps / base.find((y) => y.round === x.round)!.decodeTps))
+          : null,
+        sameTextAsNpm: base.length
+          ? s.every((x) => x.text === base.find((y) => y.round === x.round)!.text)
+          : null,
       };
     }),
   };

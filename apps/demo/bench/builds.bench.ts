@@ -1,6 +1,6 @@
 import { test } from '@playwright/test';
 import { persistentContext } from '../../../tools/chromium.js';
-import { ensureReferenceModel, llamaBench } from './reference-fixtures.js';
+import { ensureReferenceModel, llamaBench, llamaBenchBin } from './reference-fixtures.js';
 
 // The wllama builds llm-bridge ships, CPU-only, on the shape-faithful Gemma 3n Q4_K_M fixtures:
 // the CPU build from source (ggml's wasm kernels and the repacked Q4_K/Q6_K GEMM; relaxed SIMD
@@ -10,6 +10,7 @@ import { ensureReferenceModel, llamaBench } from './reference-fixtures.js';
 // and each build's ratio to the npm build of the same round; asserts nothing.
 // Env: BUILDS_MODELS=gemma3n-e2b,gemma3n-e4b  BUILDS_THREADS=1,2  BUILDS_PROMPT=128
 // BUILDS_DECODE=16  BUILDS_ROUNDS=3  BUILDS=cpu-relaxed-simd,cpu-simd128,npm
+// TEA_LLAMA_BENCH=<llama-bench inside the sid userland> (default: Debian's)
 const env = (k: string, d: string) => process.env[k] ?? d;
 const list = (k: string, d: string) => env(k, d).split(',').filter(Boolean);
 const MODELS = list('BUILDS_MODELS', 'gemma3n-e2b,gemma3n-e4b');
@@ -65,7 +66,7 @@ test('wllama builds: prefill and decode, CPU build (relaxed SIMD, SIMD128) vs np
           );
         console.log(
           pp && tg
-            ? `  native llama-bench: pp${r.promptTokens} ${f(pp.avg_ts)} ± ${f(pp.stddev_ts)}, tg${DECODE} ${f(tg.avg_ts)} ± ${f(tg.stddev_ts)} tok/s`
+            ? `  native ${llamaBenchBin}: pp${r.promptTokens} ${f(pp.avg_ts)} ± ${f(pp.stddev_ts)}, tg${DECODE} ${f(tg.avg_ts)} ± ${f(tg.stddev_ts)} tok/s`
             : '  native llama-bench not installed',
         );
       }

@@ -57,6 +57,13 @@ export async function ensureReferenceModel(
   return r;
 }
 
+/**
+ * The native `llama-bench` (a path inside the sid userland): Debian's by default, or another one
+ * named by `TEA_LLAMA_BENCH`, e.g. one built from the same llama.cpp tree as llm-bridge's CPU
+ * wllama (native/README.md, "Native llama.cpp from the same source").
+ */
+export const llamaBenchBin = process.env['TEA_LLAMA_BENCH'] ?? 'llama-bench';
+
 /** `llama-bench` on fixture `id`: prompt tokens (`-p`), generated tokens (`-n`), threads, rounds. */
 export function llamaBench(
   id: string,
@@ -67,7 +74,7 @@ export function llamaBench(
     'chroot',
     [
       sid,
-      'llama-bench',
+      llamaBenchBin,
       '-m',
       `/tmp/tea-reference-bench/${id}.gguf`,
       '-p',

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { adaptCMake, adaptContext, blockAfter, once, removeBlock, replaceBody } from './adapt-wllama-glue.mjs';
+import {
+  adaptCMake,
+  adaptContext,
+  blockAfter,
+  once,
+  removeBlock,
+  replaceBody,
+} from './adapt-wllama-glue.mjs';
 
 describe('adapt-wllama-glue helpers', () => {
   const code = 'struct a\n{\n  int f() { return 1; }\n};\nvoid g()\n{\n  if (x) { y(); }\n}\n';

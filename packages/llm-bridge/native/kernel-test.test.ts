@@ -7,11 +7,13 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sidRoot as sidUserland } from '@the-edge-agent/test-fixtures';
 import { cpuBuildDir } from '../scripts/cpu-wllama.mjs';
 
 const dir = cpuBuildDir();
-const sidRoot = process.env.TEA_SID_ROOT ?? join(dir, '..', '..', 'sid-root'); // scripts/lib/common.sh's layout
-const hostNodeRuns = Number(process.versions.node.split('.')[0]) >= 22; // memory64 + relaxed SIMD
+const sidRoot = sidUserland();
+// memory64 and relaxed SIMD are on by default from Node 24 (V8 13.6).
+const hostNodeRuns = Number(process.versions.node.split('.')[0]) >= 24;
 const sidNode = existsSync(join(sidRoot, 'usr/bin/node'));
 
 /** Runs `node <file> args` where memory64 and relaxed SIMD are on: this Node, or the sid userland's. */
