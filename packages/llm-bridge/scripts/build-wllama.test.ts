@@ -34,7 +34,9 @@ describe('build-wllama', () => {
     const patched = applyTextChanges(stock, JS_CHANGES);
     expect(patched).toContain(`var getHeapMax=()=>${MAX_PAGES * 65536};`);
     expect(patched).toContain('let maxBytes = (isCompat ? 4096 : 16384) * 1024 * 1024;');
-    expect(patched).toContain('jsPath: this.pathConfig["default.js"] ? { code: this.pathConfig["default.js"] } : void 0,');
+    expect(patched).toContain(
+      'jsPath: this.pathConfig["default.js"] ? { code: this.pathConfig["default.js"] } : void 0,',
+    );
     expect(patched.length - stock.length).toBe(
       JS_CHANGES.reduce((n, c) => n + c.replace.length - c.find.length, 0),
     );
