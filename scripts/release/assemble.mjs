@@ -192,6 +192,9 @@ export async function assemble({ out, registry = defaultRegistry() }) {
     coreWasmBytes: statSync(join(stage, 'lib/@the-edge-agent/core-wasm/wasm/tea_core_bg.wasm'))
       .size,
     wllamaWasmBytes: statSync(join(stage, 'lib/@the-edge-agent/llm-bridge/wasm/wllama.wasm')).size,
+    wllamaCpuWasmBytes: statSync(
+      join(stage, 'lib/@the-edge-agent/llm-bridge/wasm/wllama-cpu-relaxed.wasm'),
+    ).size,
   };
   writeFileSync(join(out, 'sizes.json'), `${JSON.stringify(report, null, 2)}\n`);
   console.log(`    ${report.tarball.file}: ${report.tarball.bytes} bytes`);

@@ -56,6 +56,8 @@ export function sizeTable(sizes, modelsFile, { genericVersion = false } = {}) {
     rows.push([`${name} (npm tarball)`, s.packedBytes]);
   rows.push(['core engine `tea_core_bg.wasm`', sizes.coreWasmBytes]);
   rows.push(['wllama `wllama.wasm`', sizes.wllamaWasmBytes]);
+  if (sizes.wllamaCpuWasmBytes)
+    rows.push(['wllama CPU build `wllama-cpu-relaxed.wasm` (each of 2)', sizes.wllamaCpuWasmBytes]);
   if (existsSync(modelsFile))
     for (const p of JSON.parse(readFileSync(modelsFile, 'utf8')).profiles)
       rows.push([`model ${p.id} (${p.chunks} shards)`, p.totalBytes]);

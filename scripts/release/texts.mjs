@@ -11,7 +11,10 @@ tea-wasm-llm is licensed under the Apache License 2.0 (LICENSE). It bundles:
   maximum raised from 4 GiB to 16 GiB; what was changed is recorded in
   lib/@the-edge-agent/llm-bridge/wasm/wllama-build.json. License: licenses/@wllama__wllama.txt.
   wllama.wasm contains llama.cpp and ggml (MIT, Copyright (c) 2023-2024 The ggml authors,
-  https://github.com/ggml-org/llama.cpp).
+  https://github.com/ggml-org/llama.cpp). wasm/wllama-cpu.wasm and wasm/wllama-cpu-relaxed.wasm
+  are built from source from wllama's glue (MIT) and the llama.cpp tree in the node-llama-cpp
+  npm package (MIT, the ggml authors), with this project's ggml kernels (Apache-2.0); every input
+  and output hash is in lib/@the-edge-agent/llm-bridge/wasm/wllama-cpu-build.json.
 - ${dep('idb')}: IndexedDB with promises (lib/idb). License: licenses/idb.txt.
 - ${dep('hash-wasm')}: incremental SHA-256 (lib/hash-wasm). License: licenses/hash-wasm.txt.
 - The Rust crates compiled into lib/@the-edge-agent/core-wasm/wasm/tea_core_bg.wasm, each under
