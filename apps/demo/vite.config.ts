@@ -6,12 +6,18 @@ const isolationHeaders = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
-// The bench page compares the sdk with raw wllama in both builds: the stock one from npm and the
-// 16 GiB one llm-bridge builds and bundles (scripts/build-wllama.mjs writes these files).
+// The bench page compares the sdk with raw wllama: the stock build from npm, the 16 GiB one
+// llm-bridge builds and bundles, and llm-bridge's CPU build from source (scripts/build-wllama.mjs
+// writes these files).
 const bridge = new URL('../../packages/llm-bridge/', import.meta.url).pathname;
 const benchAliases = [
   { find: /^wllama-16g$/, replacement: `${bridge}vendor/wllama.js` },
   { find: /^wllama-16g-wasm\?url$/, replacement: `${bridge}wasm/wllama.wasm?url` },
+  { find: /^wllama-cpu-glue$/, replacement: `${bridge}vendor/wllama-cpu-glue.js` },
+  {
+    find: /^wllama-cpu-relaxed-wasm\?url$/,
+    replacement: `${bridge}wasm/wllama-cpu-relaxed.wasm?url`,
+  },
 ];
 
 export default defineConfig(({ mode }) => ({

@@ -1,11 +1,12 @@
 // Bench-page functions for the agent benchmark (agent.bench.ts): prefill and time to first token
-// through the sdk and raw 16 GiB wllama on the same cached Blobs, prefix reuse across a
+// through the sdk and raw wllama (the same CPU build) on the same cached Blobs, prefix reuse across a
 // workflow's nodes, and constrained vs free decoding on the reference vocabulary.
 import { createTea, type ModelManifest, type Tea, type WorkflowEvent } from '@the-edge-agent/sdk';
 import { Wllama as Wllama16 } from 'wllama-16g';
 import wasm16 from 'wllama-16g-wasm?url';
 import { DESCRIBE_SCHEMA } from './describe-schema.js';
 import { decodeClock, summary } from './clock.js';
+import { rawCpuWllama } from './raw-wllama.js';
 
 const now = () => performance.now();
 const POOL = (
@@ -83,7 +84,7 @@ async function prefillRounds(
     }
   };
   const runRaw = async (round: number) => {
-    const w = new Wllama16({ default: wasm16 }, { suppressNativeLog: true });
+    const w = rawCpuWllama({ suppressNativeLog: true });
     try {
       await w.loadModel(blobs, { n_ctx: 2048, n_threads: threads, n_gpu_layers: 0 });
       for (const [i, size] of sizes.entries()) {

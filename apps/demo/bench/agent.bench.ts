@@ -5,7 +5,7 @@ import { ensureReferenceModel, llamaBench } from './reference-fixtures.js';
 // Speed for agent workloads, on the shape-faithful Gemma 3n Q4_K_M fixtures (real widths and
 // 262,144-token vocabulary, random weights), CPU-only, headless Chromium:
 // 1. prefill: time to first token and prompt tokens/s at ~64, 256 and 1,024 prompt tokens, through
-//    the sdk and raw 16 GiB wllama on the same cached Blobs (rounds alternate), and native
+//    the sdk and raw wllama on the same (CPU) build and cached Blobs (rounds alternate), and native
 //    llama.cpp (`llama-bench -p N -n 0`, Debian's llama.cpp-tools) on the same file;
 // 2. prefix reuse: a 3-node workflow sharing a ~300-token system prompt, prompt cache on vs off;
 // 3. constrained (JSON Schema) vs free decoding at the reference vocabulary.

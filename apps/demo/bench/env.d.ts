@@ -6,3 +6,10 @@ declare module 'wllama-16g-wasm?url' {
   const url: string;
   export default url;
 }
+declare module 'wllama-cpu-relaxed-wasm?url' {
+  const url: string;
+  export default url;
+}
+declare module 'wllama-cpu-glue' {
+  export const WLLAMA_CPU_GLUE: string;
+}

@@ -4,8 +4,7 @@
 import { Wllama as StockWllama } from '@wllama/wllama';
 import stockWasm from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { createTea, type ModelManifest } from '@the-edge-agent/sdk';
-import { Wllama as Wllama16 } from 'wllama-16g';
-import wasm16 from 'wllama-16g-wasm?url';
+import { rawCpuWllama } from './raw-wllama.js';
 import { decodeClock, rawTick, summary } from './clock.js';
 
 type Side = 'sdk' | 'raw16' | 'stock';
@@ -29,9 +28,7 @@ function rawWllama(side: 'raw16' | 'stock') {
   // Native log on, as the bridge has it (it reads llama.cpp's errors there): the same cost for both.
   const config = { suppressNativeLog: false, logger };
   const w =
-    side === 'raw16'
-      ? new Wllama16({ default: wasm16 }, config)
-      : new StockWllama({ default: stockWasm }, config);
+    side === 'raw16' ? rawCpuWllama(config) : new StockWllama({ default: stockWasm }, config);
   const refusal = () =>
     errors.find((e) =>
       /insufficient memory|failed to load|error loading model|failed to allocate/i.test(e),

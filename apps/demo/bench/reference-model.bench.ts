@@ -13,7 +13,7 @@ import {
 // E4B (~4.8 GB). For each: load seconds per GB from the IndexedDB cache, the first load right
 // after the download and repeated loads, through the sdk and raw wllama in both builds (stock
 // 4 GiB, llm-bridge's 16 GiB) where each can load, rounds alternating the order. For E4B: decode
-// tokens/s of the sdk vs raw 16 GiB wllama (same Blobs, same page, alternating rounds) and vs
+// tokens/s of the sdk vs raw wllama on the same CPU build (same Blobs, same page, alternating rounds) and vs
 // native llama.cpp (`llama-bench` from Debian's llama.cpp-tools in the setup's sid userland) on
 // the same file. Prints; asserts nothing. REF_ROUNDS, REF_TOKENS, REF_ONLY=gemma3n-e4b to narrow,
 // REF_THREADS=2 (decode thread counts, default 1,2), REF_DECODE_ONLY=1 to skip the load rounds.
@@ -95,7 +95,7 @@ test('reference model (Gemma 3n Q4_K_M shapes): load s/GB at ~2, 3.3 and 4.8 GB;
         )) as any;
         const n = native(m.id, threads);
         console.log(
-          `    decode at ${threads} thread(s) (multi-thread ${d.info.multiThread}): sdk ${spread(d.sdk)} tok/s, raw 16 GiB wllama ${spread(d.raw16)}, sdk/raw ${ratio(d.ratios)}` +
+          `    decode at ${threads} thread(s) (multi-thread ${d.info.multiThread}): sdk ${spread(d.sdk)} tok/s, raw wllama (same build) ${spread(d.raw16)}, sdk/raw ${ratio(d.ratios)}` +
             (n
               ? `; native llama-bench ${f(n)} tok/s: sdk/native ${f(d.sdk.median / n)}, raw/native ${f(d.raw16.median / n)}`
               : '; native llama-bench not installed'),
