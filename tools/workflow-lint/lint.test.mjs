@@ -59,7 +59,7 @@ describe('the workflow lint', () => {
     let text = readFileSync(workflows[0], 'utf8');
     text = plant(text, 'permissions:\n  contents: read\n\n', '');
     text = plant(text, `${CHECKOUT}\n`, `${CHECKOUT}\n        with:\n          fetch-dept: 0\n`);
-    text = plant(text, 'node-version: 22', 'node-version: 20');
+    text = plant(text, 'node-version: 24', 'node-version: 20');
     text = plant(text, 'run: bash scripts/setup.sh', 'run: bash scripts/setup.sh $TEA_SETUP_ARGS');
     text = plant(
       text,
