@@ -77,6 +77,43 @@ describe('build-wllama', () => {
     expect(sha256(WLLAMA_CPU_GLUE)).toBe(record.cpu.outputs.at(-1).sha256);
   });
 
+  it("ships ggml's WebAssembly dot products in the CPU build, relaxed ones in its relaxed variant", () => {
+    // Counted in the code section: i32x4.dot_i16x8_s (0xfd 0xba 0x01) and
+    // i16x8.relaxed_dot_i8x16_i7x16_s (0xfd 0x92 0x02). The npm build runs ggml's generic C.
+    const leb = (b: Uint8Array, at: number): [number, number] => {
+      let value = 0;
+      let shift = 0;
+      let i = at;
+      for (;;) {
+        const x = b[i++]!;
+        value += (x & 0x7f) * 2 ** shift;
+        shift += 7;
+        if (!(x & 0x80)) return [value, i];
+      }
+    };
+    const code = (file: string) => {
+      const b = new Uint8Array(readFileSync(new URL(`../wasm/${file}`, import.meta.url)));
+      for (let i = 8; i < b.length;) {
+        const id = b[i++]!;
+        const [size, at] = leb(b, i);
+        if (id === 10) return b.subarray(at, at + size);
+        i = at + size;
+      }
+      throw new Error(`${file}: no code section`);
+    };
+    const count = (b: Uint8Array, seq: number[]) => {
+      let n = 0;
+      for (let i = 0; i + seq.length <= b.length; i++) if (seq.every((x, j) => b[i + j] === x)) n++;
+      return n;
+    };
+    const dot = [0xfd, 0xba, 0x01];
+    const relaxedDot = [0xfd, 0x92, 0x02];
+    expect(count(code('wllama.wasm'), dot)).toBe(0);
+    expect(count(code('wllama-cpu.wasm'), dot)).toBeGreaterThan(50);
+    expect(count(code('wllama-cpu.wasm'), relaxedDot)).toBe(0);
+    expect(count(code('wllama-cpu-relaxed.wasm'), relaxedDot)).toBeGreaterThan(20);
+  });
+
   it('ships the patched code in the bundle, not an import of the stock package', () => {
     const dist = readFileSync(new URL('../dist/index.js', import.meta.url), 'utf8');
     expect(dist).not.toMatch(/from ['"]@wllama\/wllama['"]/);
