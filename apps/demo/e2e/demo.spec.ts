@@ -251,6 +251,8 @@ for (const width of [390, 1280]) {
     test('every example in the picker runs to the end with the built-in model; a long chat keeps going', async ({
       page,
     }) => {
+      // Eight workflows and sixteen chat turns: about a minute on a loaded 2-core machine.
+      test.setTimeout(240_000);
       offline(page);
       await page.goto(`${ISOLATED}${DEMO}`);
       await loadModel(page);
