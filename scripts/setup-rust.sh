@@ -23,6 +23,7 @@ SID_PACKAGES=(
   librust-strsim-dev librust-indexmap-dev librust-futures-dev librust-marked-yaml-dev librust-yaml-rust2-dev
   rustfmt rust-clippy  # cargo fmt --check and cargo clippy -D warnings run in pnpm test
   python3-gguf llama.cpp-tools  # llama-quantize, llama-bench: test-fixtures checks its Q4_K_M writer against them
+  python3-jinja2  # core-wasm's template oracle: Jinja2 renders every generated template the engine renders (oracle/)
   shellcheck  # the workflow lint runs it over every run: script (sid's is current: 0.11)
   emscripten cmake make libsimde-dev  # llm-bridge's CPU wllama, built from source (packages/llm-bridge/native)
 )

@@ -185,16 +185,17 @@ describe('a trap is contained', () => {
   });
 
   it('a template that asks for gigabytes fails at the heap limit and the engine recovers', async () => {
-    // The size comes from the state: a constant would be folded by the template compiler while
-    // the workflow is parsed (that traps too, reported as "while parsing a workflow").
+    // The size comes from the state. (`'ab' * n` is refused before it allocates: TOO_LARGE.)
     const grow =
-      'name: big\nnodes:\n  - name: grow\n    uses: return\n    with: { value: "{{ \'ab\' * state.n }}" }\n';
-    const heap = await rejection(() => executeYaml(grow, { n: 300_000_000 }));
+      'name: big\nnodes:\n  - name: grow\n    uses: return\n    with: { value: "{{ \'ab\' | center(state.n) }}" }\n';
+    const heap = await rejection(() => executeYaml(grow, { n: 600_000_000 }));
     expect(heap).toMatchObject({ code: 'WASM_TRAPPED', node: 'grow' });
     expect(heap.message).toMatch(/512 MiB heap/);
     await stillWorks();
-    // 3 GB is past what a wasm32 allocation may ask for: Rust panics (capacity overflow).
-    const huge = await rejection(() => executeYaml(grow, { n: 1_500_000_000 }));
+    // 4 GB is past what a wasm32 allocation may ask for: Rust panics (capacity overflow).
+    const pad =
+      'name: big\nnodes:\n  - name: grow\n    uses: return\n    with: { value: "{{ \'%0*d\' % (state.n, 1) }}" }\n';
+    const huge = await rejection(() => executeYaml(pad, { n: 4_294_967_000 }));
     expect(huge).toMatchObject({ code: 'WASM_TRAPPED', node: 'grow' });
     expect(huge.message).toMatch(/panicked: capacity overflow/);
     await stillWorks();

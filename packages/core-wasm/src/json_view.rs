@@ -3,6 +3,7 @@
 //! cost most of the engine's time per node, and grows with the state.
 
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value as JValue};
+use minijinja::{Error as JError, ErrorKind, State};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -17,13 +18,16 @@ enum Step {
 pub struct JsonView {
     root: Arc<Value>,
     path: Vec<Step>,
+    /// Upstream's `DotDict`: a map reached from the root through keys answers a missing key with
+    /// None (a map inside a list is a plain dict, where a missing key is undefined).
+    dot: bool,
 }
 
 impl JsonView {
     /// The template value of `root` (a view when it is a map or a list).
     pub fn value(root: Arc<Value>) -> JValue {
         match &*root {
-            Value::Object(_) | Value::Array(_) => JValue::from_object(JsonView { root, path: Vec::new() }),
+            Value::Object(_) | Value::Array(_) => JValue::from_object(JsonView { root, path: Vec::new(), dot: true }),
             scalar => scalar_value(scalar),
         }
     }
@@ -45,8 +49,9 @@ impl JsonView {
             Value::Object(_) | Value::Array(_) => {
                 let mut path = Vec::with_capacity(self.path.len() + 1);
                 path.extend(self.path.iter().cloned());
+                let dot = self.dot && matches!(step, Step::Key(_));
                 path.push(step);
-                JValue::from_object(JsonView { root: self.root.clone(), path })
+                JValue::from_object(JsonView { root: self.root.clone(), path, dot })
             }
             scalar => scalar_value(scalar),
         }
@@ -67,6 +72,27 @@ fn scalar_value(v: &Value) -> JValue {
     }
 }
 
+/// The dict methods upstream's `DotDict` keeps reachable as attributes.
+const DICT_METHODS: [&str; 9] = ["get", "pop", "update", "copy", "clear", "setdefault", "keys", "values", "items"];
+
+/// `state.keys` without a call: calling it is `state.keys()`; it is true, and prints as Python's.
+#[derive(Debug)]
+struct BoundMethod(JValue, String);
+
+impl Object for BoundMethod {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn call(self: &Arc<Self>, state: &State<'_, '_>, args: &[JValue]) -> Result<JValue, JError> {
+        crate::py_methods::call_method(state, &self.0, &self.1, args)
+    }
+
+    fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<built-in method {} of dict object>", self.1)
+    }
+}
+
 impl Object for JsonView {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
         match self.node() {
@@ -81,9 +107,12 @@ impl Object for JsonView {
                 let k = key.as_str()?;
                 match m.get_key_value(k) {
                     Some((k, v)) => Some(self.child(v, Step::Key(k.as_str().into()))),
-                    // As upstream's DotDict: a missing key of the root (`state.missing`) is None;
-                    // deeper ones are undefined.
-                    None if self.path.is_empty() => Some(JValue::from(())),
+                    // A dict method named without a call (`{% if state.items %}`) is the method,
+                    // as in Python.
+                    None if DICT_METHODS.contains(&k) => Some(JValue::from_object(BoundMethod(JValue::from_dyn_object(self.clone()), k.to_string()))),
+                    // As upstream's DotDict: `state.missing` and `state.known.missing` are None;
+                    // a missing key of a dict inside a list is undefined.
+                    None if self.dot => Some(JValue::from(())),
                     None => None,
                 }
             }
@@ -93,6 +122,18 @@ impl Object for JsonView {
             }
             _ => None,
         }
+    }
+
+    /// A key holding a value is that value (calling it fails, as in Python); otherwise the
+    /// Python dict or list method (`state.get('k')`, `state.items()`), by the environment's
+    /// unknown-method callback.
+    fn call_method(self: &Arc<Self>, state: &State<'_, '_>, method: &str, args: &[JValue]) -> Result<JValue, JError> {
+        if let Value::Object(m) = self.node() {
+            if let Some((k, v)) = m.get_key_value(method) {
+                return self.child(v, Step::Key(k.as_str().into())).call(state, args);
+            }
+        }
+        Err(JError::from(ErrorKind::UnknownMethod))
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {

@@ -3,7 +3,8 @@
 //! `truncate`, `sha256`, and the string and dict methods templates call (`.startswith()`,
 //! `.get()`...).
 
-use minijinja::value::{Value as JValue, ValueKind};
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value as JValue, ValueKind};
+use std::sync::Arc;
 use minijinja::{Error as JError, ErrorKind, Output, State};
 use serde_json::Value;
 
@@ -54,6 +55,9 @@ fn str_repr(s: &str) -> String {
 /// Python's `str()` (`top`) or `repr()` (inside containers) of a template value.
 pub fn py_str(v: &JValue, top: bool, out: &mut String) {
     match v.kind() {
+        // Inside a list, Jinja2's undefined prints its repr (`map(attribute=)` of a missing one).
+        ValueKind::Undefined if !top => out.push_str("Undefined"),
+        ValueKind::Plain if v.downcast_object_ref::<NoElse>().is_some() => out.push_str(if top { "" } else { "Undefined" }),
         ValueKind::Undefined | ValueKind::None => out.push_str("None"),
         ValueKind::Bool => out.push_str(if v.is_true() { "True" } else { "False" }),
         ValueKind::Number => match (v.is_integer(), f64::try_from(v.clone())) {
@@ -66,7 +70,21 @@ pub fn py_str(v: &JValue, top: bool, out: &mut String) {
             None => out.push_str(&v.to_string()),
         },
         ValueKind::Seq | ValueKind::Iterable => {
-            out.push('[');
+            let wrap = v.downcast_object_ref::<PyTuple>().map(|t| t.1);
+            if let (Some(Some("_GroupTuple")), Ok(mut it)) = (wrap, v.try_iter()) {
+                out.push_str("_GroupTuple(grouper=");
+                py_str(&it.next().unwrap_or_default(), false, out);
+                out.push_str(", list=");
+                py_str(&it.next().unwrap_or_default(), false, out);
+                out.push(')');
+                return;
+            }
+            let tuple = wrap == Some(None);
+            if let Some(Some(name)) = wrap {
+                out.push_str(name);
+                out.push('(');
+            }
+            out.push(if tuple { '(' } else { '[' });
             if let Ok(items) = v.try_iter() {
                 for (i, item) in items.enumerate() {
                     if i > 0 {
@@ -74,8 +92,14 @@ pub fn py_str(v: &JValue, top: bool, out: &mut String) {
                     }
                     py_str(&item, false, out);
                 }
+                if tuple && v.len() == Some(1) {
+                    out.push(',');
+                }
             }
-            out.push(']');
+            out.push(if tuple { ')' } else { ']' });
+            if let Some(Some(_)) = wrap {
+                out.push(')');
+            }
         }
         ValueKind::Map => {
             out.push('{');
@@ -92,6 +116,69 @@ pub fn py_str(v: &JValue, top: bool, out: &mut String) {
             out.push('}');
         }
         _ => out.push_str(&v.to_string()),
+    }
+}
+
+/// A Python tuple (`dictsort`'s and `.items()`' pairs) or dict view (`.keys()`): a sequence that
+/// prints as `(a, b)` or `dict_keys(['a'])`.
+#[derive(Debug)]
+pub struct PyTuple(Vec<JValue>, Option<&'static str>);
+
+impl PyTuple {
+    pub fn value(items: Vec<JValue>) -> JValue {
+        JValue::from_object(PyTuple(items, None))
+    }
+
+    /// A `groupby` group: `(grouper, list)`, also as `.grouper` and `.list`.
+    pub fn group(grouper: JValue, list: JValue) -> JValue {
+        JValue::from_object(PyTuple(vec![grouper, list], Some("_GroupTuple")))
+    }
+
+    /// A dict view: `dict_keys`, `dict_values` or `dict_items`.
+    pub fn view(name: &'static str, items: Vec<JValue>) -> JValue {
+        JValue::from_object(PyTuple(items, Some(name)))
+    }
+}
+
+impl Object for PyTuple {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &JValue) -> Option<JValue> {
+        if self.1 == Some("_GroupTuple") {
+            match key.as_str() {
+                Some("grouper") => return self.0.first().cloned(),
+                Some("list") => return self.0.get(1).cloned(),
+                _ => {}
+            }
+        }
+        let i = i64::try_from(key.clone()).ok()?;
+        let i = if i < 0 { self.0.len() as i64 + i } else { i };
+        self.0.get(usize::try_from(i).ok()?).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.0.len())
+    }
+}
+
+/// What `a if b` without `else` gives when `b` is false: printed as nothing, None as a value,
+/// false (Jinja2's plain `Undefined`).
+#[derive(Debug)]
+pub struct NoElse;
+
+impl Object for NoElse {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn is_true(self: &Arc<Self>) -> bool {
+        false
+    }
+
+    fn render(self: &Arc<Self>, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Ok(())
     }
 }
 
@@ -172,18 +259,20 @@ fn to_json(v: &JValue) -> Value {
 }
 
 /// `json`: upstream's `json.dumps(value)` (insertion order).
-pub fn json_filter(v: JValue) -> String {
+pub fn json_filter(v: JValue) -> Result<String, JError> {
+    crate::jinja_filters::defined(&v)?;
     let mut out = String::new();
     json_dumps(&to_json(&v), false, &mut out);
-    out
+    Ok(out)
 }
 
 /// `tojson`: Jinja2's (keys sorted, `<`, `>`, `&` and `'` escaped for HTML).
-pub fn tojson_filter(v: JValue, _indent: Option<JValue>) -> JValue {
+pub fn tojson_filter(v: JValue, _indent: Option<JValue>) -> Result<JValue, JError> {
+    crate::jinja_filters::defined(&v)?;
     let mut out = String::new();
     json_dumps(&to_json(&v), true, &mut out);
     let safe = out.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026").replace('\'', "\\u0027");
-    JValue::from_safe_string(safe)
+    Ok(JValue::from_safe_string(safe))
 }
 
 /// `truncate(length=255, killwords=false, end='...', leeway=5)`, as Jinja2's.
@@ -216,91 +305,6 @@ pub fn sha256_filter(v: JValue) -> String {
         }
     };
     crate::sha256::hex(text.as_bytes())
-}
-
-fn arg_str<'a>(args: &'a [JValue], i: usize, method: &str) -> Result<Option<&'a str>, JError> {
-    match args.get(i) {
-        None => Ok(None),
-        Some(v) if v.is_none() => Ok(None),
-        Some(v) => v.as_str().map(Some).ok_or_else(|| JError::new(ErrorKind::InvalidOperation, format!("{method}() takes text arguments"))),
-    }
-}
-
-/// Python methods on strings and dicts that upstream templates call.
-pub fn call_method(_state: &State, value: &JValue, method: &str, args: &[JValue]) -> Result<JValue, JError> {
-    let unknown = || JError::new(ErrorKind::UnknownMethod, format!("{} has no method named {method}", value.kind()));
-    if let Some(s) = value.as_str() {
-        let a0 = arg_str(args, 0, method)?;
-        return Ok(match method {
-            "startswith" => JValue::from(s.starts_with(a0.unwrap_or(""))),
-            "endswith" => JValue::from(s.ends_with(a0.unwrap_or(""))),
-            "upper" => JValue::from(s.to_uppercase()),
-            "lower" => JValue::from(s.to_lowercase()),
-            "strip" => JValue::from(match a0 {
-                Some(cs) => s.trim_matches(|c| cs.contains(c)),
-                None => s.trim(),
-            }),
-            "lstrip" => JValue::from(match a0 {
-                Some(cs) => s.trim_start_matches(|c| cs.contains(c)),
-                None => s.trim_start(),
-            }),
-            "rstrip" => JValue::from(match a0 {
-                Some(cs) => s.trim_end_matches(|c| cs.contains(c)),
-                None => s.trim_end(),
-            }),
-            "split" => JValue::from(match a0 {
-                Some(sep) if !sep.is_empty() => s.split(sep).map(String::from).collect::<Vec<_>>(),
-                _ => s.split_whitespace().map(String::from).collect::<Vec<_>>(),
-            }),
-            "splitlines" => JValue::from(s.lines().map(String::from).collect::<Vec<_>>()),
-            "replace" => JValue::from(s.replace(a0.unwrap_or(""), arg_str(args, 1, method)?.unwrap_or(""))),
-            "find" => JValue::from(s.find(a0.unwrap_or("")).map(|i| s[..i].chars().count() as i64).unwrap_or(-1)),
-            "count" => JValue::from(s.matches(a0.unwrap_or("")).count()),
-            "title" => JValue::from(
-                s.split(' ')
-                    .map(|w| {
-                        let mut c = w.chars();
-                        c.next().map(|f| f.to_uppercase().chain(c.flat_map(char::to_lowercase)).collect::<String>()).unwrap_or_default()
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" "),
-            ),
-            "capitalize" => {
-                let mut c = s.chars();
-                JValue::from(
-                    c.next().map(|f| f.to_uppercase().chain(c.flat_map(char::to_lowercase)).collect::<String>()).unwrap_or_default(),
-                )
-            }
-            "isdigit" => JValue::from(!s.is_empty() && s.chars().all(|c| c.is_ascii_digit())),
-            "isalpha" => JValue::from(!s.is_empty() && s.chars().all(char::is_alphabetic)),
-            "join" => {
-                let items = args.first().ok_or_else(unknown)?;
-                let parts: Vec<String> = items.try_iter()?.map(|x| x.as_str().map(String::from).unwrap_or_else(|| x.to_string())).collect();
-                JValue::from(parts.join(s))
-            }
-            _ => return Err(unknown()),
-        });
-    }
-    if value.kind() == ValueKind::Map {
-        return Ok(match method {
-            "get" => {
-                let key = args.first().ok_or_else(unknown)?;
-                // Membership, not the item: the root state shows missing keys as None.
-                if value.try_iter()?.any(|k| &k == key) {
-                    value.get_item(key)?
-                } else {
-                    args.get(1).cloned().unwrap_or(JValue::from(()))
-                }
-            }
-            "keys" => JValue::from(value.try_iter()?.collect::<Vec<_>>()),
-            "values" => JValue::from(value.try_iter()?.map(|k| value.get_item(&k).unwrap_or_default()).collect::<Vec<_>>()),
-            "items" => JValue::from(
-                value.try_iter()?.map(|k| JValue::from(vec![k.clone(), value.get_item(&k).unwrap_or_default()])).collect::<Vec<_>>(),
-            ),
-            _ => return Err(unknown()),
-        });
-    }
-    Err(unknown())
 }
 
 #[cfg(test)]

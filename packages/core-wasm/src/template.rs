@@ -5,6 +5,8 @@ use crate::error::{Code, EngineError, Result};
 use crate::json_view::JsonView;
 use crate::limits::{check_depth, MAX_TEMPLATE_OPERATORS, MAX_TEMPLATE_OUTPUT, TEMPLATE_FUEL, TEMPLATE_RECURSION};
 use crate::pyfmt;
+use crate::template_rewrite::{check_names, rewrite_expression, rewrite_template};
+use crate::{jinja_filters, py_methods};
 use minijinja::value::{Kwargs, Value as JValue};
 use minijinja::{Environment, Error as JError, ErrorKind, UndefinedBehavior};
 use serde_json::{Map, Value};
@@ -21,7 +23,7 @@ const VALUE_VAR: &str = "__tea_value";
 
 /// The template an expression is cached as: it sets a variable, whose value is read back.
 fn expression_template(e: &str) -> String {
-    format!("{{% set {VALUE_VAR} = ({e}) %}}")
+    format!("{{% set {VALUE_VAR} = ({}) %}}", rewrite_expression(e))
 }
 
 /// A configured template environment (filters, strict-ish undefined handling) and the
@@ -59,9 +61,11 @@ fn default_filter(value: JValue, other: Option<JValue>, lax: Option<bool>, kwarg
 
 impl Default for Templates {
     fn default() -> Self {
-        let mut env = Environment::new();
-        // Printing or walking into an undefined value is an error; `if` tests and `default` see it.
-        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        let mut env = Environment::empty();
+        // As upstream's StrictUndefined: printing, iterating, testing the truth of or walking into
+        // an undefined value is an error; `is defined` and `default` see it. (Missing state keys
+        // are None, not undefined.)
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
         // Bounded: instructions per render, and nesting of calls (the wasm stack is finite).
         env.set_fuel(Some(TEMPLATE_FUEL));
         env.set_recursion_limit(TEMPLATE_RECURSION);
@@ -73,9 +77,12 @@ impl Default for Templates {
         env.set_formatter(pyfmt::formatter);
         env.add_filter("json", pyfmt::json_filter);
         env.add_filter("tojson", pyfmt::tojson_filter);
-        env.add_filter("truncate", pyfmt::truncate_filter);
         env.add_filter("sha256", pyfmt::sha256_filter);
-        env.set_unknown_method_callback(pyfmt::call_method);
+        env.set_unknown_method_callback(py_methods::call_method);
+        // Upstream's environment keeps a template's final newline (a `|` block scalar's).
+        env.set_keep_trailing_newline(true);
+        jinja_filters::register(&mut env);
+        env.add_global("__tea_no_else", JValue::from_object(pyfmt::NoElse));
         Templates { env: RefCell::new(env), templates: RefCell::default(), expressions: RefCell::default(), added: Cell::new(0) }
     }
 }
@@ -103,7 +110,10 @@ fn single_expression(s: &str) -> Option<&str> {
     if inner.contains("{{") || inner.contains("}}") || inner.contains("{%") {
         return None;
     }
-    Some(inner.trim().trim_start_matches('-').trim_end_matches('-').trim())
+    // `{{-` and `-}}` are whitespace control; `{{ -x }}` is a negation.
+    let inner = inner.strip_prefix('-').unwrap_or(inner);
+    let inner = inner.strip_suffix('-').unwrap_or(inner);
+    Some(inner.trim())
 }
 
 /// Where a `{{ }}` / `{% %}` block (or a bare expression, `whole`) holds more than
@@ -298,6 +308,12 @@ impl Templates {
         if as_condition && shorthand(s).is_some() {
             return Ok(());
         }
+        let expression = as_condition || single_expression(s).is_some();
+        let source = if expression { single_expression(s).unwrap_or(s.trim()) } else { s };
+        if let Some(problem) = check_names(source, expression) {
+            let what = if expression { "expression" } else { "template" };
+            return Err(EngineError::new(Code::Template, format!("{what} `{}`: {problem}", source.chars().take(SOURCE_IN_MESSAGE).collect::<String>())));
+        }
         if as_condition || single_expression(s).is_some() {
             let what = if as_condition { "condition" } else { "expression" };
             let e = single_expression(s).unwrap_or(s.trim());
@@ -305,16 +321,16 @@ impl Templates {
             if self.compiled(&self.expressions, e, || expression_template(e)).is_some() {
                 return Ok(());
             }
-            return self.env.borrow().compile_expression(e).map(drop).map_err(|err| template_error(what, e, err));
+            return self.env.borrow().compile_expression(&rewrite_expression(e)).map(drop).map_err(|err| template_error(what, e, err));
         }
-        if !s.contains("{{") && !s.contains("{%") {
+        if !s.contains("{{") && !s.contains("{%") && !s.contains("{#") {
             return Ok(());
         }
         check_operators("template", s, false)?;
-        if self.compiled(&self.templates, s, || s.to_string()).is_some() {
+        if self.compiled(&self.templates, s, || rewrite_template(s)).is_some() {
             return Ok(());
         }
-        self.env.borrow().template_from_str(s).map(drop).map_err(|err| template_error("template", s, err))
+        self.env.borrow().template_from_str(&rewrite_template(s)).map(drop).map_err(|err| template_error("template", s, err))
     }
 
     /// A one-off scope (for callers that hold a plain state).
@@ -348,7 +364,7 @@ impl Templates {
                 let captured = template.render_captured(ctx)?;
                 Ok(captured.state().lookup(VALUE_VAR).unwrap_or(JValue::UNDEFINED))
             }
-            None => self.env.borrow().compile_expression(e)?.eval(ctx),
+            None => self.env.borrow().compile_expression(&rewrite_expression(e))?.eval(ctx),
         }
     }
 
@@ -356,9 +372,15 @@ impl Templates {
     pub fn eval_in(&self, expr: &str, scope: &Scope) -> Result<Value> {
         let e = single_expression(expr).unwrap_or(expr.trim());
         check_operators("expression", e, true)?;
+        if !self.expressions.borrow().contains_key(e) {
+            if let Some(problem) = check_names(e, true) {
+                return Err(EngineError::new(Code::Template, format!("expression `{}`: {problem}", e.chars().take(SOURCE_IN_MESSAGE).collect::<String>())));
+            }
+        }
         let value = self.eval_raw(e, scope.ctx()).map_err(|err| template_error("expression", e, err))?;
         // As upstream (Jinja2's compile_expression): an undefined result is None.
-        let json = if value.is_undefined() { Value::Null } else { to_json(&value) };
+        let none = value.is_undefined() || value.downcast_object_ref::<pyfmt::NoElse>().is_some();
+        let json = if none { Value::Null } else { to_json(&value) };
         check_depth(&json, &format!("the value of `{e}`"))?;
         if let Value::String(s) = &json {
             if s.len() > MAX_TEMPLATE_OUTPUT {
@@ -419,11 +441,14 @@ impl Templates {
 
     /// `render_str` in a scope.
     pub fn render_str_in(&self, s: &str, scope: &Scope) -> Result<Value> {
+        // As upstream: text without `{{`, `{%` or `${` is kept as written (a `{# #}` too).
         if !s.contains("{{") && !s.contains("{%") {
-            if s.contains("${") {
+            if !s.contains("${") {
+                return Ok(Value::String(s.to_string()));
+            }
+            if !s.contains("{#") {
                 return Ok(Value::String(scope.dollar_braces(s.to_string())));
             }
-            return Ok(Value::String(s.to_string()));
         }
         if let Some(expr) = single_expression(s) {
             return self.eval_in(expr, scope);
@@ -434,13 +459,21 @@ impl Templates {
     /// Renders `s` as text (never as a typed single expression).
     fn render_text(&self, s: &str, scope: &Scope) -> Result<Value> {
         check_operators("template", s, false)?;
+        if !self.templates.borrow().contains_key(s) {
+            if let Some(problem) = check_names(s, false) {
+                return Err(EngineError::new(Code::Template, format!("template `{}`: {problem}", s.chars().take(SOURCE_IN_MESSAGE).collect::<String>())));
+            }
+        }
         let mut out = Capped(Vec::new());
         let ctx = scope.ctx();
-        let cached = self.compiled(&self.templates, s, || s.to_string());
+        let cached = self.compiled(&self.templates, s, || rewrite_template(s));
         let env = self.env.borrow();
         let rendered = match cached {
             Some(name) => env.get_template(&name).and_then(|t| t.render_captured_to(ctx, &mut out).map(drop)),
-            None => env.template_from_str(s).and_then(|t| t.render_captured_to(ctx, &mut out).map(drop)),
+            None => {
+                let source = rewrite_template(s);
+                env.template_from_str(&source).and_then(|t| t.render_captured_to(ctx, &mut out).map(drop))
+            }
         };
         rendered.map_err(|err| template_error("template", s, err))?;
         let text = String::from_utf8(out.0).map_err(|_| EngineError::new(Code::Template, "template rendered invalid UTF-8"))?;
@@ -547,9 +580,9 @@ mod tests {
             "{{ 'k' in state.obj }}|{{ 2 in state.items }}|{{ state.items == [3, 1, 2] }}|{{ state.obj == {'k': 1} }}",
             "{{ state.items | sort | join(',') }}|{{ state.words | first }}|{{ state.words | last }}|{{ state.nested | map('length') | list }}",
             "{{ state | tojson }}",
-            "{{ state.obj.z[1].y }}|{{ state.obj.missing is defined }}|{{ state.empty is mapping }}|{{ state.none is sequence }}",
+            "{{ state.obj.z[1].y }}|{{ state.obj.z[1].missing is defined }}|{{ state.empty is mapping }}|{{ state.none is sequence }}",
             "{% if state.empty %}y{% else %}n{% endif %}{% if state.none %}y{% else %}n{% endif %}{% if state.obj %}y{% endif %}",
-            "{{ state.items | reverse | list }}|{{ state.items | max }}|{{ state.items | sum }}|{{ state.obj.z | selectattr('y') | list }}",
+            "{{ state.items | reverse | list }}|{{ state.items | max }}|{{ state.items | sum }}|{{ [state.obj.z[1]] | selectattr('y') | list }}",
             "{% for x in state.items %}{{ loop.index }}:{{ x }}{{ loop.revindex }},{% endfor %}",
         ];
         let eager = |tpl: &str| {
@@ -570,6 +603,32 @@ mod tests {
             let ctx = minijinja::context! { state => JValue::from_serialize(&state), variables => JValue::from(()) };
             let want = to_json(&env.env.borrow().compile_expression(e).unwrap().eval(ctx).unwrap());
             assert_eq!(t().render_str(expr, &state, &Map::new()).unwrap(), want, "{expr}");
+        }
+    }
+
+    #[test]
+    fn unknown_filters_and_tests_and_bad_arguments_fail_at_load() {
+        let t = t();
+        for (src, want) in [
+            ("{{ x | bool }}", "no filter named `bool`"),
+            ("{% if false %}{{ x | nope(1) }}{% endif %}", "no filter named `nope`"),
+            ("{{ x is nope }}", "no test named `nope`"),
+            ("{{ x | round(1, 'floor', 3) }}", "at most 2 arguments"),
+            ("{{ x | sum(attr='a') }}", "no argument `attr`"),
+            ("{% filter nope %}x{% endfilter %}", "no filter named `nope`"),
+        ] {
+            let err = t.check_syntax(src, false).unwrap_err();
+            assert!(err.message.contains(want), "{src}: {}", err.message);
+        }
+        for ok in ["{{ x | round(1, method='floor') }}", "{{ x | map('upper') | join(', ') }}", "{{ x is divisibleby(3) }}", "{{ '|' }}", "{% raw %}{{ x | nope }}{% endraw %}"] {
+            assert!(t.check_syntax(ok, false).is_ok(), "{ok}");
+        }
+        // Every filter and test in the table exists in the environment.
+        let env = t.env.borrow();
+        for name in ["abs", "attr", "batch", "capitalize", "center", "count", "d", "default", "dictsort", "e", "escape", "filesizeformat", "first", "float", "forceescape", "format", "fromjson", "groupby", "indent", "int", "items", "join", "json", "last", "length", "list", "lower", "map", "max", "min", "pprint", "reject", "rejectattr", "replace", "reverse", "round", "safe", "select", "selectattr", "sha256", "slice", "sort", "string", "striptags", "sum", "title", "tojson", "trim", "truncate", "unique", "upper", "urlencode", "urlize", "wordcount", "wordwrap", "xmlattr"] {
+            assert!(crate::jinja_filters::signature("filter", name).is_some(), "{name}");
+            let r = env.render_str(&format!("{{{{ 'x' | {name} }}}}"), minijinja::context! {});
+            assert!(!matches!(&r, Err(e) if e.kind() == ErrorKind::UnknownFilter), "{name}: {r:?}");
         }
     }
 
