@@ -41,7 +41,8 @@ export const EXPLAINED: Explanation[] = [
   {
     row: 'range',
     // `range(4)` is Python's range object upstream (printed `range(0, 4)`, not JSON); a list here.
-    applies: (_t, _ours, theirs) =>
+    applies: (t, _ours, theirs) =>
+      t.includes('range(') ||
       JSON.stringify(theirs).includes('range(') ||
       JSON.stringify(theirs).includes('range object') ||
       ('type' in theirs && theirs.type === 'range') ||
@@ -53,7 +54,7 @@ export const EXPLAINED: Explanation[] = [
     // `<built-in method ...>`; here a string's or a literal dict's are undefined (an error once
     // used), and a state dict's print without the address.
     applies: (t, ours, theirs) =>
-      JSON.stringify(theirs).includes('<built-in method') ||
+      JSON.stringify(theirs).includes('built-in method') ||
       ('type' in theirs && theirs.type === 'builtin_function_or_method') ||
       (!ours.ok && /undefined value/.test(ours.message) && METHOD_WITHOUT_CALL.test(t)),
   },
@@ -78,10 +79,22 @@ export const EXPLAINED: Explanation[] = [
     // minijinja's parser accepts some text Jinja2's rejects: `{{- x -}}` as a whole value
     // (upstream's single-expression pattern keeps the markers), `-not x`, a test followed by a
     // bare `if`/`not` (`x is none not in y`).
-    applies: (_t, ours, theirs) =>
-      ours.ok &&
-      !theirs.ok &&
-      /TemplateSyntaxError|takes 1 positional argument but 2/.test(theirs.error),
+    applies: (t, ours, theirs) =>
+      (ours.ok &&
+        (!theirs.ok || theirs.kind === 'text-returned') &&
+        /TemplateSyntaxError|takes \d positional arguments? but \d were given|'(if|not|else|and|or)' is undefined/.test(theirs.error)) ||
+      // `not` right after an operator (`a > not b`, `-not x`): Jinja2 reads it as a variable
+      // named `not` (called or subscripted), which fails only when evaluated.
+      (!ours.ok && /(^|[-+*/%~<>=]|\bin)\s*not\s*[[(]|-\s*not\b/.test(t)),
+  },
+  {
+    row: 'unary minus before `**`',
+    // Jinja2 reads `-x ** y` as `(-x) ** y` but its generated Python runs `-(x ** y)` unless
+    // both are literals; here it is `(-x) ** y`, as Jinja2 reads it. A negative number to a
+    // fractional power is a Python complex number; here an error.
+    applies: (t, _ours, theirs) =>
+      (t.includes('**') && /(^|[^\w)\]'"\s]|\{\{)\s*-\s*[\w.'"(]/.test(t)) ||
+      JSON.stringify(theirs).includes('j)'),
   },
   {
     row: 'unknown filters and tests',
@@ -91,11 +104,18 @@ export const EXPLAINED: Explanation[] = [
       !ours.ok && theirs.ok && /there is no (filter|test) named|takes at most|has no argument/.test(ours.message),
   },
   {
+    row: 'dict methods that change the dict',
+    // `.setdefault()`, `.pop()`, `.update()`, `.clear()` change upstream's per-render copy of
+    // `state` / `variables` (seen by the rest of that template); here they return what they
+    // would and change nothing.
+    applies: (t) => /\.(setdefault|pop|update|clear)\(/.test(t),
+  },
+  {
     row: 'literals folded when Jinja2 compiles',
     // Jinja2's compiler evaluates literal sub-expressions (`{'a': 1}.missing`) and fails on
     // them even in a branch that does not run; here only what runs is evaluated.
     applies: (t, ours, theirs) =>
-      ours.ok && !theirs.ok && /UndefinedError: '(dict|str|list|int|float) object' has no attribute/.test(theirs.error) && /[}\]'"]\.[a-z]/.test(t),
+      ours.ok && !theirs.ok && /UndefinedError: '(dict|str|list|int|float) object' has no attribute/.test(theirs.error) && /[}\]'"](\.[a-z]|\[)/.test(t),
   },
   {
     row: 'limits',

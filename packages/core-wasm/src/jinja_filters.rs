@@ -73,6 +73,9 @@ fn items(v: &JValue) -> Result<Vec<JValue>, JError> {
 pub fn py_cmp(a: &JValue, b: &JValue, case_sensitive: bool) -> Result<Ordering, JError> {
     defined(a)?;
     defined(b)?;
+    if is_tuple(a) != is_tuple(b) && a.kind() == ValueKind::Seq && b.kind() == ValueKind::Seq {
+        return Err(err("'<' not supported between instances of 'tuple' and 'list'"));
+    }
     match (a.kind(), b.kind()) {
         (ValueKind::Seq, ValueKind::Seq) => {
             let (xs, ys) = (items(a)?, items(b)?);
@@ -102,7 +105,7 @@ fn add(a: JValue, b: &JValue) -> Result<JValue, JError> {
         (ValueKind::Number | ValueKind::Bool, ValueKind::Number | ValueKind::Bool) => {
             match (i64::try_from(a.clone()), i64::try_from(b.clone()), a.is_integer() || a.kind() == ValueKind::Bool, b.is_integer() || b.kind() == ValueKind::Bool) {
                 (Ok(x), Ok(y), true, true) => Ok(x.checked_add(y).map(JValue::from).unwrap_or_else(|| JValue::from(x as f64 + y as f64))),
-                _ => Ok(JValue::from(f64::try_from(a)? + f64::try_from(b.clone())?)),
+                _ => Ok(JValue::from(as_f64(&a)? + as_f64(b)?)),
             }
         }
         _ => Err(err(format!("unsupported operand type(s) for +: '{}' and '{}'", a.kind(), b.kind()))),
@@ -743,10 +746,12 @@ fn format(v: JValue, args: Rest<JValue>, kw: Kwargs) -> Result<String, JError> {
 /// `a` is text, else the floor modulo of numbers.
 fn py_mod(a: JValue, b: JValue) -> Result<JValue, JError> {
     defined(&a)?;
-    defined(&b)?;
     if a.kind() == ValueKind::String {
-        return crate::pyformat::percent(&text(&a), &b, false).map(JValue::from);
+        // A tuple value (`.partition()`, `dictsort` pairs) is positional, as in Python.
+        let tuple = b.downcast_object_ref::<PyTuple>().is_some_and(PyTuple::is_tuple);
+        return crate::pyformat::percent(&text(&a), &b, tuple).map(JValue::from);
     }
+    defined(&b)?;
     let num = |v: &JValue| matches!(v.kind(), ValueKind::Number | ValueKind::Bool);
     if !num(&a) || !num(&b) {
         return Err(err(format!("unsupported operand type(s) for %: '{}' and '{}'", a.kind(), b.kind())));
@@ -763,8 +768,9 @@ fn py_mod(a: JValue, b: JValue) -> Result<JValue, JError> {
     if y == 0.0 {
         return Err(err("float modulo"));
     }
+    // CPython's float modulo: the sign of the divisor, also for a zero result.
     let r = x % y;
-    Ok(JValue::from(if r != 0.0 && (r < 0.0) != (y < 0.0) { r + y } else { r }))
+    Ok(JValue::from(if r == 0.0 { 0f64.copysign(y) } else if (r < 0.0) != (y < 0.0) { r + y } else { r }))
 }
 
 /// Python's unary `-x` and `+x` (the rewritten operators): numbers, and bools as 1 and 0.
@@ -816,7 +822,16 @@ fn py_in(a: JValue, b: JValue, negate: bool) -> Result<bool, JError> {
             None => return Err(err(format!("'in <string>' requires string as left operand, not {}", a.kind()))),
         },
         ValueKind::Map if matches!(a.kind(), ValueKind::Seq | ValueKind::Map) => return Err(err(format!("unhashable type: '{}'", a.kind()))),
-        ValueKind::Map | ValueKind::Seq | ValueKind::Iterable => items(&b)?.iter().any(|x| py_eq(x, &a)),
+        ValueKind::Map | ValueKind::Seq | ValueKind::Iterable => {
+            let mut found = false;
+            for x in items(&b)? {
+                if py_eq_strict(&x, &a)? {
+                    found = true;
+                    break;
+                }
+            }
+            found
+        }
         _ => return Err(err(format!("argument of type '{}' is not iterable", b.kind()))),
     };
     Ok(found != negate)
@@ -829,7 +844,7 @@ fn py_eq_strict(a: &JValue, b: &JValue) -> Result<bool, JError> {
     defined(b)?;
     if a.kind() == ValueKind::Seq && b.kind() == ValueKind::Seq {
         let (xs, ys) = (items(a)?, items(b)?);
-        if xs.len() != ys.len() {
+        if xs.len() != ys.len() || is_tuple(a) != is_tuple(b) {
             return Ok(false);
         }
         for (x, y) in xs.iter().zip(&ys) {
@@ -844,11 +859,18 @@ fn py_eq_strict(a: &JValue, b: &JValue) -> Result<bool, JError> {
 
 /// Python's `==`: bools are the numbers 1 and 0.
 fn py_eq(a: &JValue, b: &JValue) -> bool {
-    let num = |v: &JValue| matches!(v.kind(), ValueKind::Number | ValueKind::Bool);
-    if num(a) && num(b) {
-        return f64::try_from(a.clone()).ok() == f64::try_from(b.clone()).ok();
+    if is_num(a) && is_num(b) {
+        return as_f64(a).ok() == as_f64(b).ok();
+    }
+    // A tuple never equals a list.
+    if is_tuple(a) != is_tuple(b) {
+        return false;
     }
     a == b
+}
+
+fn is_tuple(v: &JValue) -> bool {
+    v.downcast_object_ref::<PyTuple>().is_some_and(PyTuple::is_tuple)
 }
 
 /// Python's `x[start:stop:step]` of text or a list.
@@ -972,6 +994,9 @@ fn hashable(v: &JValue) -> Result<(), JError> {
 fn py_add(a: JValue, b: JValue) -> Result<JValue, JError> {
     defined(&a)?;
     defined(&b)?;
+    if let Some(joined) = markup_join(&a, &b) {
+        return Ok(joined);
+    }
     match (a.kind(), b.kind()) {
         (ValueKind::String, ValueKind::String) => Ok(JValue::from(text(&a) + &text(&b))),
         _ => add(a, &b),
@@ -982,7 +1007,18 @@ fn py_add(a: JValue, b: JValue) -> Result<JValue, JError> {
 fn py_cat(a: JValue, b: JValue) -> Result<JValue, JError> {
     defined(&a)?;
     defined(&b)?;
+    // Jinja2 joins `~` with `str()` (no escaping without autoescape).
     Ok(JValue::from(text(&a) + &text(&b)))
+}
+
+/// `+` of escaped text (`| escape`, `| tojson`) and other text escapes the other, as
+/// markupsafe's `Markup` does; None when neither is escaped text.
+fn markup_join(a: &JValue, b: &JValue) -> Option<JValue> {
+    if !(a.is_safe() || b.is_safe()) || a.kind() != ValueKind::String || b.kind() != ValueKind::String {
+        return None;
+    }
+    let part = |v: &JValue| if v.is_safe() { text(v) } else { html_escape(&text(v)) };
+    Some(JValue::from_safe_string(part(a) + &part(b)))
 }
 
 /// Python's `a - b` of numbers.
@@ -1011,6 +1047,9 @@ fn py_pow(a: JValue, b: JValue) -> Result<JValue, JError> {
     let (x, y) = (as_f64(&a)?, as_f64(&b)?);
     if x == 0.0 && y < 0.0 {
         return Err(err("0.0 cannot be raised to a negative power"));
+    }
+    if x < 0.0 && y.fract() != 0.0 {
+        return Err(err("a negative number to a fractional power is a complex number in Python; templates have none"));
     }
     if is_int(&a) && is_int(&b) && y >= 0.0 {
         let base = i128::try_from(a)?;
@@ -1106,7 +1145,25 @@ fn py_floordiv(a: JValue, b: JValue) -> Result<JValue, JError> {
     if y == 0.0 {
         return Err(err("float floor division by zero"));
     }
-    Ok(JValue::from((x / y).floor()))
+    // CPython's float_floor_div (through fmod, so `3 // 0.1` is 29.0).
+    let mut m = x % y;
+    let mut div = (x - m) / y;
+    if m != 0.0 && ((y < 0.0) != (m < 0.0)) {
+        m += y;
+        div -= 1.0;
+    }
+    let _ = m;
+    let q = if div != 0.0 {
+        let f = div.floor();
+        if div - f > 0.5 {
+            f + 1.0
+        } else {
+            f
+        }
+    } else {
+        0f64.copysign(x / y)
+    };
+    Ok(JValue::from(q))
 }
 
 /// `groupby(value, attribute, default=None, case_sensitive=False)`: `(grouper, list)` pairs
@@ -1286,9 +1343,8 @@ fn is_iterable(v: JValue) -> Result<bool, JError> {
     Ok(matches!(v.kind(), ValueKind::String | ValueKind::Seq | ValueKind::Map | ValueKind::Iterable))
 }
 
-fn is_sequence(v: JValue) -> Result<bool, JError> {
-    defined(&v)?;
-    Ok(matches!(v.kind(), ValueKind::String | ValueKind::Seq | ValueKind::Map))
+fn is_sequence(v: JValue) -> bool {
+    matches!(v.kind(), ValueKind::String | ValueKind::Seq | ValueKind::Map)
 }
 
 /// `odd`, `even`, `divisibleby`: Python's `value % n` compared, as Jinja2's tests.
@@ -1318,7 +1374,8 @@ fn is_upper(v: JValue) -> Result<bool, JError> {
 
 /// `callable`: functions, macros and methods.
 fn is_callable(v: JValue) -> bool {
-    v.kind() == ValueKind::Plain
+    // Jinja2's strict undefined is callable (calling it is the error).
+    v.kind() == ValueKind::Plain || v.is_undefined()
 }
 
 /// Jinja2's `cycler(*items)`: `.next()` gives the items in turn, `.current` the next one,

@@ -71,14 +71,8 @@ pub fn py_str(v: &JValue, top: bool, out: &mut String) {
         },
         ValueKind::Seq | ValueKind::Iterable => {
             let wrap = v.downcast_object_ref::<PyTuple>().map(|t| t.1);
-            if let (Some(Some("_GroupTuple")), Ok(mut it)) = (wrap, v.try_iter()) {
-                out.push_str("_GroupTuple(grouper=");
-                py_str(&it.next().unwrap_or_default(), false, out);
-                out.push_str(", list=");
-                py_str(&it.next().unwrap_or_default(), false, out);
-                out.push(')');
-                return;
-            }
+            // A groupby group prints as the tuple it is (Jinja2's `_GroupTuple.__repr__`).
+            let wrap = wrap.map(|w| w.filter(|n| *n != "_GroupTuple"));
             let tuple = wrap == Some(None);
             if let Some(Some(name)) = wrap {
                 out.push_str(name);
@@ -127,6 +121,11 @@ pub struct PyTuple(Vec<JValue>, Option<&'static str>);
 impl PyTuple {
     pub fn value(items: Vec<JValue>) -> JValue {
         JValue::from_object(PyTuple(items, None))
+    }
+
+    /// A plain tuple (not a dict view).
+    pub fn is_tuple(&self) -> bool {
+        self.1.is_none() || self.1 == Some("_GroupTuple")
     }
 
     /// A `groupby` group: `(grouper, list)`, also as `.grouper` and `.list`.

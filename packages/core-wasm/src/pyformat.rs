@@ -293,10 +293,11 @@ pub fn percent(fmt: &str, args: &JValue, tuple: bool) -> Result<String, JError> 
                 v
             }
         };
+        crate::jinja_filters::defined(&value)?;
         out.push_str(&convert(&value, conv, &flags, width, prec)?);
     }
     // As Python: a list or dict on the right (not a tuple) is never "not all converted".
-    if next < positional.len() && !used_key && (tuple || !matches!(args.kind(), ValueKind::Seq | ValueKind::Map)) {
+    if next < positional.len() && !used_key && (tuple || !matches!(args.kind(), ValueKind::Seq | ValueKind::Map | ValueKind::Iterable | ValueKind::Undefined)) {
         return Err(type_error("not all arguments converted during string formatting"));
     }
     Ok(out)

@@ -178,7 +178,7 @@ impl<'a> Parser<'a, '_> {
         }
         self.pos += 1;
         // A postfix or filter after the group means it was an operand, not the tuple itself.
-        if !comma || matches!(self.peek(), Some(Tok::Op("." | "[" | "(" | "|"))) || self.is_name("is") {
+        if !comma || matches!(self.peek(), Some(Tok::Op("." | "[" | "(" | "|" | "**"))) || self.is_name("is") {
             self.pos = save;
             return None;
         }
@@ -425,7 +425,7 @@ fn needs_rewrite(n: &Node) -> bool {
         // minijinja reads `-x.y` as `(-x).y`; Jinja2 as `-(x.y)`.
         Node::Unary(_, not, e) => !not || needs_rewrite(e),
         // Every arithmetic operator has Python's meaning here (minijinja's differ at the edges).
-        Node::Bin(l, op, r) => !(op == "and" || op == "or") || needs_rewrite(l) || needs_rewrite(r),
+        Node::Bin(l, op, r) => !(op == "and" || op == "or") || needs_rewrite(l) || needs_rewrite(r) || is_literal_pair(l, r),
         Node::ModTuple(..) | Node::Slice(..) => true,
         Node::Suffix(e, _, _, parts) => matches!(**e, Node::Unary(..)) || needs_rewrite(e) || !parts.is_empty(),
         Node::Cond(a, b, c) => c.is_none() || needs_rewrite(a) || needs_rewrite(b) || c.as_deref().is_some_and(needs_rewrite),
@@ -452,6 +452,15 @@ fn emit(src: &str, n: &Node) -> String {
         }
         // `and` / `or` keep minijinja's meaning (the same as Jinja2's, but for the folding of two
         // literals); their operands are rewritten where needed.
+        // minijinja folds `and` / `or` of two literals to a bool; Python gives an operand.
+        Node::Bin(l, op, r) if (op == "and" || op == "or") && is_literal(src, l) && is_literal(src, r) => {
+            let (l, r) = (emit(src, l), emit(src, r));
+            if op == "and" {
+                format!("(({r}) if ({l}) else ({l}))")
+            } else {
+                format!("(({l}) if ({l}) else ({r}))")
+            }
+        }
         Node::Bin(l, op, r) if op == "and" || op == "or" => format!("{} {op} {}", emit(src, l), emit(src, r)),
         Node::Bin(..) => format!("({})", chain(src, n)),
         Node::ModTuple(..) => format!("({})", chain(src, n)),
@@ -479,6 +488,18 @@ fn emit(src: &str, n: &Node) -> String {
         },
         Node::Text(a, b, parts) => splice(src, *a, *b, parts),
     }
+}
+
+/// Whether a node is a literal (numbers, strings, `true` / `false` / `none`, brackets of them).
+fn is_literal(src: &str, n: &Node) -> bool {
+    let (a, b) = span(n);
+    matches!(n, Node::Text(..)) && tokenize(&src[a..b]).is_some_and(|t| t.iter().all(|t| !matches!(t.0, Tok::Name(n) if !matches!(n, "true" | "false" | "none" | "True" | "False" | "None"))))
+}
+
+/// `is_literal` of two nodes, without the source (their spans hold only literal tokens when
+/// their text does): checked again with the source when emitted.
+fn is_literal_pair(l: &Node, r: &Node) -> bool {
+    matches!((l, r), (Node::Text(_, _, lp), Node::Text(_, _, rp)) if lp.is_empty() && rp.is_empty())
 }
 
 /// A left-nested run of arithmetic operators as one flat filter chain, `(a) | __py_add(b) |
@@ -509,37 +530,46 @@ fn chain(src: &str, n: &Node) -> String {
     format!("{left} | {call}")
 }
 
-/// Rewrites the expressions in one `{{ }}` or `{% %}` body (or a bare expression): each
-/// expression that parses is re-emitted, everything else copied.
+/// Rewrites one expression (a `{{ }}` body, a condition); unchanged when it is not one whole
+/// expression this parser understands (minijinja then reports or reads it).
 pub fn rewrite_expression(src: &str) -> String {
     let Some(toks) = tokenize(src) else { return src.to_string() };
-    if !toks.iter().any(|t| matches!(t.0, Tok::Op("%" | "//" | "/" | "*" | "**" | "~" | "-" | "+" | "<" | ">" | "<=" | ">=" | "==" | "!=" | ":") | Tok::Name("in" | "is" | "if" | "and" | "or"))) {
+    if toks.is_empty() || !toks.iter().any(|t| matches!(t.0, Tok::Op("%" | "//" | "/" | "*" | "**" | "~" | "-" | "+" | "<" | ">" | "<=" | ">=" | "==" | "!=" | ":") | Tok::Name("in" | "is" | "if" | "and" | "or"))) {
         return src.to_string();
     }
     let mut p = Parser { src, toks: &toks, pos: 0 };
-    let mut out = String::new();
-    let mut at = 0;
-    while p.pos < toks.len() {
-        let save = p.pos;
-        match p.expression() {
-            Some(n) if needs_rewrite(&n) => {
-                let (a, b) = span(&n);
-                out.push_str(&src[at..a]);
-                out.push_str(&emit(src, &n));
-                at = b;
-            }
-            Some(_) => {}
-            None => p.pos = save + 1,
+    match p.expression() {
+        Some(n) if p.pos == toks.len() && needs_rewrite(&n) => {
+            let (a, b) = span(&n);
+            format!("{}{}{}", &src[..a], emit(src, &n), &src[b..])
         }
-        if p.pos == save {
-            p.pos += 1;
-        }
+        _ => src.to_string(),
     }
-    out.push_str(&src[at..]);
-    out
 }
 
-/// Rewrites every `{{ }}` and `{% %}` body of a template (not `{# #}` comments or `{% raw %}`).
+/// Rewrites the expressions of a `{% %}` statement: `if` / `elif` conditions, `set x = ...`,
+/// `for ... in ...`; other statements are left as written.
+fn rewrite_statement(src: &str) -> String {
+    let t = src.trim_start();
+    let lead = &src[..src.len() - t.len()];
+    let keyword = t.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap_or("");
+    match keyword {
+        "if" | "elif" => format!("{lead}{keyword}{}", rewrite_expression(&t[keyword.len()..])),
+        "for" => rewrite_for(src).unwrap_or_else(|| src.to_string()),
+        "set" => match find_assign(t) {
+            Some(i) => format!("{lead}{}{}", &t[..=i], rewrite_expression(&t[i + 1..])),
+            None => src.to_string(),
+        },
+        _ => src.to_string(),
+    }
+}
+
+/// The `=` of `set target = value` (not one inside a string or brackets, not `==`).
+fn find_assign(s: &str) -> Option<usize> {
+    let toks = tokenize(s)?;
+    toks.iter().find(|t| t.0 == Tok::Op("=")).map(|t| t.1)
+}
+
 pub fn rewrite_template(src: &str) -> String {
     if !src.contains(['%', '~', '-', '+', '<', '>', '=', ':', '/', '*']) && [" in ", " is ", " if ", " and ", " or "].iter().all(|w| !src.contains(w)) {
         return src.to_string();
@@ -553,10 +583,7 @@ pub fn rewrite_template(src: &str) -> String {
         let trail = body.len() - body.trim_end_matches(['-', '+']).len();
         let inner = &body[lead..body.len() - trail];
         out.push_str(&body[..lead]);
-        match statement.then(|| rewrite_for(inner)).flatten() {
-            Some(for_loop) => out.push_str(&for_loop),
-            None => out.push_str(&rewrite_expression(inner)),
-        }
+        out.push_str(&if statement { rewrite_statement(inner) } else { rewrite_expression(inner) });
         out.push_str(&body[body.len() - trail..]);
         at = to;
     }
@@ -678,7 +705,18 @@ fn rewrite_for(body: &str) -> Option<String> {
     let mut p = Parser { src: body, toks: &toks, pos: in_at + 1 };
     let iter = p.or()?;
     let (a, b) = span(&iter);
-    let rest = rewrite_expression(&body[b..]);
+    let rest = &body[b..];
+    // `if COND` filters the items; `recursive` may follow.
+    let rest = match rest.trim_start().strip_prefix("if") {
+        Some(cond) if cond.starts_with(char::is_whitespace) => {
+            let (cond, tail) = match cond.rfind("recursive").filter(|i| cond[*i..].trim() == "recursive") {
+                Some(i) => (&cond[..i], &cond[i..]),
+                None => (cond, ""),
+            };
+            format!(" if{}{tail}", rewrite_expression(cond))
+        }
+        _ => rest.to_string(),
+    };
     Some(format!("{}({}) | list{rest}", &body[..a], emit(body, &iter)))
 }
 
