@@ -31,7 +31,15 @@ function sidRunner(): Runner | null {
         copyFileSync(SCRIPT, join(root, inside, 'jinja2_oracle.py'));
         return spawnSync(
           'chroot',
-          [root, '/usr/bin/env', '-i', 'PATH=/usr/bin:/bin', 'LANG=C.UTF-8', 'python3', `${inside}/jinja2_oracle.py`],
+          [
+            root,
+            '/usr/bin/env',
+            '-i',
+            'PATH=/usr/bin:/bin',
+            'LANG=C.UTF-8',
+            'python3',
+            `${inside}/jinja2_oracle.py`,
+          ],
           { input, encoding: 'utf8', maxBuffer: 1 << 30 },
         );
       } finally {
@@ -48,8 +56,7 @@ function hostRunner(): Runner | null {
   if (probe.status !== 0) return null;
   return {
     where: `python3 on PATH (Jinja2 ${probe.stdout.trim()})`,
-    run: (input) =>
-      spawnSync('python3', [SCRIPT], { input, encoding: 'utf8', maxBuffer: 1 << 30 }),
+    run: (input) => spawnSync('python3', [SCRIPT], { input, encoding: 'utf8', maxBuffer: 1 << 30 }),
   };
 }
 
@@ -61,7 +68,8 @@ export function findOracle(): Runner | null {
 /** Every case's result from the oracle, in order. */
 export function runOracle(runner: Runner, cases: OracleCase[]): OracleResult[] {
   const r = runner.run(cases.map((x) => JSON.stringify(x)).join('\n') + '\n');
-  if (r.status !== 0) throw new Error(`the Jinja2 oracle failed (${r.status}): ${String(r.stderr)}`);
+  if (r.status !== 0)
+    throw new Error(`the Jinja2 oracle failed (${r.status}): ${String(r.stderr)}`);
   const out = String(r.stdout)
     .split('\n')
     .filter(Boolean)

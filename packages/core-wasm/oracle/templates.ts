@@ -258,7 +258,7 @@ const listFilter = c(
   'batch(2) | list',
   "batch(2, 'x') | list",
   'slice(2) | list',
-  "slice(2, fill_with=0) | list",
+  'slice(2, fill_with=0) | list',
   "map('upper') | list",
   "map('string') | list",
   "map(attribute='name') | list",
@@ -282,7 +282,7 @@ const listFilter = c(
   'dictsort',
   'map(attribute=0) | list',
   'unique | sort | join',
-  "join | upper",
+  'join | upper',
   'sum | round(1)',
   'sort | first',
   'sort(reverse=true) | join(",")',
@@ -356,8 +356,8 @@ const tests = c(
   'sameas(none)',
   'sameas true',
   'callable',
-  "filter",
-  "test",
+  'filter',
+  'test',
   'escaped',
 );
 
@@ -410,16 +410,7 @@ const strMethod = c(
   '[-1]',
   '[:2]',
 );
-const listMethod = c(
-  '.index(1)',
-  '.count(1)',
-  '[0]',
-  '[-1]',
-  '[1:]',
-  '[::-1]',
-  '[:0]',
-  '.copy()',
-);
+const listMethod = c('.index(1)', '.count(1)', '[0]', '[-1]', '[1:]', '[::-1]', '[:0]', '.copy()');
 const dictMethod = c(
   ".get('k')",
   ".get('missing')",
@@ -466,49 +457,124 @@ const operand = fc.oneof(
     weight: 2,
     arbitrary: fc
       .tuple(
-        c("'%s'", "'%d items'", "'%05d'", "'%.2f'", "'%5.1f|%-4s|'", "'%x %o %e'", "'%r'", "'%%'", "'%s-%s'", "'%(k)s'", "'%c'", "'%+d'", "'%i%%'"),
-        fc.oneof(numAtom, strAtom, c('(1, 2)', '(state.n, state.s)', '(state.f, state.w)', 'state.d', 'state.xs', '(state.n,)')),
+        c(
+          "'%s'",
+          "'%d items'",
+          "'%05d'",
+          "'%.2f'",
+          "'%5.1f|%-4s|'",
+          "'%x %o %e'",
+          "'%r'",
+          "'%%'",
+          "'%s-%s'",
+          "'%(k)s'",
+          "'%c'",
+          "'%+d'",
+          "'%i%%'",
+        ),
+        fc.oneof(
+          numAtom,
+          strAtom,
+          c(
+            '(1, 2)',
+            '(state.n, state.s)',
+            '(state.f, state.w)',
+            'state.d',
+            'state.xs',
+            '(state.n,)',
+          ),
+        ),
       )
       .map(([fmt, arg]) => `${fmt} % ${arg}`),
   },
   {
     weight: 1,
     arbitrary: fc
-      .tuple(c("'{} and {}'", "'{0}-{0}'", "'{:>5}'", "'{:.2f}'", "'{name}'"), c("('a', 1)", 'state.n, state.w', '(state.f)', "name='N'"))
+      .tuple(
+        c("'{} and {}'", "'{0}-{0}'", "'{:>5}'", "'{:.2f}'", "'{name}'"),
+        c("('a', 1)", 'state.n, state.w', '(state.f)', "name='N'"),
+      )
       .map(([fmt, args]) => `${fmt}.format(${args.replace(/^\((.*)\)$/, '$1')})`),
   },
   {
     weight: 1,
     arbitrary: fc
-      .tuple(c('"%s and %s" | format(', '"%d%%" | format(', '"%-5s|" | format(', "'{}' | format("), c('state.n', 'state.w, 1', "'a', 'b'"))
+      .tuple(
+        c('"%s and %s" | format(', '"%d%%" | format(', '"%-5s|" | format(', "'{}' | format("),
+        c('state.n', 'state.w, 1', "'a', 'b'"),
+      )
       .map(([f, a]) => `${f}${a})`),
   },
 );
 
-const binOp = c('+', '-', '*', '/', '//', '%', '**', '~', '==', '!=', '<', '>', '<=', '>=', 'and', 'or', 'in', 'not in');
+const binOp = c(
+  '+',
+  '-',
+  '*',
+  '/',
+  '//',
+  '%',
+  '**',
+  '~',
+  '==',
+  '!=',
+  '<',
+  '>',
+  '<=',
+  '>=',
+  'and',
+  'or',
+  'in',
+  'not in',
+);
 
 /** An expression: an operand, a binary/ternary/unary combination, or a parenthesized one. */
 export const expression: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
   e: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
     { weight: 6, arbitrary: operand },
-    { weight: 3, arbitrary: fc.tuple(tie('e'), binOp, tie('e')).map(([a, o, b]) => `${a} ${o} ${b}`) },
+    {
+      weight: 3,
+      arbitrary: fc.tuple(tie('e'), binOp, tie('e')).map(([a, o, b]) => `${a} ${o} ${b}`),
+    },
     { weight: 1, arbitrary: tie('e').map((a) => `not ${a}`) },
     { weight: 1, arbitrary: tie('e').map((a) => `-${a}`) },
     { weight: 1, arbitrary: tie('e').map((a) => `(${a})`) },
     {
       weight: 1,
-      arbitrary: fc.tuple(tie('e'), tie('e'), fc.option(tie('e'))).map(([a, b, d]) => (d === null ? `${a} if ${b}` : `${a} if ${b} else ${d}`)),
+      arbitrary: fc
+        .tuple(tie('e'), tie('e'), fc.option(tie('e')))
+        .map(([a, b, d]) => (d === null ? `${a} if ${b}` : `${a} if ${b} else ${d}`)),
     },
     { weight: 1, arbitrary: tie('e').map((a) => `(${a}) | string`) },
   ),
 })).e;
 
-const text = c('', 'Text ', 'a\n', '\n', '  ', 'Result: ', 'x\n\n', '- ', '\t', '${v} ', '${missing} ', '${count}');
+const text = c(
+  '',
+  'Text ',
+  'a\n',
+  '\n',
+  '  ',
+  'Result: ',
+  'x\n\n',
+  '- ',
+  '\t',
+  '${v} ',
+  '${missing} ',
+  '${count}',
+);
 
 const condition = fc.oneof(
   expression,
-  c('state.t', 'state.missing', 'not state.get("ok", False)', "state.get('n', 0) > 3", "'o' in state.s", 'state.xs'),
+  c(
+    'state.t',
+    'state.missing',
+    'not state.get("ok", False)',
+    "state.get('n', 0) > 3",
+    "'o' in state.s",
+    'state.xs',
+  ),
 );
 
 const loopBody = c(
@@ -540,8 +606,26 @@ const block: fc.Arbitrary<string> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc
-      .tuple(fc.oneof(listAtom, c('state.d', 'state.s', 'state.d.items()', 'state.d | dictsort', 'range(3)', 'state.nested')), loopBody, fc.boolean(), fc.boolean())
-      .map(([l, body, els, filt]) => `{% for x in ${l}${filt ? ' if x' : ''} %}${body}${els ? '{% else %}none' : ''}{% endfor %}`),
+      .tuple(
+        fc.oneof(
+          listAtom,
+          c(
+            'state.d',
+            'state.s',
+            'state.d.items()',
+            'state.d | dictsort',
+            'range(3)',
+            'state.nested',
+          ),
+        ),
+        loopBody,
+        fc.boolean(),
+        fc.boolean(),
+      )
+      .map(
+        ([l, body, els, filt]) =>
+          `{% for x in ${l}${filt ? ' if x' : ''} %}${body}${els ? '{% else %}none' : ''}{% endfor %}`,
+      ),
   },
   {
     weight: 1,
@@ -555,7 +639,12 @@ const block: fc.Arbitrary<string> = fc.oneof(
       '{% for o in state.objs | sort(attribute="name") %}{{ o.name }}{% endfor %}',
     ),
   },
-  { weight: 1, arbitrary: fc.tuple(expression, expression).map(([a, b]) => `{% set v = ${a} %}{{ v }}|{{ ${b} }}`) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(expression, expression)
+      .map(([a, b]) => `{% set v = ${a} %}{{ v }}|{{ ${b} }}`),
+  },
   {
     weight: 1,
     arbitrary: c(

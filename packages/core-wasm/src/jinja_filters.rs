@@ -502,7 +502,7 @@ fn xmlattr(v: JValue, pos: Rest<JValue>, kw: Kwargs) -> Result<JValue, JError> {
     if !out.is_empty() && autospace.is_none_or(|a| a.is_true()) {
         out.insert(0, ' ');
     }
-    Ok(JValue::from_safe_string(out))
+    Ok(JValue::from(out))
 }
 
 /// `striptags(value)`: tags and comments removed, entities decoded, whitespace collapsed.
@@ -602,7 +602,8 @@ fn urlize(v: JValue, pos: Rest<JValue>, kw: Kwargs) -> Result<JValue, JError> {
         }
     }
     flush(&mut word, &mut out);
-    Ok(JValue::from_safe_string(out))
+    // A plain string, as Jinja2's without autoescape.
+    Ok(JValue::from(out))
 }
 
 /// `indent(s, width=4, first=False, blank=False)`; `width` may be text. As Jinja2's: lines
@@ -814,14 +815,17 @@ fn py_compare(a: JValue, op: String, b: JValue) -> Result<bool, JError> {
 /// Python's `a in b`: a substring of text (then `a` must be text), an item of a list, a key of
 /// a dict (then `a` must be hashable).
 fn py_in(a: JValue, b: JValue, negate: bool) -> Result<bool, JError> {
-    defined(&a)?;
     defined(&b)?;
+    // An undefined needle fails only when compared (an empty list has nothing to compare).
+    if !matches!(b.kind(), ValueKind::Seq | ValueKind::Iterable) {
+        defined(&a)?;
+    }
     let found = match b.kind() {
         ValueKind::String => match a.as_str() {
             Some(s) => text(&b).contains(s),
             None => return Err(err(format!("'in <string>' requires string as left operand, not {}", a.kind()))),
         },
-        ValueKind::Map if matches!(a.kind(), ValueKind::Seq | ValueKind::Map) => return Err(err(format!("unhashable type: '{}'", a.kind()))),
+        ValueKind::Map if matches!(a.kind(), ValueKind::Seq | ValueKind::Map) && !is_tuple(&a) => return Err(err(format!("unhashable type: '{}'", a.kind()))),
         ValueKind::Map | ValueKind::Seq | ValueKind::Iterable => {
             let mut found = false;
             for x in items(&b)? {
@@ -1056,7 +1060,7 @@ fn py_pow(a: JValue, b: JValue) -> Result<JValue, JError> {
         if let Some(p) = u32::try_from(i128::try_from(b)?).ok().and_then(|e| base.checked_pow(e)) {
             return Ok(JValue::from(p));
         }
-        return Err(err("the power is too large"));
+        return Err(err("the power is past 128-bit integers (Python's are unbounded)"));
     }
     Ok(JValue::from(x.powf(y)))
 }
@@ -1120,7 +1124,12 @@ fn py_mul(a: JValue, b: JValue) -> Result<JValue, JError> {
         JValue::from(text(seq).repeat(n))
     } else {
         let xs = items(seq)?;
-        JValue::from((0..n).flat_map(|_| xs.iter().cloned()).collect::<Vec<_>>())
+        let out: Vec<JValue> = (0..n).flat_map(|_| xs.iter().cloned()).collect();
+        if is_tuple(seq) {
+            PyTuple::value(out)
+        } else {
+            JValue::from(out)
+        }
     })
 }
 

@@ -215,6 +215,11 @@ fn convert(v: &JValue, conv: char, flags: &str, width: usize, prec: Option<usize
     })
 }
 
+/// A dict view (`.items()`): not a mapping to Python's `%`, unlike a list.
+fn is_view(v: &JValue) -> bool {
+    v.downcast_object_ref::<crate::pyfmt::PyTuple>().is_some_and(|t| !t.is_tuple())
+}
+
 /// Python's `fmt % args`: `args` is the tuple's items when `tuple`, else the one value (a mapping
 /// also serves `%(key)s`).
 pub fn percent(fmt: &str, args: &JValue, tuple: bool) -> Result<String, JError> {
@@ -297,7 +302,7 @@ pub fn percent(fmt: &str, args: &JValue, tuple: bool) -> Result<String, JError> 
         out.push_str(&convert(&value, conv, &flags, width, prec)?);
     }
     // As Python: a list or dict on the right (not a tuple) is never "not all converted".
-    if next < positional.len() && !used_key && (tuple || !matches!(args.kind(), ValueKind::Seq | ValueKind::Map | ValueKind::Iterable | ValueKind::Undefined)) {
+    if next < positional.len() && !used_key && (tuple || !matches!(args.kind(), ValueKind::Seq | ValueKind::Map | ValueKind::Iterable | ValueKind::Undefined) || is_view(args)) {
         return Err(type_error("not all arguments converted during string formatting"));
     }
     Ok(out)
