@@ -141,7 +141,7 @@ export const EXPLAINED: Explanation[] = [
       ours.ok &&
       theirs.ok &&
       JSON.stringify(ours.value).replace(/\d+/g, '#') ===
-        JSON.stringify(theirs.value).replace(/\d+/g, '#'),
+        JSON.stringify('value' in theirs ? theirs.value : null).replace(/\d+/g, '#'),
   },
   {
     row: 'limits',

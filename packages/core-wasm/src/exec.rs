@@ -256,6 +256,13 @@ impl<'a> Run<'a> {
                         });
                         let mut results = Vec::with_capacity(targets.len());
                         for (target, (result, ms)) in targets.iter().zip(join_all(branches).await) {
+                            // As upstream: a failing branch fails the run (the first, in written
+                            // order), unless `settings.parallel.record_failures`.
+                            if let Err(e) = &result {
+                                if !self.wf.settings.record_failures {
+                                    return Err(e.clone());
+                                }
+                            }
                             results.push(self.branch_result(target, result.map(done_state), ms)?);
                         }
                         obj(&mut state).insert("parallel_results".into(), Value::Array(results));

@@ -57,7 +57,7 @@ describe.skipIf(skip)(`Jinja2 differential (${oracle?.where ?? 'no oracle'})`, (
     it(`${COUNT} generated templates, ${name} ${seed}: no unexplained difference`, () => {
       expect(oracle, 'no Jinja2 oracle: run the setup (it installs python3-jinja2)').not.toBeNull();
       const r = differences(seed, COUNT);
-      console.log(
+      console.warn(
         `[jinja2 oracle] seed ${seed}: ${r.templates} distinct templates, ${r.unexplained.length} unexplained, explained: ${JSON.stringify(Object.fromEntries(r.explained))}`,
       );
       const dump = process.env['TEA_ORACLE_DUMP'];

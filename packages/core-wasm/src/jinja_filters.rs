@@ -4,9 +4,9 @@
 //! `striptags`). The template oracle (oracle/) checks them against Jinja2.
 
 use crate::pyfmt::{py_str, PyTuple};
+use minijinja::value::Object;
 use minijinja::value::{Kwargs, Rest, Value as JValue, ValueKind};
 use minijinja::{Environment, Error as JError, ErrorKind};
-use minijinja::value::Object;
 use std::cmp::Ordering;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -88,13 +88,15 @@ pub fn py_cmp(a: &JValue, b: &JValue, case_sensitive: bool) -> Result<Ordering, 
             }
             Ok(xs.len().cmp(&ys.len()))
         }
-        (ValueKind::String, ValueKind::String) if !case_sensitive => {
-            Ok(text(a).to_lowercase().cmp(&text(b).to_lowercase()))
-        }
-        (ValueKind::Number | ValueKind::Bool, ValueKind::Number | ValueKind::Bool) if a.kind() == ValueKind::Bool || b.kind() == ValueKind::Bool => {
+        (ValueKind::String, ValueKind::String) if !case_sensitive => Ok(text(a).to_lowercase().cmp(&text(b).to_lowercase())),
+        (ValueKind::Number | ValueKind::Bool, ValueKind::Number | ValueKind::Bool)
+            if a.kind() == ValueKind::Bool || b.kind() == ValueKind::Bool =>
+        {
             as_f64(a)?.partial_cmp(&as_f64(b)?).ok_or_else(|| err("values cannot be ordered"))
         }
-        (ValueKind::Number, ValueKind::Number) | (ValueKind::String, ValueKind::String) => a.partial_cmp(b).ok_or_else(|| err("values cannot be ordered")),
+        (ValueKind::Number, ValueKind::Number) | (ValueKind::String, ValueKind::String) => {
+            a.partial_cmp(b).ok_or_else(|| err("values cannot be ordered"))
+        }
         _ => Err(err(format!("'<' not supported between instances of '{}' and '{}'", a.kind(), b.kind()))),
     }
 }
@@ -103,7 +105,12 @@ fn add(a: JValue, b: &JValue) -> Result<JValue, JError> {
     match (a.kind(), b.kind()) {
         (ValueKind::Seq, ValueKind::Seq) => Ok(JValue::from(items(&a)?.into_iter().chain(items(b)?).collect::<Vec<_>>())),
         (ValueKind::Number | ValueKind::Bool, ValueKind::Number | ValueKind::Bool) => {
-            match (i64::try_from(a.clone()), i64::try_from(b.clone()), a.is_integer() || a.kind() == ValueKind::Bool, b.is_integer() || b.kind() == ValueKind::Bool) {
+            match (
+                i64::try_from(a.clone()),
+                i64::try_from(b.clone()),
+                a.is_integer() || a.kind() == ValueKind::Bool,
+                b.is_integer() || b.kind() == ValueKind::Bool,
+            ) {
                 (Ok(x), Ok(y), true, true) => Ok(x.checked_add(y).map(JValue::from).unwrap_or_else(|| JValue::from(x as f64 + y as f64))),
                 _ => Ok(JValue::from(as_f64(&a)? + as_f64(b)?)),
             }
@@ -162,7 +169,7 @@ pub fn py_round(x: f64, n: i32) -> f64 {
 fn round(v: JValue, pos: Rest<JValue>, kw: Kwargs) -> Result<JValue, JError> {
     defined(&v)?;
     let [precision, method] = bind("round", ["precision", "method"], &pos, &kw)?;
-    let n = precision.map(|p| i32::try_from(p)).transpose()?.unwrap_or(0);
+    let n = precision.map(i32::try_from).transpose()?.unwrap_or(0);
     let method = method.map(|m| text(&m)).unwrap_or_else(|| "common".into());
     if !matches!(method.as_str(), "common" | "floor" | "ceil") {
         return Err(err("method must be common, ceil or floor"));
@@ -216,7 +223,10 @@ fn int(v: JValue, pos: Rest<JValue>, kw: Kwargs) -> Result<JValue, JError> {
         ValueKind::Number => f64::try_from(v).ok().filter(|f| f.is_finite()).map(|f| JValue::from(f.trunc() as i64)).unwrap_or(default),
         ValueKind::String => {
             let s = text(&v);
-            parse_int(&s, base).map(JValue::from).or_else(|| py_float(&s).filter(|f| f.is_finite()).map(|f| JValue::from(f.trunc() as i64))).unwrap_or(default)
+            parse_int(&s, base)
+                .map(JValue::from)
+                .or_else(|| py_float(&s).filter(|f| f.is_finite()).map(|f| JValue::from(f.trunc() as i64)))
+                .unwrap_or(default)
         }
         _ => default,
     })
@@ -284,7 +294,9 @@ fn items_filter(v: JValue) -> Result<JValue, JError> {
     if v.kind() != ValueKind::Map {
         return Err(err("Can only get item pairs from a mapping."));
     }
-    Ok(JValue::from(items(&v)?.into_iter().map(|k| PyTuple::value(vec![k.clone(), v.get_item(&k).unwrap_or_default()])).collect::<Vec<_>>()))
+    Ok(JValue::from(
+        items(&v)?.into_iter().map(|k| PyTuple::value(vec![k.clone(), v.get_item(&k).unwrap_or_default()])).collect::<Vec<_>>(),
+    ))
 }
 
 /// `string(value)`: Python's `str()`.
@@ -350,7 +362,8 @@ fn wordcount(v: JValue) -> Result<usize, JError> {
 /// longer than `width` split when allowed).
 fn wordwrap(v: JValue, pos: Rest<JValue>, kw: Kwargs) -> Result<String, JError> {
     defined(&v)?;
-    let [width, break_long, wrapstring, _hyphens] = bind("wordwrap", ["width", "break_long_words", "wrapstring", "break_on_hyphens"], &pos, &kw)?;
+    let [width, break_long, wrapstring, _hyphens] =
+        bind("wordwrap", ["width", "break_long_words", "wrapstring", "break_on_hyphens"], &pos, &kw)?;
     let width = width.map(usize::try_from).transpose()?.unwrap_or(79).max(1);
     let break_long = break_long.is_none_or(|b| b.is_true());
     let sep = wrapstring.map(|w| text(&w)).unwrap_or_else(|| "\n".into());
@@ -461,7 +474,10 @@ fn urlencode(v: JValue) -> Result<String, JError> {
     let pairs: Vec<(JValue, JValue)> = if v.kind() == ValueKind::Map {
         items(&v)?.into_iter().map(|k| (k.clone(), v.get_item(&k).unwrap_or_default())).collect()
     } else {
-        items(&v)?.into_iter().map(|p| (p.get_item(&JValue::from(0)).unwrap_or_default(), p.get_item(&JValue::from(1)).unwrap_or_default())).collect()
+        items(&v)?
+            .into_iter()
+            .map(|p| (p.get_item(&JValue::from(0)).unwrap_or_default(), p.get_item(&JValue::from(1)).unwrap_or_default()))
+            .collect()
     };
     let q = |v: &JValue| quote(&text(v), "").replace("%20", "+");
     Ok(pairs.iter().map(|(k, v)| format!("{}={}", q(k), q(v))).collect::<Vec<_>>().join("&"))
@@ -524,7 +540,13 @@ fn striptags(v: JValue) -> Result<String, JError> {
         }
     }
     out.push_str(rest);
-    let out = out.replace("&lt;", "<").replace("&gt;", ">").replace("&#34;", "\"").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&");
+    let out = out
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
     Ok(out.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
@@ -533,9 +555,11 @@ fn striptags(v: JValue) -> Result<String, JError> {
 /// and e-mail addresses as `mailto:` links, as Jinja2's.
 fn urlize(v: JValue, pos: Rest<JValue>, kw: Kwargs) -> Result<JValue, JError> {
     defined(&v)?;
-    let [limit, nofollow, target, rel, _schemes] = bind("urlize", ["trim_url_limit", "nofollow", "target", "rel", "extra_schemes"], &pos, &kw)?;
+    let [limit, nofollow, target, rel, _schemes] =
+        bind("urlize", ["trim_url_limit", "nofollow", "target", "rel", "extra_schemes"], &pos, &kw)?;
     let limit = limit.filter(|l| !l.is_none()).map(usize::try_from).transpose()?;
-    let mut rels: Vec<String> = rel.filter(|r| !r.is_none()).map(|r| text(&r)).unwrap_or_else(|| "noopener".into()).split_whitespace().map(String::from).collect();
+    let mut rels: Vec<String> =
+        rel.filter(|r| !r.is_none()).map(|r| text(&r)).unwrap_or_else(|| "noopener".into()).split_whitespace().map(String::from).collect();
     if flag(&nofollow) {
         rels.push("nofollow".into());
     }
@@ -574,13 +598,26 @@ fn urlize(v: JValue, pos: Rest<JValue>, kw: Kwargs) -> Result<JValue, JError> {
         }
         let (mid, tail) = mid.split_at(cut);
         let lower = mid.to_ascii_lowercase();
-        let domain = |s: &str| s.rsplit_once('.').is_some_and(|(a, tld)| !a.is_empty() && matches!(tld, "com" | "net" | "org") && a.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-'));
+        let domain = |s: &str| {
+            s.rsplit_once('.').is_some_and(|(a, tld)| {
+                !a.is_empty() && matches!(tld, "com" | "net" | "org") && a.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
+            })
+        };
         let linked = if lower.starts_with("http://") || lower.starts_with("https://") {
             format!("<a href=\"{mid}\"{attrs}>{}</a>", shown(mid))
         } else if lower.starts_with("www.") || domain(mid) {
             format!("<a href=\"https://{mid}\"{attrs}>{}</a>", shown(mid))
-        } else if let Some((user, host)) = mid.strip_prefix("mailto:").unwrap_or(mid).split_once('@').filter(|_| !mid.starts_with("www.") && (!mid.contains(':') || mid.starts_with("mailto:"))) {
-            if !user.is_empty() && host.contains('.') && !host.starts_with('.') && host.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-') {
+        } else if let Some((user, host)) = mid
+            .strip_prefix("mailto:")
+            .unwrap_or(mid)
+            .split_once('@')
+            .filter(|_| !mid.starts_with("www.") && (!mid.contains(':') || mid.starts_with("mailto:")))
+        {
+            if !user.is_empty()
+                && host.contains('.')
+                && !host.starts_with('.')
+                && host.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
+            {
                 let addr = mid.strip_prefix("mailto:").unwrap_or(mid);
                 format!("<a href=\"mailto:{addr}\">{}</a>", if mid.starts_with("mailto:") { mid } else { addr })
             } else {
@@ -721,7 +758,9 @@ fn sorted_keys(v: JValue) -> JValue {
             keys.sort_by(|a, b| py_cmp(a, b, true).unwrap_or(Ordering::Equal));
             JValue::from_iter(keys.into_iter().map(|k| (k.clone(), sorted_keys(v.get_item(&k).unwrap_or_default()))))
         }
-        ValueKind::Seq if v.downcast_object_ref::<PyTuple>().is_none() => JValue::from(v.try_iter().map(|i| i.map(sorted_keys).collect::<Vec<_>>()).unwrap_or_default()),
+        ValueKind::Seq if v.downcast_object_ref::<PyTuple>().is_none() => {
+            JValue::from(v.try_iter().map(|i| i.map(sorted_keys).collect::<Vec<_>>()).unwrap_or_default())
+        }
         _ => v,
     }
 }
@@ -771,7 +810,13 @@ fn py_mod(a: JValue, b: JValue) -> Result<JValue, JError> {
     }
     // CPython's float modulo: the sign of the divisor, also for a zero result.
     let r = x % y;
-    Ok(JValue::from(if r == 0.0 { 0f64.copysign(y) } else if (r < 0.0) != (y < 0.0) { r + y } else { r }))
+    Ok(JValue::from(if r == 0.0 {
+        0f64.copysign(y)
+    } else if (r < 0.0) != (y < 0.0) {
+        r + y
+    } else {
+        r
+    }))
 }
 
 /// Python's unary `-x` and `+x` (the rewritten operators): numbers, and bools as 1 and 0.
@@ -803,7 +848,8 @@ fn py_compare(a: JValue, op: String, b: JValue) -> Result<bool, JError> {
         "!=" => return py_eq_strict(&a, &b).map(|e| !e),
         _ => {}
     }
-    let o = py_cmp(&a, &b, true).map_err(|_| err(format!("'{op}' not supported between instances of '{}' and '{}'", a.kind(), b.kind())))?;
+    let o =
+        py_cmp(&a, &b, true).map_err(|_| err(format!("'{op}' not supported between instances of '{}' and '{}'", a.kind(), b.kind())))?;
     Ok(match op.as_str() {
         "<" => o.is_lt(),
         ">" => o.is_gt(),
@@ -825,11 +871,13 @@ fn py_in(a: JValue, b: JValue, negate: bool) -> Result<bool, JError> {
             Some(s) => text(&b).contains(s),
             None => return Err(err(format!("'in <string>' requires string as left operand, not {}", a.kind()))),
         },
-        ValueKind::Map if matches!(a.kind(), ValueKind::Seq | ValueKind::Map) && !is_tuple(&a) => return Err(err(format!("unhashable type: '{}'", a.kind()))),
+        ValueKind::Map if matches!(a.kind(), ValueKind::Seq | ValueKind::Map) && !is_tuple(&a) => {
+            return Err(err(format!("unhashable type: '{}'", a.kind())))
+        }
         ValueKind::Map | ValueKind::Seq | ValueKind::Iterable => {
-            let mut found = false;
+            let mut found = crate::json_view::branch_state_has(&b, &a);
             for x in items(&b)? {
-                if py_eq_strict(&x, &a)? {
+                if found || py_eq_strict(&x, &a)? {
                     found = true;
                     break;
                 }
@@ -897,7 +945,11 @@ fn py_slice(v: JValue, start: JValue, stop: JValue, step: JValue) -> Result<JVal
         Some(i) if i < 0 => (i + len).max(lo),
         Some(i) => i.min(hi),
     };
-    let (from, to) = if step > 0 { (clamp(opt(&start)?, 0, 0, len), clamp(opt(&stop)?, len, 0, len)) } else { (clamp(opt(&start)?, len - 1, -1, len - 1), clamp(opt(&stop)?, -1, -1, len - 1)) };
+    let (from, to) = if step > 0 {
+        (clamp(opt(&start)?, 0, 0, len), clamp(opt(&stop)?, len, 0, len))
+    } else {
+        (clamp(opt(&start)?, len - 1, -1, len - 1), clamp(opt(&stop)?, -1, -1, len - 1))
+    };
     let mut out = Vec::new();
     let mut i = from;
     while (step > 0 && i < to) || (step < 0 && i > to) {
@@ -989,7 +1041,9 @@ fn is_test(state: &minijinja::State, v: JValue) -> Result<bool, JError> {
 fn hashable(v: &JValue) -> Result<(), JError> {
     defined(v)?;
     match v.kind() {
-        ValueKind::Seq | ValueKind::Map if v.downcast_object_ref::<PyTuple>().is_none() => Err(err(format!("unhashable type: '{}'", v.kind()))),
+        ValueKind::Seq | ValueKind::Map if v.downcast_object_ref::<PyTuple>().is_none() => {
+            Err(err(format!("unhashable type: '{}'", v.kind())))
+        }
         _ => Ok(()),
     }
 }
@@ -1465,7 +1519,9 @@ pub fn signature(kind: &str, name: &str) -> Option<Signature> {
     const ANY: Signature = (None, &[]);
     const NONE: Signature = (Some(0), &[]);
     let filter: Signature = match name {
-        "abs" | "capitalize" | "count" | "e" | "escape" | "first" | "forceescape" | "fromjson" | "from_json" | "items" | "json" | "last" | "length" | "list" | "lower" | "pprint" | "reverse" | "safe" | "sha256" | "string" | "striptags" | "title" | "upper" | "urlencode" | "wordcount" => NONE,
+        "abs" | "capitalize" | "count" | "e" | "escape" | "first" | "forceescape" | "fromjson" | "from_json" | "items" | "json"
+        | "last" | "length" | "list" | "lower" | "pprint" | "reverse" | "safe" | "sha256" | "string" | "striptags" | "title" | "upper"
+        | "urlencode" | "wordcount" => NONE,
         "format" | "map" | "reject" | "rejectattr" | "select" | "selectattr" => ANY,
         "attr" => (Some(1), &["name"]),
         "batch" => (Some(2), &["linecount", "fill_with"]),
@@ -1501,8 +1557,12 @@ pub fn signature(kind: &str, name: &str) -> Option<Signature> {
 
 fn test_signature(name: &str) -> Option<Signature> {
     match name {
-        "boolean" | "callable" | "defined" | "escaped" | "even" | "false" | "filter" | "float" | "integer" | "iterable" | "lower" | "mapping" | "none" | "number" | "odd" | "safe" | "sequence" | "string" | "test" | "true" | "undefined" | "upper" => Some((Some(0), &[])),
-        "divisibleby" | "eq" | "equalto" | "==" | "ne" | "!=" | "lt" | "lessthan" | "<" | "le" | "<=" | "gt" | "greaterthan" | ">" | "ge" | ">=" | "in" | "sameas" => Some((Some(1), &[])),
+        "boolean" | "callable" | "defined" | "escaped" | "even" | "false" | "filter" | "float" | "integer" | "iterable" | "lower"
+        | "mapping" | "none" | "number" | "odd" | "safe" | "sequence" | "string" | "test" | "true" | "undefined" | "upper" => {
+            Some((Some(0), &[]))
+        }
+        "divisibleby" | "eq" | "equalto" | "==" | "ne" | "!=" | "lt" | "lessthan" | "<" | "le" | "<=" | "gt" | "greaterthan" | ">"
+        | "ge" | ">=" | "in" | "sameas" => Some((Some(1), &[])),
         _ => None,
     }
 }

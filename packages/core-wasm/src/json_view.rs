@@ -32,6 +32,11 @@ impl JsonView {
         }
     }
 
+    /// Whether this is an entry of the state's `parallel_results`.
+    fn is_branch_result(&self) -> bool {
+        matches!(self.path.as_slice(), [Step::Key(k), Step::Index(_)] if &**k == "parallel_results")
+    }
+
     fn node(&self) -> &Value {
         let mut v = &*self.root;
         for step in &self.path {
@@ -72,6 +77,16 @@ fn scalar_value(v: &Value) -> JValue {
     }
 }
 
+/// Whether `key` is a key of the branch state of `v`, an entry of `parallel_results` (`'k' in
+/// result`, as upstream's ParallelFlowResult answers it).
+pub fn branch_state_has(v: &JValue, key: &JValue) -> bool {
+    let Some(view) = v.downcast_object_ref::<JsonView>() else { return false };
+    if !view.is_branch_result() {
+        return false;
+    }
+    matches!((view.node().get("state"), key.as_str()), (Some(Value::Object(st)), Some(k)) if st.contains_key(k))
+}
+
 /// The dict methods upstream's `DotDict` keeps reachable as attributes.
 const DICT_METHODS: [&str; 9] = ["get", "pop", "update", "copy", "clear", "setdefault", "keys", "values", "items"];
 
@@ -109,7 +124,19 @@ impl Object for JsonView {
                     Some((k, v)) => Some(self.child(v, Step::Key(k.as_str().into()))),
                     // A dict method named without a call (`{% if state.items %}`) is the method,
                     // as in Python.
-                    None if DICT_METHODS.contains(&k) => Some(JValue::from_object(BoundMethod(JValue::from_dyn_object(self.clone()), k.to_string()))),
+                    None if DICT_METHODS.contains(&k) => {
+                        Some(JValue::from_object(BoundMethod(JValue::from_dyn_object(self.clone()), k.to_string())))
+                    }
+                    // An entry of `parallel_results` answers its branch's state keys too, as
+                    // upstream's ParallelFlowResult (`result['analysis_a']`).
+                    None if self.is_branch_result() => match m.get("state") {
+                        Some(Value::Object(st)) => st.get_key_value(k).map(|(k, v)| {
+                            let mut path = self.path.clone();
+                            path.push(Step::Key("state".into()));
+                            JsonView { root: self.root.clone(), path, dot: false }.child(v, Step::Key(k.as_str().into()))
+                        }),
+                        _ => None,
+                    },
                     // As upstream's DotDict: `state.missing` and `state.known.missing` are None;
                     // a missing key of a dict inside a list is undefined.
                     None if self.dot => Some(JValue::from(())),

@@ -129,6 +129,10 @@ pub struct Settings {
     pub llm: Map<String, Value>,
     pub interrupt_before: Vec<String>,
     pub interrupt_after: Vec<String>,
+    /// `settings.parallel.record_failures`: a failing `type: parallel` branch is recorded in
+    /// `parallel_results` (`success: false`) and the fan-in runs. Off by default: as upstream,
+    /// the run fails with the branch's error.
+    pub record_failures: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -162,6 +166,8 @@ pub const NODE_KEYS: &[&str] = &[
     "type",
     "retry",
     "fallback",
+    // Upstream marks fan-in nodes `fan_in: true`; here the edges say which node joins.
+    "fan_in",
 ];
 pub const WHILE_LOOP_KEYS: &[&str] = &["name", "type", "condition", "max_iterations", "body", "goto", "description"];
 pub const DYNAMIC_PARALLEL_KEYS: &[&str] =
@@ -261,6 +267,7 @@ fn read_settings(top: &Map<String, Value>, src: &Source, problems: &mut Vec<Prob
         llm: Map::new(),
         interrupt_before: Vec::new(),
         interrupt_after: Vec::new(),
+        record_failures: false,
     };
     for key in ["config", "settings"] {
         match top.get(key) {
@@ -308,6 +315,15 @@ fn read_settings_map(s: &mut Settings, m: &Map<String, Value>, src: &Source, key
         }
     }
     if let Some(Value::Object(p)) = m.get("parallel") {
+        match p.get("record_failures") {
+            None | Some(Value::Null) => {}
+            Some(Value::Bool(b)) => s.record_failures = *b,
+            Some(_) => problems.push(Problem::error(Code::Validation, "`parallel.record_failures` must be true or false").at(src.pos(&[
+                Seg::Key(key),
+                Seg::Key("parallel"),
+                Seg::Key("record_failures"),
+            ]))),
+        }
         let field = if p.contains_key("merge_strategy") { "merge_strategy" } else { "strategy" };
         if let Some(name) = p.get(field).and_then(Value::as_str) {
             s.merge = match name {

@@ -17,7 +17,8 @@ fn split_args(args: &[JValue]) -> (Vec<JValue>, Vec<(String, JValue)>) {
     match args.last().filter(|a| a.is_kwargs()) {
         Some(last) => {
             let kw = Kwargs::try_from(last.clone()).ok();
-            let pairs = kw.map(|k| k.args().map(|n| (n.to_string(), k.peek::<JValue>(n).unwrap_or_default())).collect()).unwrap_or_default();
+            let pairs =
+                kw.map(|k| k.args().map(|n| (n.to_string(), k.peek::<JValue>(n).unwrap_or_default())).collect()).unwrap_or_default();
             (args[..args.len() - 1].to_vec(), pairs)
         }
         None => (args.to_vec(), Vec::new()),
@@ -133,7 +134,9 @@ fn string_method(s: &str, method: &str, args: &[JValue], kwargs: &[(String, JVal
         "upper" => JValue::from(s.to_uppercase()),
         "lower" | "casefold" => JValue::from(s.to_lowercase()),
         "swapcase" => JValue::from(
-            s.chars().flat_map(|c| if c.is_uppercase() { c.to_lowercase().collect::<Vec<_>>() } else { c.to_uppercase().collect() }).collect::<String>(),
+            s.chars()
+                .flat_map(|c| if c.is_uppercase() { c.to_lowercase().collect::<Vec<_>>() } else { c.to_uppercase().collect() })
+                .collect::<String>(),
         ),
         "strip" => JValue::from(s.trim_matches(chars_of(a0()?))),
         "lstrip" => JValue::from(s.trim_start_matches(chars_of(a0()?))),
@@ -141,7 +144,11 @@ fn string_method(s: &str, method: &str, args: &[JValue], kwargs: &[(String, JVal
         "split" | "rsplit" => JValue::from(split(s, a0()?.as_deref(), arg_int(args, 1)?, method == "rsplit")?),
         "splitlines" => {
             let keep = args.first().is_some_and(JValue::is_true);
-            JValue::from(if keep { s.split_inclusive('\n').map(String::from).collect::<Vec<_>>() } else { s.lines().map(String::from).collect() })
+            JValue::from(if keep {
+                s.split_inclusive('\n').map(String::from).collect::<Vec<_>>()
+            } else {
+                s.lines().map(String::from).collect()
+            })
         }
         "replace" => {
             let old = a0()?.ok_or_else(|| err("replace() takes at least 2 arguments"))?;

@@ -4,9 +4,9 @@
 //! `.get()`...).
 
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value as JValue, ValueKind};
-use std::sync::Arc;
 use minijinja::{Error as JError, ErrorKind, Output, State};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// Python's `repr()` of a float (`2.0`, `0.5`, `1e+16`).
 fn float_repr(f: f64) -> String {

@@ -68,11 +68,8 @@ fn general(x: f64, prec: usize, upper: bool, alt: bool) -> String {
     let p = prec.max(1);
     let e_form = format!("{x:.0$e}", p - 1);
     let exp: i32 = e_form.split_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0);
-    let mut s = if exp >= -4 && exp < p as i32 {
-        format!("{x:.0$}", (p as i32 - 1 - exp).max(0) as usize)
-    } else {
-        exp_form(x, p - 1, upper)
-    };
+    let mut s =
+        if exp >= -4 && exp < p as i32 { format!("{x:.0$}", (p as i32 - 1 - exp).max(0) as usize) } else { exp_form(x, p - 1, upper) };
     if !alt {
         let (mant, rest) = match s.find(['e', 'E']) {
             Some(i) => (s[..i].to_string(), s[i..].to_string()),
@@ -207,7 +204,9 @@ fn convert(v: &JValue, conv: char, flags: &str, width: usize, prec: Option<usize
             let c = match v.as_str() {
                 Some(s) if s.chars().count() == 1 => s.to_string(),
                 Some(_) => return Err(type_error("%c requires an int or a unicode character")),
-                None => char::from_u32(as_int(v, 'c', true)? as u32).ok_or_else(|| type_error("%c arg not in range(0x110000)"))?.to_string(),
+                None => {
+                    char::from_u32(as_int(v, 'c', true)? as u32).ok_or_else(|| type_error("%c arg not in range(0x110000)"))?.to_string()
+                }
             };
             layout.apply(false, "", &c, false)
         }
@@ -290,7 +289,10 @@ pub fn percent(fmt: &str, args: &JValue, tuple: bool) -> Result<String, JError> 
             Some(k) => {
                 used_key = true;
                 let m = mapping.ok_or_else(|| type_error("format requires a mapping"))?;
-                m.get_item(&JValue::from(k.as_str())).ok().filter(|v| !v.is_undefined()).ok_or_else(|| type_error(format!("KeyError: '{k}'")))?
+                m.get_item(&JValue::from(k.as_str()))
+                    .ok()
+                    .filter(|v| !v.is_undefined())
+                    .ok_or_else(|| type_error(format!("KeyError: '{k}'")))?
             }
             None => {
                 let v = positional.get(next).cloned().ok_or_else(|| type_error("not enough arguments for format string"))?;
@@ -302,14 +304,20 @@ pub fn percent(fmt: &str, args: &JValue, tuple: bool) -> Result<String, JError> 
         out.push_str(&convert(&value, conv, &flags, width, prec)?);
     }
     // As Python: a list or dict on the right (not a tuple) is never "not all converted".
-    if next < positional.len() && !used_key && (tuple || !matches!(args.kind(), ValueKind::Seq | ValueKind::Map | ValueKind::Iterable | ValueKind::Undefined) || is_view(args)) {
+    if next < positional.len()
+        && !used_key
+        && (tuple || !matches!(args.kind(), ValueKind::Seq | ValueKind::Map | ValueKind::Iterable | ValueKind::Undefined) || is_view(args))
+    {
         return Err(type_error("not all arguments converted during string formatting"));
     }
     Ok(out)
 }
 
+/// A parsed format spec: layout, `#`, grouping, precision, type.
+type Spec = (Layout, bool, Option<char>, Option<usize>, Option<char>);
+
 /// Parses a format spec: `[[fill]align][sign][#][0][width][,|_][.precision][type]`.
-fn parse_spec(spec: &str) -> Result<(Layout, bool, Option<char>, Option<usize>, Option<char>), JError> {
+fn parse_spec(spec: &str) -> Result<Spec, JError> {
     let cs: Vec<char> = spec.chars().collect();
     let mut i = 0;
     let mut layout = Layout { fill: ' ', align: '\0', sign: '-', zero: false, width: 0 };
@@ -470,7 +478,9 @@ pub fn str_format(fmt: &str, args: &[JValue], kwargs: &[(String, JValue)]) -> Re
         let (name, mut path) = (&field[..name_end], &field[name_end..]);
         let mut value = if name.is_empty() {
             auto += 1;
-            args.get(auto - 1).cloned().ok_or_else(|| type_error(format!("Replacement index {} out of range for positional args tuple", auto - 1)))?
+            args.get(auto - 1)
+                .cloned()
+                .ok_or_else(|| type_error(format!("Replacement index {} out of range for positional args tuple", auto - 1)))?
         } else if let Ok(n) = name.parse::<usize>() {
             args.get(n).cloned().ok_or_else(|| type_error(format!("Replacement index {n} out of range for positional args tuple")))?
         } else {
@@ -517,8 +527,11 @@ mod tests {
     fn percent_formatting_as_python() {
         assert_eq!(percent("%05d", &v(42), false).unwrap(), "00042");
         assert_eq!(percent("%s-%s", &JValue::from(vec![v("a"), v(2)]), true).unwrap(), "a-2");
-        assert_eq!(percent("%.2f|%5.1f|%-4s|", &JValue::from(vec![v(2.5), v(3.14159), v("x")]), true).unwrap(), "2.50|  3.1|x   |");
-        assert_eq!(percent("%x %o %e %g %+d %%", &JValue::from(vec![v(255), v(8), v(1500.0), v(0.0001), v(3)]), true).unwrap(), "ff 10 1.500000e+03 0.0001 +3 %");
+        assert_eq!(percent("%.2f|%5.1f|%-4s|", &JValue::from(vec![v(2.5), v(3.25159), v("x")]), true).unwrap(), "2.50|  3.3|x   |");
+        assert_eq!(
+            percent("%x %o %e %g %+d %%", &JValue::from(vec![v(255), v(8), v(1500.0), v(0.0001), v(3)]), true).unwrap(),
+            "ff 10 1.500000e+03 0.0001 +3 %"
+        );
         assert_eq!(percent("%d items", &v(1e3), false).unwrap(), "1000 items");
         assert_eq!(percent("%r", &v("a"), false).unwrap(), "'a'");
         assert!(percent("%d", &v("x"), false).is_err());
@@ -530,6 +543,9 @@ mod tests {
     fn str_format_as_python() {
         assert_eq!(str_format("{} and {}", &[v("a"), v(1)], &[]).unwrap(), "a and 1");
         assert_eq!(str_format("{name}!", &[], &[("name".into(), v("N"))]).unwrap(), "N!");
-        assert_eq!(str_format("{:>5}|{:.2f}|{:,}|{:08.3f}|{:^7}|{{}}", &[v(7), v(2.5), v(1234567), v(-3.14159), v("mid")], &[]).unwrap(), "    7|2.50|1,234,567|-003.142|  mid  |{}");
+        assert_eq!(
+            str_format("{:>5}|{:.2f}|{:,}|{:08.3f}|{:^7}|{{}}", &[v(7), v(2.5), v(1234567), v(-3.25159), v("mid")], &[]).unwrap(),
+            "    7|2.50|1,234,567|-003.252|  mid  |{}"
+        );
     }
 }

@@ -311,8 +311,12 @@ impl Templates {
         let expression = as_condition || single_expression(s).is_some();
         let source = if expression { single_expression(s).unwrap_or(s.trim()) } else { s };
         if let Some(problem) = check_names(source, expression) {
+            // Known when the workflow loads: a VALIDATION problem (with the YAML position).
             let what = if expression { "expression" } else { "template" };
-            return Err(EngineError::new(Code::Template, format!("{what} `{}`: {problem}", source.chars().take(SOURCE_IN_MESSAGE).collect::<String>())));
+            return Err(EngineError::new(
+                Code::Validation,
+                format!("{what} `{}`: {problem}", source.chars().take(SOURCE_IN_MESSAGE).collect::<String>()),
+            ));
         }
         if as_condition || single_expression(s).is_some() {
             let what = if as_condition { "condition" } else { "expression" };
@@ -374,7 +378,10 @@ impl Templates {
         check_operators("expression", e, true)?;
         if !self.expressions.borrow().contains_key(e) {
             if let Some(problem) = check_names(e, true) {
-                return Err(EngineError::new(Code::Template, format!("expression `{}`: {problem}", e.chars().take(SOURCE_IN_MESSAGE).collect::<String>())));
+                return Err(EngineError::new(
+                    Code::Template,
+                    format!("expression `{}`: {problem}", e.chars().take(SOURCE_IN_MESSAGE).collect::<String>()),
+                ));
             }
         }
         let value = self.eval_raw(e, scope.ctx()).map_err(|err| template_error("expression", e, err))?;
@@ -461,7 +468,10 @@ impl Templates {
         check_operators("template", s, false)?;
         if !self.templates.borrow().contains_key(s) {
             if let Some(problem) = check_names(s, false) {
-                return Err(EngineError::new(Code::Template, format!("template `{}`: {problem}", s.chars().take(SOURCE_IN_MESSAGE).collect::<String>())));
+                return Err(EngineError::new(
+                    Code::Template,
+                    format!("template `{}`: {problem}", s.chars().take(SOURCE_IN_MESSAGE).collect::<String>()),
+                ));
             }
         }
         let mut out = Capped(Vec::new());
@@ -620,12 +630,75 @@ mod tests {
             let err = t.check_syntax(src, false).unwrap_err();
             assert!(err.message.contains(want), "{src}: {}", err.message);
         }
-        for ok in ["{{ x | round(1, method='floor') }}", "{{ x | map('upper') | join(', ') }}", "{{ x is divisibleby(3) }}", "{{ '|' }}", "{% raw %}{{ x | nope }}{% endraw %}"] {
+        for ok in [
+            "{{ x | round(1, method='floor') }}",
+            "{{ x | map('upper') | join(', ') }}",
+            "{{ x is divisibleby(3) }}",
+            "{{ '|' }}",
+            "{% raw %}{{ x | nope }}{% endraw %}",
+        ] {
             assert!(t.check_syntax(ok, false).is_ok(), "{ok}");
         }
         // Every filter and test in the table exists in the environment.
         let env = t.env.borrow();
-        for name in ["abs", "attr", "batch", "capitalize", "center", "count", "d", "default", "dictsort", "e", "escape", "filesizeformat", "first", "float", "forceescape", "format", "fromjson", "groupby", "indent", "int", "items", "join", "json", "last", "length", "list", "lower", "map", "max", "min", "pprint", "reject", "rejectattr", "replace", "reverse", "round", "safe", "select", "selectattr", "sha256", "slice", "sort", "string", "striptags", "sum", "title", "tojson", "trim", "truncate", "unique", "upper", "urlencode", "urlize", "wordcount", "wordwrap", "xmlattr"] {
+        for name in [
+            "abs",
+            "attr",
+            "batch",
+            "capitalize",
+            "center",
+            "count",
+            "d",
+            "default",
+            "dictsort",
+            "e",
+            "escape",
+            "filesizeformat",
+            "first",
+            "float",
+            "forceescape",
+            "format",
+            "fromjson",
+            "groupby",
+            "indent",
+            "int",
+            "items",
+            "join",
+            "json",
+            "last",
+            "length",
+            "list",
+            "lower",
+            "map",
+            "max",
+            "min",
+            "pprint",
+            "reject",
+            "rejectattr",
+            "replace",
+            "reverse",
+            "round",
+            "safe",
+            "select",
+            "selectattr",
+            "sha256",
+            "slice",
+            "sort",
+            "string",
+            "striptags",
+            "sum",
+            "title",
+            "tojson",
+            "trim",
+            "truncate",
+            "unique",
+            "upper",
+            "urlencode",
+            "urlize",
+            "wordcount",
+            "wordwrap",
+            "xmlattr",
+        ] {
             assert!(crate::jinja_filters::signature("filter", name).is_some(), "{name}");
             let r = env.render_str(&format!("{{{{ 'x' | {name} }}}}"), minijinja::context! {});
             assert!(!matches!(&r, Err(e) if e.kind() == ErrorKind::UnknownFilter), "{name}: {r:?}");

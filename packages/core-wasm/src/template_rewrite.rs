@@ -49,7 +49,9 @@ fn tokenize(src: &str) -> Option<Vec<(Tok<'_>, usize, usize)>> {
             continue;
         }
         if c.is_ascii_digit() {
-            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+            while i < b.len()
+                && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+            {
                 if (b[i] == b'e' || b[i] == b'E') && matches!(b.get(i + 1), Some(b'+' | b'-')) {
                     i += 1;
                 }
@@ -237,7 +239,8 @@ impl<'a> Parser<'a, '_> {
         let node = if self.is_op("-") || self.is_op("+") {
             let at = self.start();
             self.pos += 1;
-            let literal = self.peek() == Some(Tok::Num) && !matches!(self.toks.get(self.pos + 1).map(|t| t.0), Some(Tok::Op("." | "[" | "(")));
+            let literal =
+                self.peek() == Some(Tok::Num) && !matches!(self.toks.get(self.pos + 1).map(|t| t.0), Some(Tok::Op("." | "[" | "(")));
             let operand = self.unary(false)?;
             if literal {
                 // `-1`: a number, the same in both.
@@ -493,7 +496,10 @@ fn emit(src: &str, n: &Node) -> String {
 /// Whether a node is a literal (numbers, strings, `true` / `false` / `none`, brackets of them).
 fn is_literal(src: &str, n: &Node) -> bool {
     let (a, b) = span(n);
-    matches!(n, Node::Text(..)) && tokenize(&src[a..b]).is_some_and(|t| t.iter().all(|t| !matches!(t.0, Tok::Name(n) if !matches!(n, "true" | "false" | "none" | "True" | "False" | "None"))))
+    matches!(n, Node::Text(..))
+        && tokenize(&src[a..b]).is_some_and(|t| {
+            t.iter().all(|t| !matches!(t.0, Tok::Name(n) if !matches!(n, "true" | "false" | "none" | "True" | "False" | "None")))
+        })
 }
 
 /// `is_literal` of two nodes, without the source (their spans hold only literal tokens when
@@ -519,7 +525,9 @@ fn chain(src: &str, n: &Node) -> String {
             };
             (l, format!("{f}({})", emit(src, r)))
         }
-        Node::ModTuple(l, items, _) => (l, format!("__py_mod_tuple({})", items.iter().map(|i| emit(src, i)).collect::<Vec<_>>().join(", "))),
+        Node::ModTuple(l, items, _) => {
+            (l, format!("__py_mod_tuple({})", items.iter().map(|i| emit(src, i)).collect::<Vec<_>>().join(", ")))
+        }
         _ => return format!("({})", emit(src, n)),
     };
     let left = match &**l {
@@ -534,7 +542,15 @@ fn chain(src: &str, n: &Node) -> String {
 /// expression this parser understands (minijinja then reports or reads it).
 pub fn rewrite_expression(src: &str) -> String {
     let Some(toks) = tokenize(src) else { return src.to_string() };
-    if toks.is_empty() || !toks.iter().any(|t| matches!(t.0, Tok::Op("%" | "//" | "/" | "*" | "**" | "~" | "-" | "+" | "<" | ">" | "<=" | ">=" | "==" | "!=" | ":") | Tok::Name("in" | "is" | "if" | "and" | "or"))) {
+    if toks.is_empty()
+        || !toks.iter().any(|t| {
+            matches!(
+                t.0,
+                Tok::Op("%" | "//" | "/" | "*" | "**" | "~" | "-" | "+" | "<" | ">" | "<=" | ">=" | "==" | "!=" | ":")
+                    | Tok::Name("in" | "is" | "if" | "and" | "or")
+            )
+        })
+    {
         return src.to_string();
     }
     let mut p = Parser { src, toks: &toks, pos: 0 };
@@ -571,7 +587,9 @@ fn find_assign(s: &str) -> Option<usize> {
 }
 
 pub fn rewrite_template(src: &str) -> String {
-    if !src.contains(['%', '~', '-', '+', '<', '>', '=', ':', '/', '*']) && [" in ", " is ", " if ", " and ", " or "].iter().all(|w| !src.contains(w)) {
+    if !src.contains(['%', '~', '-', '+', '<', '>', '=', ':', '/', '*'])
+        && [" in ", " is ", " if ", " and ", " or "].iter().all(|w| !src.contains(w))
+    {
         return src.to_string();
     }
     let mut out = String::with_capacity(src.len());
@@ -646,7 +664,10 @@ pub fn check_names(src: &str, whole_expression: bool) -> Option<String> {
             }
             let Some(Tok::Name(name)) = toks.get(i).map(|t| t.0) else { continue };
             let Some(sig) = crate::jinja_filters::signature(kind, name) else {
-                return Some(format!("there is no {kind} named `{name}` (Jinja2's {kind}s and {}; see core-wasm's README)", if kind == "filter" { "fromjson, json, sha256" } else { "none more" }));
+                return Some(format!(
+                    "there is no {kind} named `{name}` (Jinja2's {kind}s and {}; see core-wasm's README)",
+                    if kind == "filter" { "fromjson, json, sha256" } else { "none more" }
+                ));
             };
             i += 1;
             if toks.get(i).map(|t| t.0) != Some(Tok::Op("(")) {
@@ -681,10 +702,16 @@ pub fn check_names(src: &str, whole_expression: bool) -> Option<String> {
             }
             if let Some(max) = sig.0 {
                 if positional > max {
-                    return Some(format!("the {kind} `{name}` takes at most {max} argument{} ({positional} given)", if max == 1 { "" } else { "s" }));
+                    return Some(format!(
+                        "the {kind} `{name}` takes at most {max} argument{} ({positional} given)",
+                        if max == 1 { "" } else { "s" }
+                    ));
                 }
                 if let Some(k) = keywords.iter().find(|k| !sig.1.contains(k)) {
-                    return Some(format!("the {kind} `{name}` has no argument `{k}`{}", if sig.1.is_empty() { String::new() } else { format!(" (it takes {})", sig.1.join(", ")) }));
+                    return Some(format!(
+                        "the {kind} `{name}` has no argument `{k}`{}",
+                        if sig.1.is_empty() { String::new() } else { format!(" (it takes {})", sig.1.join(", ")) }
+                    ));
                 }
             }
             i = j;
@@ -773,7 +800,10 @@ mod tests {
             "{{ (('%d') | __py_mod(n)) }}\n{% set x = ((7) | __py_mod(2)) %}{# 1 % 2 #}{% raw %}{{ 1 % 2 }}{% endraw %}"
         );
         assert_eq!(rewrite_template("{%- if a -%}x{%- endif %}"), "{%- if a -%}x{%- endif %}");
-        assert_eq!(rewrite_template("{% for k, v in d | dictsort if v recursive %}"), "{% for k, v in (d | dictsort) | list if v recursive %}");
+        assert_eq!(
+            rewrite_template("{% for k, v in d | dictsort if v recursive %}"),
+            "{% for k, v in (d | dictsort) | list if v recursive %}"
+        );
         assert_eq!(rewrite_template("{%- for x in '%d' % 3 -%}"), "{%- for x in ((('%d') | __py_mod(3))) | list -%}");
         // A long chain stays flat.
         let long = vec!["1"; 1000].join(" + ");

@@ -111,7 +111,7 @@ pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, template
     for edge in &wf.edges {
         if let Some(cond) = edge.cond.expression() {
             if let Err(e) = templates.check_syntax(cond, true) {
-                out.push(Problem::error(Code::Template, e.message).at(edge.when_pos.or(edge.pos)));
+                out.push(Problem::error(e.code, e.message).at(edge.when_pos.or(edge.pos)));
             }
         }
         if edge.from != START && !names.contains(edge.from.as_str()) {
@@ -192,10 +192,14 @@ fn check_settings(src: &Source, wf: &Workflow, strict: bool, out: &mut Vec<Probl
             out.push(soft(Code::Validation, message, strict).at(src.key_pos(&[Seg::Key(key)], k)));
         }
         if let Some(Value::Object(p)) = m.get("parallel") {
-            for k in p.keys().filter(|k| !["merge_strategy", "strategy"].contains(&k.as_str())) {
+            for k in p.keys().filter(|k| !["merge_strategy", "strategy", "record_failures"].contains(&k.as_str())) {
                 out.push(
-                    soft(Code::Validation, format!("unknown {key}.parallel key '{k}' (ignored; this engine reads merge_strategy)"), strict)
-                        .at(src.key_pos(&[Seg::Key(key), Seg::Key("parallel")], k)),
+                    soft(
+                        Code::Validation,
+                        format!("unknown {key}.parallel key '{k}' (ignored; this engine reads merge_strategy and record_failures)"),
+                        strict,
+                    )
+                    .at(src.key_pos(&[Seg::Key(key), Seg::Key("parallel")], k)),
                 );
             }
         }
@@ -504,6 +508,15 @@ impl Cx<'_> {
             NodeKind::Plain => NODE_KEYS,
         };
         unknown_keys(self.src, path, keys, "node", self.strict, out);
+        if let (NodeKind::Plain, Some(v)) = (&node.kind, raw.and_then(|m| m.get("fan_in"))) {
+            if !v.is_boolean() {
+                out.push(
+                    Problem::error(Code::Validation, "`fan_in:` on a node marks it as a fan-in node and must be true or false (the parallel edges name the node they join: `fan_in: <node>` goes on the edge)")
+                        .in_node(&node.name)
+                        .at(self.at(path, "fan_in")),
+                );
+            }
+        }
         if !kind_name.is_empty() && !matches!(kind_name, "while_loop" | "dynamic_parallel" | "action" | "normal") {
             out.push(
                 Problem::error(
@@ -530,7 +543,7 @@ impl Cx<'_> {
                 if condition.is_empty() {
                     out.push(Problem::error(Code::Validation, "while_loop needs a `condition`").in_node(&node.name).at(node.pos));
                 } else if let Err(e) = self.templates.check_syntax(condition, true) {
-                    out.push(Problem::error(Code::Template, e.message).in_node(&node.name).at(self.at(path, "condition")));
+                    out.push(Problem::error(e.code, e.message).in_node(&node.name).at(self.at(path, "condition")));
                 }
                 if !(1..=1000).contains(max_iterations) {
                     out.push(
@@ -559,7 +572,7 @@ impl Cx<'_> {
                             .at(node.pos),
                     );
                 } else if let Err(e) = self.templates.check_syntax(items, false) {
-                    out.push(Problem::error(Code::Template, e.message).in_node(&node.name).at(self.at(path, "items")));
+                    out.push(Problem::error(e.code, e.message).in_node(&node.name).at(self.at(path, "items")));
                 }
                 let modes: Vec<&str> = ["action", "steps", "subgraph"].into_iter().filter(|k| raw.contains_key(*k)).collect();
                 if raw.contains_key("subgraph") {
@@ -642,7 +655,7 @@ impl Cx<'_> {
         for rule in &node.goto {
             if let Some(cond) = &rule.when {
                 if let Err(e) = self.templates.check_syntax(cond, true) {
-                    out.push(Problem::error(Code::Template, e.message).in_node(&node.name).at(rule.pos));
+                    out.push(Problem::error(e.code, e.message).in_node(&node.name).at(rule.pos));
                 }
             }
             if rule.to != END && !self.names.contains(rule.to.as_str()) {
@@ -704,11 +717,7 @@ impl Cx<'_> {
             for (k, t) in map {
                 if let Value::String(t) = t {
                     if let Err(e) = self.templates.check_syntax(t, false) {
-                        out.push(
-                            Problem::error(Code::Template, e.message)
-                                .in_node(&node.name)
-                                .at(self.src.key_pos(&child_key(path, "output"), k)),
-                        );
+                        out.push(Problem::error(e.code, e.message).in_node(&node.name).at(self.src.key_pos(&child_key(path, "output"), k)));
                     }
                 }
             }
@@ -765,7 +774,7 @@ fn check_templates(src: &Source, path: &[Seg], params: &Value, node: &str, templ
                         p.push(Seg::Key(k));
                     }
                     let at = src.pos(&p);
-                    out.push(Problem::error(Code::Template, e.message).in_node(node).at(at));
+                    out.push(Problem::error(e.code, e.message).in_node(node).at(at));
                 }
             }
             Value::Array(items) => stack.extend(items.iter().map(|x| (x, top_key))),
