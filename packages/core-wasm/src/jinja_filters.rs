@@ -103,7 +103,11 @@ pub fn py_cmp(a: &JValue, b: &JValue, case_sensitive: bool) -> Result<Ordering, 
 
 fn add(a: JValue, b: &JValue) -> Result<JValue, JError> {
     match (a.kind(), b.kind()) {
-        (ValueKind::Seq, ValueKind::Seq) => Ok(JValue::from(items(&a)?.into_iter().chain(items(b)?).collect::<Vec<_>>())),
+        (ValueKind::Seq, ValueKind::Seq) if is_tuple(&a) != is_tuple(b) => Err(err("can only concatenate a tuple to a tuple and a list to a list")),
+        (ValueKind::Seq, ValueKind::Seq) => {
+            let joined: Vec<JValue> = items(&a)?.into_iter().chain(items(b)?).collect();
+            Ok(if is_tuple(&a) { PyTuple::value(joined) } else { JValue::from(joined) })
+        }
         (ValueKind::Number | ValueKind::Bool, ValueKind::Number | ValueKind::Bool) => {
             match (
                 i64::try_from(a.clone()),
@@ -400,18 +404,20 @@ fn wordwrap(v: JValue, pos: Rest<JValue>, kw: Kwargs) -> Result<String, JError> 
             }
             if let Some(c) = chunks.last().cloned() {
                 if c.chars().count() > width {
-                    // As textwrap's _handle_long_word: the room left (maybe none) is filled.
+                    // As textwrap's _handle_long_word: the room left is filled.
                     let room = width.saturating_sub(len);
                     if break_long {
                         chunks.pop();
-                        cur.push(c.chars().take(room).collect());
+                        if room > 0 {
+                            cur.push(c.chars().take(room).collect());
+                        }
                         chunks.push(c.chars().skip(room).collect());
                     } else if cur.is_empty() {
                         cur.push(chunks.pop().unwrap_or_default());
                     }
                 }
             }
-            // textwrap drops one trailing whitespace chunk (the empty one it may just have added).
+            // textwrap drops one trailing whitespace chunk.
             if cur.last().is_some_and(|c| c.trim().is_empty()) {
                 cur.pop();
             }
@@ -1116,7 +1122,11 @@ fn py_pow(a: JValue, b: JValue) -> Result<JValue, JError> {
         }
         return Err(err("the power is past 128-bit integers (Python's are unbounded)"));
     }
-    Ok(JValue::from(x.powf(y)))
+    let p = x.powf(y);
+    if p.is_infinite() && x.is_finite() && y.is_finite() {
+        return Err(err("OverflowError: numerical result out of range"));
+    }
+    Ok(JValue::from(p))
 }
 
 fn is_num(v: &JValue) -> bool {
