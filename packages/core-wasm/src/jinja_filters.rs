@@ -103,7 +103,9 @@ pub fn py_cmp(a: &JValue, b: &JValue, case_sensitive: bool) -> Result<Ordering, 
 
 fn add(a: JValue, b: &JValue) -> Result<JValue, JError> {
     match (a.kind(), b.kind()) {
-        (ValueKind::Seq, ValueKind::Seq) if is_tuple(&a) != is_tuple(b) => Err(err("can only concatenate a tuple to a tuple and a list to a list")),
+        (ValueKind::Seq, ValueKind::Seq) if is_tuple(&a) != is_tuple(b) => {
+            Err(err("can only concatenate a tuple to a tuple and a list to a list"))
+        }
         (ValueKind::Seq, ValueKind::Seq) => {
             let joined: Vec<JValue> = items(&a)?.into_iter().chain(items(b)?).collect();
             Ok(if is_tuple(&a) { PyTuple::value(joined) } else { JValue::from(joined) })

@@ -37,7 +37,8 @@ export class ModelLoaderError extends Error {
   readonly field?: string;
 
   constructor(code: ModelLoaderErrorCode, message: string, details: ModelLoaderErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    // Every URL in the message loses what may be a secret (signed URLs, tokens, userinfo).
+    super(redactText(message), details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;
     if (details.chunkIndex !== undefined) this.chunkIndex = details.chunkIndex;
     if (details.url !== undefined) this.url = redactUrl(details.url);
@@ -47,7 +48,21 @@ export class ModelLoaderError extends Error {
   }
 }
 
-/** A URL without its query string and fragment, for messages. */
+/**
+ * A URL as messages may show it: without its query string and fragment (signed URLs carry
+ * `X-Amz-Signature`, `token=`, ...) and without userinfo (`user:password@`).
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/[?#].*$/, '');
+  return url.replace(/[?#].*$/, '').replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
+}
+
+/** URLs anywhere in a text, each as `redactUrl` gives it. */
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>()]+/gi;
+/** Credential-like values outside URLs: `Bearer x`, `token=x`, `X-Amz-Signature=x`, `sig=x`. */
+const CREDENTIAL =
+  /\b(bearer\s+|(?:access_?token|token|signature|sig|api_?key|x-amz-[a-z-]+|authorization)\s*[=:]\s*)(?:(?:bearer|basic|token)\s+)?[^\s&"',;)]+/gi;
+
+/** A text with every URL redacted (`redactUrl`) and credential-like values replaced. */
+export function redactText(text: string): string {
+  return text.replace(URL_IN_TEXT, (u) => redactUrl(u)).replace(CREDENTIAL, '$1[redacted]');
 }

@@ -341,4 +341,33 @@ describe('documents: manifest and models.json', () => {
     expect((error as Error).message).toContain('evict()');
     complete = false;
   });
+
+  it("no error message or url field carries a signed URL's secrets", async () => {
+    const SECRET = 'S3cr3tT0k3n';
+    const signed = [
+      `X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=${SECRET}`,
+      `token=${SECRET}`,
+      `download=true&sig=${SECRET}#frag${SECRET}`,
+    ];
+    for (const query of signed) {
+      const json = manifestJson();
+      json.chunks = json.chunks.map((c) => ({ ...c, file: `${c.file}?${query}` }));
+      const signedManifest = () => parseManifest(json, { url: server.url('manifest.json') });
+      for (const faults of [
+        ['404'],
+        Array<'html'>(40).fill('html'),
+        Array<'corrupt-byte'>(40).fill('corrupt-byte'),
+        Array<'stall-headers'>(8).fill('stall-headers'),
+      ] as const) {
+        server.inject('a.gguf', ...faults);
+        const error = (await loadModel(signedManifest(), { ...fast, retries: 1 }).catch(
+          (e: unknown) => e,
+        )) as Error & { url?: string };
+        expect(error, `${query} ${faults[0]}`).toBeInstanceOf(Error);
+        const text = `${error.message} ${error.url ?? ''} ${String((error.cause as Error)?.message ?? '')}`;
+        expect(text, `${query} ${faults[0]}`).not.toContain(SECRET);
+        expect(text).toContain(server.url('a.gguf'));
+      }
+    }
+  });
 });
