@@ -190,6 +190,32 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
   // (browsers read ahead of a stream's reader by tens of MB).
   let ranges: boolean | undefined;
   let pause = false;
+  /** The whole chunk is here: the Blob (or null when not kept), or a hash mismatch. */
+  const verdict = (): { blob: Blob | null } | ModelLoaderError => {
+    const keep = () => ({ blob: o.keep === false ? null : data.toBlob() });
+    if (blocks) {
+      o.onDigest?.(o.sha256);
+      return keep();
+    }
+    const actual = hasher!.digest('hex');
+    if (actual === o.sha256 || o.sha256 === '') {
+      o.onDigest?.(actual);
+      return keep();
+    }
+    return new ModelLoaderError(
+      'CHUNK_HASH_MISMATCH',
+      `chunk ${o.index} (${o.url}) failed verification: expected sha256 ${o.sha256}, got ${actual}`,
+      { chunkIndex: o.index, url: o.url },
+    );
+  };
+  if (data.size === o.bytes) {
+    // Every segment was stored before the chunk was (an abort or a reload right after its last
+    // bytes): it completes here, with no request (a Range from its end would get 416).
+    const v = verdict();
+    if (!(v instanceof ModelLoaderError)) return v.blob;
+    failedChecks++;
+    await discard();
+  }
   for (;;) {
     if (pause) {
       try {
@@ -352,21 +378,10 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
         );
         continue;
       }
-      if (blocks) {
-        o.onDigest?.(o.sha256);
-        return o.keep === false ? null : data.toBlob();
-      }
-      const actual = hasher!.digest('hex');
-      if (actual === o.sha256 || o.sha256 === '') {
-        o.onDigest?.(actual);
-        return o.keep === false ? null : data.toBlob();
-      }
+      const v = verdict();
+      if (!(v instanceof ModelLoaderError)) return v.blob;
       failedChecks++;
-      const error = new ModelLoaderError(
-        'CHUNK_HASH_MISMATCH',
-        `chunk ${o.index} (${o.url}) failed verification: expected sha256 ${o.sha256}, got ${actual}`,
-        { chunkIndex: o.index, url: o.url },
-      );
+      const error = v;
       await discard();
       if (failedChecks >= 2) throw error;
       retryOrThrow(error, true);

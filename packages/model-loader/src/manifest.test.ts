@@ -57,6 +57,17 @@ describe('parseManifest', () => {
       /repeats/,
     ],
     [
+      'chunks[1].url',
+      (m: ReturnType<typeof valid>) =>
+        Object.assign(m.chunks[1]!, { url: './tiny-00001-of-00002.gguf' }),
+      /resolves to https:\/\/models.example\/tiny\/tiny-00001-of-00002.gguf, as chunks\[0\] does/,
+    ],
+    [
+      'chunks[1].sha256',
+      (m: ReturnType<typeof valid>) => (m.chunks[1]!.sha256 = hash('a')),
+      /equals chunks\[0\].sha256/,
+    ],
+    [
       'chunks[0].bytes',
       (m: ReturnType<typeof valid>) => (m.chunks[0]!.bytes = 2 * 1024 ** 3),
       /under 2 GiB/,

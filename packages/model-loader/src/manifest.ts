@@ -140,6 +140,10 @@ export function parseManifest(json: unknown, options: ParseManifestOptions = {})
     ...(options.allowedOrigins ?? []).map((o) => new URL(o).origin),
   ]);
   const seen = new Set<string>();
+  // Where each URL and hash first appears: a chunk listed twice would "resume" from its twin's
+  // stored bytes.
+  const urlAt = new Map<string, number>();
+  const hashAt = new Map<string, number>();
   let sum = 0;
   const resolved = chunks.map((raw: unknown, i: number) => {
     const c = raw as Record<string, unknown>;
@@ -169,6 +173,20 @@ export function parseManifest(json: unknown, options: ParseManifestOptions = {})
         { chunkIndex: i, url: url.href, field: at('url') },
       );
     }
+    const twinUrl = urlAt.get(url.href);
+    if (twinUrl !== undefined)
+      throw invalid(
+        at('url'),
+        `resolves to ${url.href}, as chunks[${twinUrl}] does (each chunk is a different file)`,
+      );
+    urlAt.set(url.href, i);
+    const twinHash = hashAt.get(c['sha256']);
+    if (twinHash !== undefined)
+      throw invalid(
+        at('sha256'),
+        `equals chunks[${twinHash}].sha256 (the same bytes listed twice; each chunk is a different part of the model)`,
+      );
+    hashAt.set(c['sha256'], i);
     sum += c['bytes'];
     return { ...(c as unknown as ManifestChunk), url: url.href };
   });

@@ -202,6 +202,26 @@ describe.each(modes)('durable partial downloads (%s)', (_, blocks) => {
     expect(calls).not.toContain('drop:0');
   });
 
+  it("an abort as a chunk's last bytes are stored leaves it loadable: the next load completes it with no request", async () => {
+    const { store } = segmentStore();
+    const abort = new AbortController();
+    const putSegment = store.putSegment!.bind(store);
+    store.putSegment = async (m, i, segment) => {
+      await putSegment(m, i, segment);
+      // The page goes away once chunk 0's last segment is stored, before the chunk is.
+      if (i === 0 && segment.offset + segment.data.size === SIZE) abort.abort();
+    };
+    await expect(
+      loadModel(manifest(), { ...fast, store, signal: abort.signal }),
+    ).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
+    expect((await store.getPartial!(manifest(), 0))!.bytes).toBe(SIZE);
+    const seen = requestsFor('a.gguf').length;
+    await same(await loadModel(manifest(), { ...fast, store }));
+    expect(requestsFor('a.gguf')).toHaveLength(seen);
+  });
+
   it('a full disk stops the download at once, drops the partial segments, and is not retried', async () => {
     const { store, calls } = segmentStore({ refuseSegmentsAfter: 2 });
     const error = await loadModel(manifest(), { ...fast, store, concurrency: 1 }).catch(
