@@ -7,6 +7,8 @@ export type ModelLoaderErrorCode =
   | 'HTTP_ERROR'
   | 'NETWORK_ERROR'
   | 'CHUNK_HASH_MISMATCH'
+  /** The server holds a file of another size than the manifest declares for the chunk. */
+  | 'CHUNK_SIZE_MISMATCH'
   | 'ABORTED'
   | 'MODEL_INVALID'
   | 'GGUF_INVALID'

@@ -7,6 +7,7 @@ import {
   isHtmlPage,
   isRetryableStatus,
   rangeStart,
+  servedFileSize,
   type NetworkPolicy,
 } from './network-policy.js';
 import { BodyReader, readBuffer } from './body-reader.js';
@@ -259,6 +260,17 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
         continue;
       }
       checkResponseOrigin(response, o, `chunk ${o.index}`, o.index);
+      // A file of another size than the manifest says can never verify: say so at once, rather
+      // than resuming a body that keeps ending short (or asking past its end: 416).
+      const served = servedFileSize(response);
+      if (served !== undefined && served !== o.bytes && (response.ok || response.status === 416)) {
+        await response.body?.cancel().catch(() => undefined);
+        throw new ModelLoaderError(
+          'CHUNK_SIZE_MISMATCH',
+          `chunk ${o.index}: the manifest says ${o.bytes} bytes, but ${o.url} is ${served} bytes (HTTP ${response.status}); the manifest and the files on the server do not match: pack the model again, or fix the manifest`,
+          { chunkIndex: o.index, url: o.url, status: response.status },
+        );
+      }
       if (!response.ok) {
         await response.body?.cancel().catch(() => undefined);
         const error = new ModelLoaderError(

@@ -159,6 +159,26 @@ describe.each(modes)('network faults (%s)', (_, blocks) => {
     await same(await loadModel(manifest(), fast));
   });
 
+  it('a chunk declared larger (or smaller) than the server holds ends at once in CHUNK_SIZE_MISMATCH', async () => {
+    for (const declared of [SIZE * 10, 2 * 1024 ** 3 - 1, SIZE - 1]) {
+      const json = manifestJson();
+      // (Without block hashes: their count follows the declared size.)
+      json.chunks = [{ file: 'a.gguf', bytes: declared, sha256: sha(data) }];
+      json.totalBytes = declared;
+      const seen = requestsFor('a.gguf').length;
+      const t = Date.now();
+      const error = await loadModel(parseManifest(json, { url: server.url('manifest.json') }), {
+        ...fast,
+        keep: false,
+      }).catch((e: unknown) => e);
+      expect(error, String(declared)).toMatchObject({ code: 'CHUNK_SIZE_MISMATCH', chunkIndex: 0 });
+      expect((error as Error).message).toContain(`the manifest says ${declared} bytes`);
+      expect((error as Error).message).toContain(`is ${SIZE} bytes`);
+      expect(requestsFor('a.gguf').length - seen).toBe(1);
+      expect(Date.now() - t).toBeLessThan(5_000);
+    }
+  });
+
   it('fails at once on a 404 with the URL in the message', async () => {
     server.inject('b.gguf', '404');
     const error = await loadModel(manifest(), fast).catch((e: unknown) => e);

@@ -32,6 +32,20 @@ export function rangeStart(response: Response): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/**
+ * The size of the whole file a response speaks for: `Content-Range`'s total (`bytes 0-9/123`,
+ * or a star and the total on a 416), or a 200's `Content-Length` when the body is not encoded; undefined
+ * when the response does not say.
+ */
+export function servedFileSize(response: Response): number | undefined {
+  const range = /\/(\d+)\s*$/.exec(response.headers.get('Content-Range') ?? '');
+  if (range) return Number(range[1]);
+  const length = response.headers.get('Content-Length');
+  if (response.status === 200 && length !== null && !response.headers.get('Content-Encoding'))
+    return Number(length);
+  return undefined;
+}
+
 /** Statuses worth another attempt. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
