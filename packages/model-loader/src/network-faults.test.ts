@@ -167,10 +167,10 @@ describe.each(modes)('network faults (%s)', (_, blocks) => {
       json.totalBytes = declared;
       const seen = requestsFor('a.gguf').length;
       const t = Date.now();
-      const error = await loadModel(parseManifest(json, { url: server.url('manifest.json') }), {
-        ...fast,
-        keep: false,
-      }).catch((e: unknown) => e);
+      const error = await loadModel(
+        parseManifest(json, { url: server.url('manifest.json') }),
+        fast,
+      ).catch((e: unknown) => e);
       expect(error, String(declared)).toMatchObject({ code: 'CHUNK_SIZE_MISMATCH', chunkIndex: 0 });
       expect((error as Error).message).toContain(`the manifest says ${declared} bytes`);
       expect((error as Error).message).toContain(`is ${SIZE} bytes`);

@@ -45,6 +45,33 @@ async function tensorData(path: string) {
   return { parsed, data: out };
 }
 
+describe('file names with URL syntax', () => {
+  it("'#', '%' and spaces are percent-encoded in the manifest; verify and the loader find the files", async () => {
+    const odd = join(dir, 'odd');
+    const name = join(dir, 'my #1 50% model.gguf');
+    await writeFile(name, sourceBytes);
+    const manifest = await pack(name, { out: odd, maxChunkBytes: 150 * 1024 });
+    expect(manifest.chunks[0]!.file).toMatch(/^my%20%231%2050%25%20model-00001-of-0000\d\.gguf$/);
+    expect((await verify(join(odd, 'manifest.json'))).every((r) => r.ok)).toBe(true);
+    const files = Object.fromEntries(
+      await Promise.all(
+        manifest.chunks.map(async (c) => {
+          const onDisk = decodeURIComponent(c.file);
+          return [onDisk, new Uint8Array(await readFile(join(odd, onDisk)))] as const;
+        }),
+      ),
+    );
+    const server = await startTestServer(files);
+    try {
+      const parsed = parseManifest(manifest, { url: server.url('manifest.json') });
+      const blobs = await loadModel(parsed, { retryDelayMs: 5 });
+      expect(blobs).toHaveLength(manifest.chunks.length);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('pack (gguf-split)', () => {
   it('writes valid shards under the limit that hold exactly the source tensors', async () => {
     const out = join(dir, 'split');

@@ -39,6 +39,12 @@ export interface PackOptions {
 }
 
 const pad = (n: number, alignment: number) => (alignment - (n % alignment)) % alignment;
+/**
+ * A file name as the manifest writes it: a URL relative to the manifest (the loader resolves it
+ * so), so `#`, `%`, `?` and spaces are percent-encoded (`verify` decodes them back).
+ */
+const asUrl = (name: string) => encodeURIComponent(name);
+
 const shardName = (prefix: string, i: number, n: number) =>
   `${prefix}-${String(i + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.gguf`;
 
@@ -169,7 +175,7 @@ export async function pack(source: string, options: PackOptions): Promise<ModelM
         (b) => void sourceHash.update(b),
       ]);
       const { bytes, sha256, blocks } = await out.close();
-      chunks.push({ file, bytes, sha256, blocks });
+      chunks.push({ file: asUrl(file), bytes, sha256, blocks });
       log(`wrote ${file} (${bytes} bytes)`);
     }
   } else {
@@ -187,7 +193,7 @@ export async function pack(source: string, options: PackOptions): Promise<ModelM
         if (zeros) await out.write(Buffer.alloc(zeros));
       }
       const { bytes, sha256, blocks } = await out.close();
-      chunks.push({ file, bytes, sha256, blocks });
+      chunks.push({ file: asUrl(file), bytes, sha256, blocks });
       log(`wrote ${file} (${bytes} bytes, ${tensors.length} tensors)`);
     }
   }

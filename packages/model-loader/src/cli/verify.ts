@@ -39,7 +39,9 @@ export async function verify(manifestPath: string): Promise<VerifyResult[]> {
   const dir = dirname(manifestPath);
   const results: VerifyResult[] = [];
   for (const chunk of manifest.chunks) {
-    const path = join(dir, chunk.file);
+    // The file the loader would fetch: the chunk's URL (resolved as the loader resolves it,
+    // percent-encoding included) beside the manifest.
+    const path = join(dir, ...decodeURIComponent(new URL(chunk.url).pathname.slice(1)).split('/'));
     const size = await stat(path).then(
       (s) => s.size,
       () => -1,
