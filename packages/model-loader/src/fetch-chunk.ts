@@ -142,7 +142,10 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
   let failedChecks = 0;
   let idle = 0;
   let wait: number | undefined;
+  /** Whether requests bypass the HTTP cache (after a failed verification or a restart). */
+  let reload = false;
   const discard = async () => {
+    reload = true;
     o.onBytes(-(data.size + pending));
     data.reset();
     pending = 0;
@@ -171,6 +174,7 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
         pending = 0;
         const failures = (blockFailures.get(k) ?? 0) + 1;
         blockFailures.set(k, failures);
+        reload = true;
         return new ModelLoaderError(
           'CHUNK_HASH_MISMATCH',
           `chunk ${o.index} (${o.url}) failed verification${failures > 1 ? ' twice' : ''} at block ${k} (bytes ${offset}-${offset + view.byteLength - 1}): expected sha256 ${blocks.sha256[k]}, got ${actual}`,
@@ -244,7 +248,13 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
         const range =
           end < o.bytes ? `bytes=${position}-${end - 1}` : position > 0 ? `bytes=${position}-` : '';
         const headers: Record<string, string> = range ? { Range: range } : {};
-        response = await o.fetch(o.url, { headers, signal: request.signal });
+        // Once the chunk failed verification (or its bytes were thrown away), the browser's HTTP
+        // cache must not answer again: a shard re-packed at the same URL would stay stale.
+        response = await o.fetch(o.url, {
+          headers,
+          signal: request.signal,
+          ...(reload ? { cache: 'reload' as const } : {}),
+        });
       } catch (cause) {
         if (o.signal?.aborted) throw aborted(o);
         retryOrThrow(

@@ -179,6 +179,22 @@ describe.each(modes)('network faults (%s)', (_, blocks) => {
     }
   });
 
+  it('after a failed verification the chunk is asked for past the HTTP cache (cache: reload)', async () => {
+    const modes: Array<[string, RequestCache | undefined]> = [];
+    const spy: typeof fetch = (input, init) => {
+      modes.push([String(input), init?.cache]);
+      return fetch(input, init);
+    };
+    server.inject('a.gguf', ...Array<'corrupt-byte'>(1).fill('corrupt-byte'));
+    await same(await loadModel(manifest(), { ...fast, fetch: spy }));
+    const forA = modes.filter(([u]) => u.endsWith('a.gguf'));
+    expect(forA[0]![1]).toBeUndefined();
+    expect(forA.at(-1)![1]).toBe('reload');
+    expect(modes.filter(([u]) => u.endsWith('b.gguf')).every(([, c]) => c === undefined)).toBe(
+      true,
+    );
+  });
+
   it('fails at once on a 404 with the URL in the message', async () => {
     server.inject('b.gguf', '404');
     const error = await loadModel(manifest(), fast).catch((e: unknown) => e);
