@@ -16,7 +16,7 @@ test.beforeAll(() => {
   const chunks = [1, 2].map((i) => ({
     file: `huge-0000${i}-of-00002.gguf`,
     bytes: 1_900_000_000,
-    sha256: 'a'.repeat(64),
+    sha256: String(i).repeat(64),
   }));
   writeFileSync(
     join(dir, 'manifest.json'),

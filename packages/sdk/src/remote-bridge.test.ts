@@ -218,7 +218,7 @@ describe('the remote endpoint as the fallback', () => {
       chunks: [1, 2].map((i) => ({
         file: `huge-0000${i}-of-00002.gguf`,
         bytes: 1_900_000_000,
-        sha256: 'a'.repeat(64),
+        sha256: String(i).repeat(64),
       })),
     };
     const before = seen.length;
