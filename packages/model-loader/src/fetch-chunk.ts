@@ -6,6 +6,8 @@ import {
   idleRequest,
   isHtmlPage,
   isRetryableStatus,
+  httpHint,
+  networkHint,
   rangeStart,
   servedFileSize,
   type NetworkPolicy,
@@ -154,7 +156,15 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
   };
   const retryOrThrow = (error: ModelLoaderError, progressed: boolean) => {
     idle = progressed ? 0 : idle + 1;
-    if (idle > o.retries) throw error;
+    if (idle > o.retries)
+      throw error.code === 'NETWORK_ERROR'
+        ? new ModelLoaderError('NETWORK_ERROR', `${error.message}; ${networkHint(idle)}`, {
+            chunkIndex: o.index,
+            url: o.url,
+            ...(error.status !== undefined ? { status: error.status } : {}),
+            ...(error.cause !== undefined ? { cause: error.cause } : {}),
+          })
+        : error;
     if (fetched > budget)
       throw new ModelLoaderError(
         error.code,
@@ -285,7 +295,7 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
         await response.body?.cancel().catch(() => undefined);
         const error = new ModelLoaderError(
           'HTTP_ERROR',
-          `chunk ${o.index}: HTTP ${response.status} ${response.statusText} from ${o.url}`.trim(),
+          `chunk ${o.index}: HTTP ${`${response.status} ${response.statusText}`.trim()} from ${o.url}: ${httpHint(response.status)}`,
           { chunkIndex: o.index, url: o.url, status: response.status },
         );
         if (!isRetryableStatus(response.status)) throw error;

@@ -200,7 +200,17 @@ describe.each(modes)('network faults (%s)', (_, blocks) => {
     const error = await loadModel(manifest(), fast).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'HTTP_ERROR', status: 404, chunkIndex: 1 });
     expect((error as Error).message).toContain(server.url('b.gguf'));
+    expect((error as Error).message).toContain('the file is not at this path');
     expect(requestsFor('b.gguf')).toHaveLength(1);
+  });
+
+  it('a chunk that never answers ends in NETWORK_ERROR saying what to do (network, CORS, resume)', async () => {
+    server.inject('b.gguf', ...Array<'stall-headers'>(8).fill('stall-headers'));
+    const error = await loadModel(manifest(), { ...fast, retries: 1 }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'NETWORK_ERROR', chunkIndex: 1 });
+    expect((error as Error).message).toMatch(
+      /after 2 attempts: check the network.*Access-Control-Allow-Origin.*resumes where it stopped/,
+    );
   });
 });
 

@@ -46,6 +46,31 @@ export function servedFileSize(response: Response): number | undefined {
   return undefined;
 }
 
+/** What to do about an HTTP status the loader gives up on. */
+export function httpHint(status: number): string {
+  if (status === 404 || status === 410)
+    return "the file is not at this path: check the URL (or the manifest's `file`, and that every shard was uploaded)";
+  if (status === 401 || status === 403)
+    return 'the server refuses it: a private or gated repository needs a token (a Hugging Face token for gated models), and a signed URL may have expired';
+  if (status === 416)
+    return 'the server holds less than the manifest says: the manifest and the files on the server do not match';
+  if (status === 429 || status === 503) return 'the server is busy: try again later';
+  if (status >= 500) return 'the server failed: try again later, or tell whoever runs it';
+  return 'check the URL';
+}
+
+/**
+ * What to do when no answer came after every attempt: offline, or a server this page may not
+ * read (CORS), named with this page's origin.
+ */
+export function networkHint(attempts: number): string {
+  const nav = (globalThis as { navigator?: { onLine?: boolean } }).navigator;
+  const origin = (globalThis as { location?: { origin?: string } }).location?.origin;
+  if (nav?.onLine === false)
+    return `after ${attempts} attempts: this device is offline; load again once the network is back (what was downloaded is kept)`;
+  return `after ${attempts} attempts: check the network, and that the server answers this page's origin${origin ? ` (${origin})` : ''} with Access-Control-Allow-Origin (a CORS failure looks like this); loading again resumes where it stopped`;
+}
+
 /** Statuses worth another attempt. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
@@ -165,11 +190,11 @@ export async function fetchWithRetries<T>(
         return await read(response, request);
       }
       await response.body?.cancel().catch(() => undefined);
-      error = new ModelLoaderError('HTTP_ERROR', `${what} ${url}: HTTP ${response.status}`, {
-        url,
-        ...where,
-        status: response.status,
-      });
+      error = new ModelLoaderError(
+        'HTTP_ERROR',
+        `${what} ${url}: HTTP ${response.status}: ${httpHint(response.status)}`,
+        { url, ...where, status: response.status },
+      );
       if (!isRetryableStatus(response.status)) throw error;
       wait = retryAfterMs(response.headers, policy.maxRetryAfterMs);
     } catch (cause) {
@@ -185,7 +210,14 @@ export async function fetchWithRetries<T>(
     } finally {
       request.done();
     }
-    if (++failures > policy.retries) throw error;
+    if (++failures > policy.retries)
+      throw error.code === 'NETWORK_ERROR'
+        ? new ModelLoaderError('NETWORK_ERROR', `${error.message}; ${networkHint(failures)}`, {
+            url,
+            ...where,
+            cause: error.cause,
+          })
+        : error;
     try {
       await sleep(wait ?? backoffMs(failures, policy.retryDelayMs, policy.random), signal);
     } catch {
