@@ -88,6 +88,7 @@ async function main(argv: string[]): Promise<number> {
       ...(values.id ? { id: values.id } : {}),
       ...(values['model-version'] ? { version: values['model-version'] } : {}),
       log: (line) => console.log(line),
+      warn: (line) => console.warn(line),
     });
     return 0;
   }

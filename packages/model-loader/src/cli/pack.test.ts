@@ -45,6 +45,29 @@ async function tensorData(path: string) {
   return { parsed, data: out };
 }
 
+describe('--max-chunk-size below a tensor', () => {
+  it('warns, naming the tensor and the smallest size every shard fits', async () => {
+    const warnings: string[] = [];
+    const manifest = await pack(source, {
+      out: join(dir, 'tiny-limit'),
+      maxChunkBytes: 10 * 1024,
+      warn: (line) => warnings.push(line),
+    });
+    expect(warnings).toHaveLength(1);
+    const need = Number(/ (\d+) is the smallest size/.exec(warnings[0]!)?.[1]);
+    expect(warnings[0]).toMatch(/--max-chunk-size 10240 is below what tensor \S+ needs alone/);
+    expect(Math.max(...manifest.chunks.map((c) => c.bytes))).toBeLessThanOrEqual(need);
+    // At that size, no warning.
+    const quiet: string[] = [];
+    await pack(source, {
+      out: join(dir, 'tiny-limit-2'),
+      maxChunkBytes: need,
+      warn: (l) => quiet.push(l),
+    });
+    expect(quiet).toEqual([]);
+  });
+});
+
 describe('file names with URL syntax', () => {
   it("'#', '%' and spaces are percent-encoded in the manifest; verify and the loader find the files", async () => {
     const odd = join(dir, 'odd');

@@ -36,6 +36,8 @@ export interface PackOptions {
   blockBytes?: number;
   /** Receives one line per file written. */
   log?: (line: string) => void;
+  /** Where warnings go (default: `log`): a `maxChunkBytes` below what a tensor needs. */
+  warn?: (line: string) => void;
 }
 
 const pad = (n: number, alignment: number) => (alignment - (n % alignment)) % alignment;
@@ -83,9 +85,21 @@ function output(path: string, blockBytes: number) {
 }
 
 /** Groups tensors into shards that stay within `max` bytes, headers included. */
+const infoBytes = (t: SourceTensor) =>
+  8 + Buffer.byteLength(t.name) + 4 + 8 * t.shape.length + 4 + 8;
+
+/** The largest shard one tensor alone makes (a tensor is never split), and that tensor. */
+function smallestShardLimit(h: GgufHeader): { bytes: number; tensor: string } {
+  let best = { bytes: 0, tensor: '' };
+  for (const t of h.tensors) {
+    const bytes =
+      shardHeader(h, [], 0, 99).length + h.alignment + infoBytes(t) + paddedSpan(t, h.alignment);
+    if (bytes > best.bytes) best = { bytes, tensor: t.name };
+  }
+  return best;
+}
+
 function planShards(h: GgufHeader, max: number): SourceTensor[][] {
-  const infoBytes = (t: SourceTensor) =>
-    8 + Buffer.byteLength(t.name) + 4 + 8 * t.shape.length + 4 + 8;
   const shards: SourceTensor[][] = [];
   let current: SourceTensor[] = [];
   let size = 0;
@@ -180,6 +194,11 @@ export async function pack(source: string, options: PackOptions): Promise<ModelM
     }
   } else {
     const plan = planShards(header, max);
+    const need = smallestShardLimit(header);
+    if (need.bytes > max)
+      (options.warn ?? log)(
+        `warning: --max-chunk-size ${max} is below what tensor ${need.tensor} needs alone (${need.bytes} bytes with its shard header): tensors are never split, so some shards will be larger; ${need.bytes} is the smallest size every shard fits`,
+      );
     await copyRange(source, 0, header.tensors[0]?.start ?? fileBytes, [
       (b) => void sourceHash.update(b),
     ]);
