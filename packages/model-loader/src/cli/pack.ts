@@ -91,9 +91,10 @@ const infoBytes = (t: SourceTensor) =>
 /** The largest shard one tensor alone makes (a tensor is never split), and that tensor. */
 function smallestShardLimit(h: GgufHeader): { bytes: number; tensor: string } {
   let best = { bytes: 0, tensor: '' };
+  // The header (metadata, a tokenizer's vocabulary: megabytes) is built once, not per tensor.
+  const base = shardHeader(h, [], 0, 99).length + h.alignment;
   for (const t of h.tensors) {
-    const bytes =
-      shardHeader(h, [], 0, 99).length + h.alignment + infoBytes(t) + paddedSpan(t, h.alignment);
+    const bytes = base + infoBytes(t) + paddedSpan(t, h.alignment);
     if (bytes > best.bytes) best = { bytes, tensor: t.name };
   }
   return best;
