@@ -1221,13 +1221,11 @@ fn py_floordiv(a: JValue, b: JValue) -> Result<JValue, JError> {
         return Err(err("float floor division by zero"));
     }
     // CPython's float_floor_div (through fmod, so `3 // 0.1` is 29.0).
-    let mut m = x % y;
+    let m = x % y;
     let mut div = (x - m) / y;
     if m != 0.0 && ((y < 0.0) != (m < 0.0)) {
-        m += y;
         div -= 1.0;
     }
-    let _ = m;
     let q = if div != 0.0 {
         let f = div.floor();
         if div - f > 0.5 {

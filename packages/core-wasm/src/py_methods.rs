@@ -82,10 +82,8 @@ fn split(s: &str, sep: Option<&str>, max: Option<i64>, from_right: bool) -> Resu
             }
         }
     };
-    if from_right && sep.is_some() && max.is_some() {
-        parts.reverse();
-    }
-    if from_right && sep.is_none() && max.is_some() {
+    // rsplitn and the whitespace walk from the right both give the parts last first.
+    if from_right && max.is_some() {
         parts.reverse();
     }
     Ok(parts)
