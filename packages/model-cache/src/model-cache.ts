@@ -92,14 +92,19 @@ export class ModelCache {
   }
 
   private database(): Promise<IDBPDatabase<CacheSchema>> {
-    this.db ??= openDatabase(
-      this.dbName,
-      () => (this.db = undefined),
-      this.options.blockedTimeoutMs,
-    ).catch((e) => {
-      this.db = undefined;
-      throw e;
-    });
+    const open = () =>
+      openDatabase(this.dbName, () => (this.db = undefined), this.options.blockedTimeoutMs);
+    // An open that the browser aborts because the database is being deleted meanwhile ("Clear
+    // site data", deleteDatabase in another tab) succeeds when asked again.
+    this.db ??= open()
+      .catch((e: unknown) => {
+        if ((e as { cause?: { name?: string } }).cause?.name === 'AbortError') return open();
+        throw e;
+      })
+      .catch((e: unknown) => {
+        this.db = undefined;
+        throw e;
+      });
     return this.db;
   }
 

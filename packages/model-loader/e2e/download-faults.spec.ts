@@ -117,6 +117,9 @@ test.beforeAll(async () => {
         const cache = openModelCache({ dbName: o.db ?? 'faults' });
         const abort = new AbortController();
         if (o.abortAfterMs) setTimeout(() => abort.abort(new Error('stopped by the test')), o.abortAfterMs);
+        // clearModelCache() from elsewhere in the page once this many bytes have arrived.
+        let cleared = o.clearAtBytes === undefined;
+        const clearNow = () => { const c = openModelCache({ dbName: o.db ?? 'faults' }); return c.clear().finally(() => c.close()); };
         const t = performance.now();
         let r;
         try {
@@ -126,11 +129,16 @@ test.beforeAll(async () => {
             concurrency: o.concurrency ?? 3,
             ...(o.allowedOrigins ? { allowedOrigins: o.allowedOrigins } : {}),
             onWaitForOtherTab: () => (window.waited = true),
-            onProgress: (p) => { if (p.otherTab) window.otherTab = (window.otherTab ?? 0) + 1; },
+            onProgress: (p) => {
+              if (p.otherTab) window.otherTab = (window.otherTab ?? 0) + 1;
+              if (!cleared && p.loadedBytes >= o.clearAtBytes) { cleared = true; window.clearing = clearNow(); }
+              window.loadedBytes = p.loadedBytes;
+            },
           });
           r = { ok: true, fromCache: got.fromCache, hashes: o.hash === false ? [] : await Promise.all(got.blobs.map(sha256OfBlob)) };
         } catch (e) { r = error(e); }
         r.ms = performance.now() - t;
+        await window.clearing;
         r.stats = await cache.stats();
         await cache.close();
         return r;
@@ -381,6 +389,53 @@ test.describe('faults that end the load with a coded error, leaving a repairable
     const listed = back.stats.models.reduce((s, m) => s + m.bytes + m.partialBytes, 0);
     expect(back.stats.totalBytes).toBe(listed);
     expect(back.stats.totalBytes).toBe(3 * SIZE);
+  });
+});
+
+test.describe('the cache cleared while a load runs', () => {
+  const slowly = () =>
+    ['m/c0.bin', 'm/c1.bin', 'm/c2.bin'].forEach((f) => server.inject(f, 'slow:400000'));
+  const healed = async (page: Page) => {
+    const again = await acquire(page, server.url('m/manifest.json'));
+    expect(again).toMatchObject({ ok: true, hashes: expected });
+    expect(again.stats.models).toHaveLength(1);
+    expect(again.stats.models[0]).toMatchObject({ complete: true, partialBytes: 0 });
+    expect(again.stats.totalBytes).toBe(3 * SIZE);
+  };
+
+  test('clearModelCache() during a load: STORE_ERROR saying to load again; the next load heals', async ({
+    page,
+  }) => {
+    await open(page);
+    for (const at of [100_000, 450_000, 3 * SIZE - 70_000]) {
+      await fresh(page);
+      slowly();
+      const r = await acquire(page, server.url('m/manifest.json'), { clearAtBytes: at });
+      expect(r, `cleared at ${at} bytes`).toMatchObject({ ok: false, code: 'STORE_ERROR' });
+      expect(r.message).toMatch(/cleared.*load.*again/s);
+      await healed(page);
+    }
+  });
+
+  test('"Clear site data" (IndexedDB deleted under the open connection) during a load: STORE_ERROR; the next load heals', async ({
+    page,
+  }) => {
+    await open(page);
+    await fresh(page);
+    slowly();
+    const cdp = await page.context().newCDPSession(page);
+    const pending = acquire(page, server.url('m/manifest.json'));
+    await page.waitForFunction(
+      () => ((window as unknown as { loadedBytes?: number }).loadedBytes ?? 0) > 300_000,
+    );
+    await cdp.send('Storage.clearDataForOrigin', {
+      origin: new URL(page.url()).origin,
+      storageTypes: 'indexeddb',
+    });
+    const r = await pending;
+    expect(r).toMatchObject({ ok: false, code: 'STORE_ERROR' });
+    expect(r.message).toMatch(/cleared.*load.*again/s);
+    await healed(page);
   });
 });
 

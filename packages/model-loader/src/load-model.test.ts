@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadModel, type LoadProgress } from './load-model.js';
 import { parseManifest, type ParsedManifest } from './manifest.js';
-import { memoryStore } from './memory-store.test-helper.js';
+import { memoryStore, segmentStore } from './memory-store.test-helper.js';
 import { startTestServer } from './test-server.test-helper.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -170,5 +170,44 @@ describe('loadModel', () => {
       throw quota;
     };
     await expect(loadModel(manifest, { ...fast, store })).rejects.toBe(quota);
+  });
+
+  // Whatever step then fails (a commit of segments that are gone, a segment write into a store
+  // that refuses it, complete() without the model's record), the error says what happened.
+  for (const failing of ['commitSegments', 'putSegment', 'complete'] as const)
+    it(`a store cleared during the load (then ${failing} fails): STORE_ERROR saying to start again; the next load heals`, async () => {
+      const s = segmentStore({ commit: true });
+      const { store } = s;
+      const clear = () => (s.segments.clear(), s.chunks.clear());
+      let segments = 0;
+      const put = store.putSegment!;
+      store.putSegment = async (m, i, seg) => {
+        if (failing === 'putSegment' && segments === 3) throw new Error('the store is gone');
+        await put(m, i, seg);
+        if (++segments === 3) clear();
+      };
+      if (failing === 'complete') {
+        store.putSegment = put;
+        store.complete = async () => {
+          clear();
+          throw Object.assign(new Error('model "m" was not opened'), { code: 'NOT_FOUND' });
+        };
+      }
+      const error = await loadModel(manifest, { ...fast, store, segmentBytes: 65536 }).catch(
+        (e) => e,
+      );
+      expect(error).toMatchObject({ code: 'STORE_ERROR' });
+      expect(error.message).toMatch(/cleared during the load.*start the load again/);
+      store.putSegment = put;
+      store.complete = async () => {};
+      const again = await loadModel(manifest, { ...fast, store, segmentBytes: 65536 });
+      expect(await bytesOf(again)).toEqual(await bytesOf(shards.map((b) => new Blob([b]))));
+    });
+
+  it('a failure with the stored data intact is not blamed on the store', async () => {
+    const { store } = segmentStore({ commit: true });
+    server.inject(names[1]!, '404');
+    const error = await loadModel(manifest, { ...fast, store }).catch((e) => e);
+    expect(error).toMatchObject({ code: 'HTTP_ERROR', status: 404, chunkIndex: 1 });
   });
 });

@@ -92,6 +92,34 @@ export async function loadModel(
       fromCache,
     });
   };
+  const storeLost = (i: number | undefined, cause?: unknown) =>
+    new ModelLoaderError(
+      'STORE_ERROR',
+      `${i === undefined ? 'the model' : `chunk ${i}`}: the cache lost what this load had stored in it (it was cleared during the load: clearModelCache(), deleting the model, or the browser's "Clear site data"); start the load again`,
+      {
+        ...(i === undefined ? {} : { chunkIndex: i, url: manifest.chunks[i]!.url }),
+        ...(cause === undefined ? {} : { cause }),
+      },
+    );
+  // What this load knows to be in the store: whole chunks, and bytes of partial ones.
+  const whole = new Array<boolean>(total).fill(false);
+  const persisted = new Array<number>(total).fill(0);
+  /** A chunk whose stored bytes this load saw and which are gone now (the cache was cleared). */
+  const lostBeforeDrop: number[] = [];
+  const lostChunk = async (): Promise<number | undefined> => {
+    if (!store) return undefined;
+    if (lostBeforeDrop.length) return lostBeforeDrop[0];
+    for (let i = 0; i < total; i++) {
+      if (whole[i]) {
+        const kept = await store.getChunk(manifest, i).catch(() => null);
+        if (kept?.size !== manifest.chunks[i]!.bytes) return i;
+      } else if (persisted[i]! > 0 && store.getPartial) {
+        const partial = await store.getPartial(manifest, i).catch(() => null);
+        if ((partial?.bytes ?? 0) < persisted[i]!) return i;
+      }
+    }
+    return undefined;
+  };
   const abortedError = () =>
     new ModelLoaderError('ABORTED', 'the model download was aborted', { cause: signal?.reason });
   const checkAbort = () => {
@@ -106,6 +134,7 @@ export async function loadModel(
     const cached = store ? await store.getChunk(manifest, i) : null;
     if (cached && cached.size === manifest.chunks[i]!.bytes) {
       blobs[i] = cached;
+      whole[i] = true;
       loaded += cached.size;
       done++;
       report(i, true);
@@ -128,6 +157,7 @@ export async function loadModel(
         // A store that keeps the segments as the chunk: nothing is kept in the page or written twice.
         const commit = durable && !!store?.commitSegments;
         const resume = durable ? await store!.getPartial!(manifest, i) : null;
+        persisted[i] = resume?.bytes ?? 0;
         const fetched = await fetchChunk({
           ...policy,
           index: i,
@@ -145,8 +175,19 @@ export async function loadModel(
             : {}),
           ...(durable
             ? {
-                persist: (segment) => store!.putSegment!(manifest, i, segment),
-                dropPartial: () => store!.dropPartial?.(manifest, i) ?? Promise.resolve(),
+                persist: async (segment) => {
+                  await store!.putSegment!(manifest, i, segment);
+                  persisted[i] = segment.offset + segment.data.size;
+                },
+                dropPartial: async () => {
+                  // Before the loader drops them: were they still there?
+                  if (persisted[i]! > 0 && !lostBeforeDrop.length) {
+                    const partial = await store!.getPartial!(manifest, i).catch(() => null);
+                    if ((partial?.bytes ?? 0) < persisted[i]!) lostBeforeDrop.push(i);
+                  }
+                  persisted[i] = 0;
+                  await store!.dropPartial?.(manifest, i);
+                },
               }
             : {}),
           onBytes: (delta) => {
@@ -163,15 +204,12 @@ export async function loadModel(
         let blob: Blob | null = fetched;
         if (commit) {
           await store!.commitSegments!(manifest, i);
+          persisted[i] = 0;
           blob = await store!.getChunk(manifest, i);
-          if (blob?.size !== chunk.bytes)
-            throw new ModelLoaderError(
-              'STORE_ERROR',
-              `chunk ${i}: the store lost the chunk it had just stored (was the cache cleared meanwhile?); load the model again`,
-              { chunkIndex: i, url: chunk.url },
-            );
+          if (blob?.size !== chunk.bytes) throw storeLost(i);
         } else await store?.putChunk(manifest, i, blob!);
         blobs[i] = blob!;
+        whole[i] = !!store;
         done++;
         report(i, false);
       } catch (error) {
@@ -185,9 +223,21 @@ export async function loadModel(
   } finally {
     signal?.removeEventListener('abort', onOuterAbort);
   }
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) {
+    // Whatever failed, data this load stored that is gone explains it better.
+    const lost = signal?.aborted ? undefined : await lostChunk();
+    throw lost === undefined ? failure : storeLost(lost, failure);
+  }
   checkAbort();
-  await store?.complete?.(manifest);
+  try {
+    await store?.complete?.(manifest);
+  } catch (error) {
+    // NOT_FOUND: the model this load registered is no longer in the store.
+    const code = (error as { code?: unknown } | null)?.code;
+    const lost = await lostChunk();
+    if (lost !== undefined || code === 'NOT_FOUND') throw storeLost(lost, error);
+    throw error;
+  }
   const parts = blobs as Blob[];
   return manifest.layout === 'byte-chunks'
     ? [new Blob(parts, { type: 'application/octet-stream' })]
