@@ -495,4 +495,38 @@ test.describe('llm-bridge loading', () => {
     expect(r.aborted).toBe('ABORTED');
     expect(r.loadedAfterAbort).toBe(false);
   });
+  test('a load from a signed URL that fails says no secret (query, fragment, userinfo)', async ({
+    page,
+  }) => {
+    await openHarness(page);
+    const r = await page.evaluate(async () => {
+      const { bridgeModule } = window.harness;
+      const out: { code?: string; text: string }[] = [];
+      for (const url of [
+        `${location.origin}/missing/m-00001-of-00002.gguf?X-Amz-Credential=AKIA&X-Amz-Signature=SECRET1`,
+        `${location.origin}/missing/m.gguf?token=SECRET2#SECRET3`,
+      ]) {
+        const bridge = bridgeModule.createBridge({ threads: 1, nCtx: 256, webgpu: 'off' });
+        const e = await bridge.load([url]).then(
+          () => undefined,
+          (e: Error & { code?: string; cause?: Error }) => e,
+        );
+        out.push({
+          ...(e?.code ? { code: e.code } : {}),
+          text: `${e?.message} ${e?.cause?.message ?? ''} ${JSON.stringify(e)}`,
+        });
+        // The bridge is usable again.
+        await bridge
+          .load([await (await fetch('/packages/llm-bridge/e2e/.fixtures/tiny.gguf')).blob()])
+          .catch(() => undefined);
+        await bridge.unload();
+      }
+      return out;
+    });
+    for (const { code, text } of r) {
+      expect(code).toBe('LOAD_FAILED');
+      expect(text).toContain('/missing/');
+      expect(text).not.toMatch(/SECRET|AKIA/);
+    }
+  });
 });

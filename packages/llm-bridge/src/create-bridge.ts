@@ -4,6 +4,7 @@ import { BridgeAbortError, LlmBridgeError } from './errors.js';
 import { type GenerationContext, grammarOf, runChat, runComplete, usesTools } from './generate.js';
 import { schemaToGrammar } from './schema-grammar.js';
 import { toolAnswerSchema } from './tool-calls.js';
+import { secretPartsOf, withoutSecretParts } from './source-secrets.js';
 import { mapWllamaError } from './map-wllama-error.js';
 import { raceAbort } from './race-abort.js';
 import {
@@ -261,7 +262,7 @@ export class LlmBridge {
         this.tap.take() ??
         (error instanceof Error && LOAD_REFUSED.test(error.message) ? error.message : undefined);
       await this.unload();
-      throw mapWllamaError(error, {
+      const mapped = mapWllamaError(error, {
         phase: 'load',
         what: 'loading the model',
         modelBytes: totalBytes || urlBytes,
@@ -271,6 +272,7 @@ export class LlmBridge {
           ? allocation
           : this.tap.takeAllocationFailure()),
       });
+      throw blobs ? mapped : withoutSecretParts(mapped, secretPartsOf(source as string[]));
     }
     if (!this.options.logger) summariseQuietWarnings();
     const modelBytes = blobs ? totalBytes : urlBytes;
