@@ -12,7 +12,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChunkStoreManifest } from './chunk-store.js';
 import { pack } from './cli/pack.js';
-import { acquireGguf, expandShards, hubFileUrl } from './gguf-url.js';
+import { acquireGguf, expandShards } from './gguf-url.js';
+import { hubFileUrl } from './hub-ref.js';
 import { memoryStore } from './memory-store.test-helper.js';
 
 // A GGUF by URL against a real HTTP server: header read with Range requests before any tensor

@@ -28,8 +28,22 @@ export type {
   LockingChunkStore,
   ManifestSource,
 } from './acquire-model.js';
-export { acquireGguf, expandShards, hubFileUrl, DEFAULT_HUB_BASE_URL } from './gguf-url.js';
-export type { GgufUrlSource } from './gguf-url.js';
+export { acquireGguf, expandShards } from './gguf-url.js';
+export type { AcquireGgufOptions, GgufUrlSource } from './gguf-url.js';
+export {
+  DEFAULT_HUB_BASE_URL,
+  fetchHubRevision,
+  hubFileUrl,
+  isHubReference,
+  parseHubReference,
+} from './hub-ref.js';
+export type {
+  HubOptions,
+  HubPin,
+  HubReference,
+  HubRevision,
+  ModelLoaderWarning,
+} from './hub-ref.js';
 export type { ChunkSegment, ChunkStore, ChunkStoreManifest, PartialChunk } from './chunk-store.js';
 export { sha256OfBlob } from './sha256.js';
 export { retryAfterMs } from './retry-policy.js';

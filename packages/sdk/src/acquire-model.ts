@@ -4,7 +4,7 @@ import {
   acquireModel as acquire,
   ModelLoaderError,
   type AcquiredModel,
-  type AcquireModelOptions,
+  type AcquireGgufOptions,
   type ManifestSource,
   type ParsedManifest,
 } from '@the-edge-agent/model-loader';
@@ -35,13 +35,17 @@ export async function acquireModel(
   preflight?: (manifest: ParsedManifest) => void,
 ): Promise<AcquiredModel> {
   if (config.persistStorage) await cache?.persist().catch(() => false);
-  const options: AcquireModelOptions = {
+  const options: AcquireGgufOptions = {
     ...(cache ? { store: cache } : {}),
     ...(config.signal ? { signal: config.signal } : {}),
     ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
     ...(preflight ? { preflight } : {}),
     onProgress: (p) => report(config, { phase: 'download', ...p }),
     onWaitForOtherTab: () => report(config, { phase: 'waiting' }),
+    // hf: references: where they resolve, a token for private and gated ones, the pin's warnings.
+    ...(config.hubBaseUrl ? { hubBaseUrl: config.hubBaseUrl } : {}),
+    ...(config.hubToken ? { hubToken: config.hubToken } : {}),
+    ...(config.onWarning ? { onWarning: config.onWarning } : {}),
   };
   return config.ggufUrls?.length
     ? acquireGguf({ ggufUrls: config.ggufUrls }, options)

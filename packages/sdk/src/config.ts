@@ -1,6 +1,11 @@
 import type { InitInput } from '@the-edge-agent/core-wasm';
 import type { BridgeLogger, WebGpuMode, WllamaBuildChoice } from '@the-edge-agent/llm-bridge';
-import type { LoadProgress, ModelIndex, ModelManifest } from '@the-edge-agent/model-loader';
+import type {
+  LoadProgress,
+  ModelIndex,
+  ModelLoaderWarning,
+  ModelManifest,
+} from '@the-edge-agent/model-loader';
 import type { BrowserEnvironment } from './environment.js';
 import type { AllowedEndpoint } from './provider-routing.js';
 import type { RemoteModelConfig } from './remote-bridge.js';
@@ -61,8 +66,10 @@ export interface TeaLlmConfig {
    *   (`name-00001-of-0000N.gguf` stands for all of them); an array: the shards' URLs. Cached in
    *   IndexedDB like a packed model; its SHA-256 is computed while it downloads and pinned on
    *   first use (a later download must match it);
-   * - `'hf:owner/repo/file.gguf@revision'`: a GGUF file on a model hub (`hubBaseUrl`); a commit
-   *   as the revision pins the reference;
+   * - `'hf:owner/repo/file.gguf@revision'`: a GGUF file on a model hub (`hubBaseUrl`). A 40-hex
+   *   commit is used as given; a branch or tag (none: `main`) is resolved to its commit once, with
+   *   a warning (`onWarning`), and that commit is recorded with the cached model: later loads of
+   *   the same reference load the same bytes (offline too), even after the branch moves;
    * - anything else: a profile id of `profiles` (default: the bundled models.json).
    * The size preflight runs on every path before the first large byte. Not combined with
    * `manifestUrl`, `manifest`, `modelUrl` or `modelFiles`.
@@ -70,6 +77,18 @@ export interface TeaLlmConfig {
   model?: string | URL | Array<string | URL>;
   /** Where `hf:` references resolve (default `https://huggingface.co`). */
   hubBaseUrl?: string | URL;
+  /**
+   * A Hugging Face access token for `hf:` references to private or gated repositories (sent to
+   * the hub's origin only, never part of an error or warning). A token in a public page is
+   * everyone's token: use one only where the page's users may hold it.
+   */
+  hubToken?: string;
+  /**
+   * Warnings of the model load: `HUB_REVISION_PINNED` (an `hf:` reference names a branch or tag;
+   * the commit it loaded) and `HUB_REVISION_MOVED` (the branch moved since the cached model was
+   * pinned; the pinned commit loaded). Default: `console.warn` of the message.
+   */
+  onWarning?: (warning: ModelLoaderWarning) => void;
   /** URL of one model manifest (chunks, hashes), relative to the page, instead of profiles. */
   manifestUrl?: string | URL;
   /** A manifest object instead of a URL (its chunk files resolve against `manifestBaseUrl`). */

@@ -16,6 +16,7 @@ export type {
   ChatCompletionUsage,
 } from './openai-compat.js';
 export type { TeaLlmConfig, TeaProgress, TeaProgressPhase } from './config.js';
+export type { ModelLoaderWarning } from '@the-edge-agent/model-loader';
 export { bundledModelsUrl, loadModelIndex, rankProfiles } from './profiles.js';
 export type { Profile, ProfileFit } from './profiles.js';
 export { checkFit } from './check-fit.js';

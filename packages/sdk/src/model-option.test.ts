@@ -11,10 +11,9 @@ describe('createTea({ model })', () => {
     ['/models/models.json', { profiles: '/models/models.json' }],
     ['https://x.test/m.gguf', { ggufUrls: ['https://x.test/m.gguf'] }],
     ['./m-00001-of-00003.gguf', { ggufUrls: ['./m-00001-of-00003.gguf'] }],
-    [
-      'hf:acme/m-GGUF/m-Q4_K_M.gguf@3f2a1b',
-      { ggufUrls: ['https://huggingface.co/acme/m-GGUF/resolve/3f2a1b/m-Q4_K_M.gguf'] },
-    ],
+    // Kept as written: model-loader resolves a branch or tag to its commit and pins it.
+    ['hf:acme/m-GGUF/m-Q4_K_M.gguf', { ggufUrls: ['hf:acme/m-GGUF/m-Q4_K_M.gguf'] }],
+    ['hf:acme/m-GGUF/m-Q4_K_M.gguf@3f2a1b', { ggufUrls: ['hf:acme/m-GGUF/m-Q4_K_M.gguf@3f2a1b'] }],
     ['gemma-3n-E2B', { profile: 'gemma-3n-E2B' }],
   ])('%s', (model, expected) => {
     const resolved = resolveModelOption({ model, useCache: true });
@@ -27,7 +26,7 @@ describe('createTea({ model })', () => {
     });
     expect(
       resolveModelOption({ model: 'hf:o/r/f.gguf@main', hubBaseUrl: 'http://127.0.0.1:9/' }),
-    ).toMatchObject({ ggufUrls: ['http://127.0.0.1:9/o/r/resolve/main/f.gguf'] });
+    ).toEqual({ ggufUrls: ['hf:o/r/f.gguf@main'], hubBaseUrl: 'http://127.0.0.1:9/' });
     expect(resolveModelOption({ modelUrl: '/m.gguf' })).toEqual({ ggufUrls: ['/m.gguf'] });
   });
 

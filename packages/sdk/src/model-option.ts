@@ -1,10 +1,13 @@
-import { hubFileUrl } from '@the-edge-agent/model-loader';
+import { isHubReference, parseHubReference } from '@the-edge-agent/model-loader';
 import type { TeaLlmConfig } from './config.js';
 import { TeaError } from './errors.js';
 
 /** The config with `model` (and `modelUrl`) turned into the source fields the sdk loads from. */
 export type ResolvedConfig = Omit<TeaLlmConfig, 'model' | 'modelUrl'> & {
-  /** GGUF files by URL (cached, SHA-256 pinned on first use). */
+  /**
+   * GGUF files by URL, or `hf:` references (checked here, resolved by model-loader's
+   * `acquireGguf`), cached with their SHA-256 pinned on first use.
+   */
   ggufUrls?: string[];
 };
 
@@ -32,13 +35,11 @@ export function resolveModelOption(config: TeaLlmConfig): ResolvedConfig {
       '`model` is empty',
       'pass a manifest or models.json URL, a .gguf URL, hf:owner/repo/file.gguf@revision, or a profile id',
     );
-  if (list.length > 1 || /\.gguf([?#]|$)/i.test(list[0]!) || list[0]!.startsWith('hf:'))
-    return {
-      ...rest,
-      ggufUrls: list.map((m) =>
-        m.startsWith('hf:') ? hubFileUrl(m, config.hubBaseUrl ?? undefined) : m,
-      ),
-    };
+  if (list.length > 1 || /\.gguf([?#]|$)/i.test(list[0]!) || isHubReference(list[0]!)) {
+    // A malformed hub reference fails here, before anything loads.
+    for (const m of list) if (isHubReference(m)) parseHubReference(m);
+    return { ...rest, ggufUrls: list };
+  }
   const one = list[0]!;
   if (/(^|\/)models\.json([?#]|$)/i.test(one)) return { ...rest, profiles: one };
   if (/\.json([?#]|$)/i.test(one) || /^(https?:|\/|\.\.?\/)/.test(one))
