@@ -45,6 +45,7 @@ export type {
   ModelLoaderWarning,
 } from './hub-ref.js';
 export type { ChunkSegment, ChunkStore, ChunkStoreManifest, PartialChunk } from './chunk-store.js';
+export { redactText, redactUrl } from './errors.js';
 export { sha256OfBlob } from './sha256.js';
 export { retryAfterMs } from './retry-policy.js';
 export { parseByteSize } from './parse-byte-size.js';

@@ -157,7 +157,7 @@ describe('a remote OpenAI-compatible model', () => {
       endpoint: `${base}/chat/completions`,
     });
     expect(unauthorized!.message).not.toContain('sk-secret-123');
-    expect(unauthorized!.message).toContain('[key]');
+    expect(unauthorized!.message).toMatch(/\[(key|redacted)\]/);
     rateLimited = 0;
     await expect(remote('rate-limited').chat(ask)).resolves.toMatchObject({ content: 'Hello' });
     expect(await fail(remote('always-429', { maxRetries: 1 }).chat(ask))).toMatchObject({
@@ -175,6 +175,16 @@ describe('a remote OpenAI-compatible model', () => {
     const down = await fail(refused.chat(ask));
     expect(down).toMatchObject({ code: 'REMOTE_UNREACHABLE' });
     expect(down!.message).not.toContain('sk-secret-123');
+    // Credentials in the endpoint's URL (userinfo, a signed query) show in no message or field.
+    for (const apiBase of [
+      'http://admin:pa55word@127.0.0.1:9/v1',
+      'http://127.0.0.1:9/v1?sig=sEcReT&X-Amz-Signature=sEcReT',
+    ]) {
+      const signed = await fail(new RemoteBridge({ apiBase, model: 'm' }).chat(ask));
+      expect(signed).toMatchObject({ code: 'REMOTE_UNREACHABLE' });
+      expect(`${signed!.message} ${signed!.endpoint}`).not.toMatch(/pa55word|sEcReT/);
+      expect(signed!.endpoint).toContain('127.0.0.1:9/v1');
+    }
     const controller = new AbortController();
     controller.abort();
     expect(await fail(remote('ok').chat({ ...ask, signal: controller.signal }))).toMatchObject({

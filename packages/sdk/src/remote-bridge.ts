@@ -11,7 +11,7 @@ import {
   type FinishReason,
   type ToolCall,
 } from '@the-edge-agent/llm-bridge';
-import { retryAfterMs } from '@the-edge-agent/model-loader';
+import { redactText, redactUrl, retryAfterMs } from '@the-edge-agent/model-loader';
 
 // A model behind an OpenAI-compatible HTTP endpoint (llama.cpp's `llama-server`, Ollama, vLLM, a
 // hosted API) with the local bridge's shape, so that a handle runs workflows, chats and
@@ -57,14 +57,19 @@ export type RemoteModelErrorCode =
 /** A failure of the remote endpoint, naming it (never its key) and, for HTTP, the status. */
 export class RemoteModelError extends Error {
   override readonly name: string = 'RemoteModelError';
+  /** The endpoint, without its query string, fragment or userinfo. */
+  readonly endpoint: string;
   constructor(
     readonly code: RemoteModelErrorCode,
     message: string,
-    readonly endpoint: string,
+    endpoint: string,
     readonly status?: number,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    // The same redaction as every model-loader message: an endpoint's query string, fragment
+    // and userinfo (`?api-key=`, `?sig=`, `user:pass@`) and bearer-like values never show.
+    super(redactText(message), options);
+    this.endpoint = redactUrl(endpoint);
     if (code === 'ABORTED') this.name = 'AbortError';
   }
 }
