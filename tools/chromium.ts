@@ -44,10 +44,10 @@ export function chromiumLaunchOptions(extraArgs: string[] = []) {
  * IndexedDB go to disk there, while the default incognito-like context keeps them in memory
  * (about 2 GB in all). `close()` also removes the profile.
  */
-export async function persistentContext(baseURL: string | undefined) {
+export async function persistentContext(baseURL: string | undefined, extraArgs: string[] = []) {
   const profile = mkdtempSync(join(tmpdir(), 'tea-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
-    ...chromiumLaunchOptions(['--disable-gpu']),
+    ...chromiumLaunchOptions(['--disable-gpu', ...extraArgs]),
     ...(baseURL ? { baseURL } : {}),
   });
   return {

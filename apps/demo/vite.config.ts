@@ -18,6 +18,7 @@ const benchAliases = [
     find: /^wllama-cpu-relaxed-wasm\?url$/,
     replacement: `${bridge}wasm/wllama-cpu-relaxed.wasm?url`,
   },
+  { find: /^wllama-cpu-simd128-wasm\?url$/, replacement: `${bridge}wasm/wllama-cpu.wasm?url` },
 ];
 
 export default defineConfig(({ mode }) => ({

@@ -7,23 +7,9 @@ import wasm16 from 'wllama-16g-wasm?url';
 import { DESCRIBE_SCHEMA } from './describe-schema.js';
 import { decodeClock, summary } from './clock.js';
 import { rawCpuWllama } from './raw-wllama.js';
+import { words } from './words.js';
 
 const now = () => performance.now();
-const POOL = (
-  'tea river stone cloud garden letter market bridge window silver forest lamp paper ocean ' +
-  'candle field mirror wheel'
-).split(' ');
-
-/** `n` words, deterministic and different per seed, so no two prompts share more than a word. */
-export function words(n: number, seed: number): string {
-  let x = (seed * 2654435761) >>> 0;
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out.push(POOL[(x >>> 8) % POOL.length]!);
-  }
-  return out.join(' ');
-}
 
 const load = (manifestUrl: string, threads: number, promptCache = true) =>
   createTea({ manifestUrl, threads, nCtx: 2048, webgpu: 'off', promptCache });

@@ -3,7 +3,7 @@
 // SIMD and with SIMD128, and wllama's npm build), on the same cached Blobs, rounds alternating.
 import { createTea, type Tea } from '@the-edge-agent/sdk';
 import { decodeClock, summary } from './clock.js';
-import { words } from './agent-entry.js';
+import { words } from './words.js';
 
 type Build = 'cpu-relaxed-simd' | 'cpu-simd128' | 'npm';
 

@@ -13,3 +13,7 @@ declare module 'wllama-cpu-relaxed-wasm?url' {
 declare module 'wllama-cpu-glue' {
   export const WLLAMA_CPU_GLUE: string;
 }
+declare module 'wllama-cpu-simd128-wasm?url' {
+  const url: string;
+  export default url;
+}

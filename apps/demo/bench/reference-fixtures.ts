@@ -1,7 +1,7 @@
 // The shape-faithful Gemma 3n Q4_K_M fixtures the reference-model and agent benches share, and
 // native llama.cpp (`llama-bench`, Debian's llama.cpp-tools in the setup's sid userland) on the
 // same files.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,4 +91,77 @@ export function llamaBench(
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
   );
   return (JSON.parse(out) as Array<{ avg_ts: number; stddev_ts: number }>)[0];
+}
+
+/** A token and its log-probability. */
+export interface TopToken {
+  id: number;
+  logprob: number;
+}
+
+/**
+ * Native llama.cpp's first-token top-`topK` log-probabilities after each prompt (Debian's
+ * `llama-server` in the sid userland, CPU, on fixture `id`), or undefined where it is missing.
+ */
+export async function nativeFirstTokens(
+  id: string,
+  prompts: string[],
+  topK: number,
+  threads: number,
+): Promise<TopToken[][] | undefined> {
+  if (!existsSync(join(sid, 'usr/bin/llama-server'))) return undefined;
+  const port = 8300 + (process.pid % 600);
+  const server = spawn(
+    'chroot',
+    [
+      sid,
+      'llama-server',
+      '-m',
+      `/tmp/tea-reference-bench/${id}.gguf`,
+      '--port',
+      String(port),
+      '-t',
+      String(threads),
+      '-c',
+      '2048',
+      '-np',
+      '1',
+      '--no-warmup',
+    ],
+    { stdio: 'ignore' },
+  );
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    for (let t = 0; ; t++) {
+      const up = await fetch(`${base}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (up) break;
+      if (t > 600 || server.exitCode !== null)
+        throw new Error(`llama-server did not start on ${id}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const out: TopToken[][] = [];
+    for (const prompt of prompts) {
+      const r = (await (
+        await fetch(`${base}/completion`, {
+          method: 'POST',
+          body: JSON.stringify({
+            prompt,
+            n_predict: 1,
+            temperature: 0,
+            n_probs: topK,
+            cache_prompt: false,
+          }),
+        })
+      ).json()) as { completion_probabilities: { top_logprobs: TopToken[] }[] };
+      out.push(
+        r.completion_probabilities[0]!.top_logprobs.map(({ id, logprob }) => ({ id, logprob })),
+      );
+    }
+    return out;
+  } finally {
+    server.kill();
+  }
 }
