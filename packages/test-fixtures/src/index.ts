@@ -36,4 +36,11 @@ export {
 } from './quant-blocks.js';
 export { sidRoot } from './sid-root.js';
 export { startFaultServer } from './fault-server.js';
-export type { Fault, FaultLogEntry, FaultServer, FaultServerOptions } from './fault-server.js';
+export type {
+  CacheControl,
+  Fault,
+  FaultLogEntry,
+  FaultServer,
+  FaultServerOptions,
+  FileHttpOptions,
+} from './fault-server.js';
