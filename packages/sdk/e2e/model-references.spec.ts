@@ -44,7 +44,7 @@ test.beforeAll(async () => {
     'tiny.gguf': model,
     'big-context.gguf': model,
     'shared.gguf': model,
-    'acme/tiny-GGUF/resolve/0123abc/tiny.gguf': model,
+    'acme/tiny-GGUF/resolve/0123abc000000000000000000000000000000000/tiny.gguf': model,
     ...Object.fromEntries(
       shards.map((f) => [`split/${f}`, new Uint8Array(readFileSync(join(tmp, 'split', f)))]),
     ),
@@ -150,13 +150,16 @@ test('the first of gguf-split shards stands for all of them; an hf: reference re
   const hub = await page.evaluate(
     (base) =>
       (window as unknown as W).load({
-        model: 'hf:acme/tiny-GGUF/tiny.gguf@0123abc',
+        // A full commit is used as given (a branch, tag or short commit asks the Hub API first).
+        model: 'hf:acme/tiny-GGUF/tiny.gguf@0123abc000000000000000000000000000000000',
         hubBaseUrl: base,
       }),
     server.url('').replace(/\/$/, ''),
   );
   expect(hub, JSON.stringify(hub)).toMatchObject({ ok: true, fromCache: false });
-  expect(requestsFor('acme/tiny-GGUF/resolve/0123abc/tiny.gguf').length).toBeGreaterThan(0);
+  expect(
+    requestsFor('acme/tiny-GGUF/resolve/0123abc000000000000000000000000000000000/tiny.gguf').length,
+  ).toBeGreaterThan(0);
 });
 
 test('the fit check runs on the GGUF header before any tensor byte: MODEL_TOO_LARGE', async ({
