@@ -461,6 +461,48 @@ describe('ModelCache', () => {
     expect(await c.getPartial(v2.manifest, 1)).toBeNull();
   });
 
+  it("complete() marks the model complete and drops the old version's chunks at once: a tab that dies in between leaves neither half (issue 28, bug 4)", async () => {
+    const name = `test-${++n}`;
+    const c = new ModelCache({ dbName: name });
+    const v1 = model('k', '1', [100, 200]);
+    await store(c, v1);
+    const v2 = model('k', '2', [100, 250], 7);
+    await c.open(v2.manifest);
+    for (const [i, b] of v2.blobs.entries()) await c.putChunk(v2.manifest, i, b);
+    // The tab dies right after the model record is written complete: every later read-write
+    // transaction fails (as the fault-sequence test's crash point does in Chromium).
+    const proto = globalThis.IDBObjectStore.prototype;
+    const realPut = proto.put;
+    const db = await (
+      c as unknown as { db: Promise<{ transaction: (...a: unknown[]) => unknown }> }
+    ).db;
+    const realTransaction = db.transaction.bind(db);
+    let completed = false;
+    proto.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+      if (this.name === 'models' && (value as { complete?: boolean })?.complete) completed = true;
+      return key === undefined ? realPut.call(this, value) : realPut.call(this, value, key);
+    };
+    db.transaction = (names: unknown, mode?: unknown) => {
+      if (completed && mode === 'readwrite')
+        throw new DOMException('simulated crash: the tab is gone', 'UnknownError');
+      return realTransaction(names, mode);
+    };
+    try {
+      await c.complete(v2.manifest).catch(() => undefined);
+    } finally {
+      proto.put = realPut;
+      db.transaction = realTransaction;
+    }
+    await c.close();
+    // The next page: a cache hit (no open(), so no sweep) must find the store consistent.
+    const again = new ModelCache({ dbName: name });
+    expect(await again.has(v2.manifest)).toBe(true);
+    const listed = (await again.list()).reduce((s, m) => s + m.bytes + m.partialBytes, 0);
+    expect((await again.stats()).totalBytes).toBe(listed);
+    expect(listed).toBe(v2.manifest.totalBytes);
+    await again.close();
+  });
+
   it('remembers a verified version the runtime refused, until it is deleted', async () => {
     const c = cache();
     const m = model('u', '1', [10]);

@@ -451,7 +451,12 @@ export class ModelCache {
     }
   }
 
-  /** Marks the model complete after checking every chunk is present with its size; then drops the previous version's stale chunks. */
+  /**
+   * Marks the model complete after checking every chunk is present with its size, and drops the
+   * previous version's stale chunks in the same transaction: a tab that dies in between can
+   * never leave them behind a complete model, which a cache hit reads without `open()` (and so
+   * without a sweep) (issue 28, bug 4).
+   */
   async complete(manifest: CacheManifest): Promise<void> {
     const db = await this.database();
     const id = manifest.model.id;
@@ -465,17 +470,37 @@ export class ModelCache {
         );
       }
     }
-    const record = await db.get('models', id);
-    if (!record || !sameModel(record, manifest))
-      throw new ModelCacheError(
-        'NOT_FOUND',
-        `model "${id}" version ${manifest.model.version} was not opened in the cache`,
-      );
-    const wanted = new Set(record.chunkHashes);
-    const stale = record.previous?.chunkHashes.filter((h) => !wanted.has(h)) ?? [];
-    const { previous: _previous, ...rest } = record;
-    await db.put('models', { ...rest, complete: true, lastUsedAt: Date.now() });
-    if (stale.length) await this.deleteChunks(id, stale);
+    const tx = db.transaction(['models', 'chunks', 'segments'], 'readwrite');
+    const done = tx.done;
+    try {
+      const models = tx.objectStore('models');
+      const record = await models.get(id);
+      if (!record || !sameModel(record, manifest))
+        throw new ModelCacheError(
+          'NOT_FOUND',
+          `model "${id}" version ${manifest.model.version} was not opened in the cache`,
+        );
+      const wanted = new Set(record.chunkHashes);
+      const stale = record.previous?.chunkHashes.filter((h) => !wanted.has(h)) ?? [];
+      const { previous: _previous, ...rest } = record;
+      await models.put({ ...rest, complete: true, lastUsedAt: Date.now() });
+      const chunks = tx.objectStore('chunks');
+      const segments = tx.objectStore('segments');
+      for (const h of stale) {
+        await chunks.delete([id, h]);
+        for (const key of await segments.index('by-chunk').getAllKeys([id, h]))
+          await segments.delete(key);
+      }
+    } catch (error) {
+      try {
+        tx.abort();
+      } catch {
+        // Already ended.
+      }
+      await done.catch(() => undefined);
+      throw error;
+    }
+    await done;
     await this.sweep();
   }
 
