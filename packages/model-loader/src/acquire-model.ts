@@ -3,7 +3,7 @@ import { ModelLoaderError } from './errors.js';
 import { loadModel, type LoadModelOptions } from './load-model.js';
 import { parseManifest, type ModelManifest, type ParsedManifest } from './manifest.js';
 import { parseModelIndex, type ModelIndex, type ParsedModelIndex } from './model-index.js';
-import { fetchJsonText, networkPolicy } from './network-policy.js';
+import { fetchJsonDocument, networkPolicy } from './network-policy.js';
 import { absolute, pageUrl } from './page-url.js';
 import { shareAcrossTabs } from './share-across-tabs.js';
 
@@ -66,23 +66,25 @@ export async function fetchManifest(
     return parseManifest(source.manifest, { ...(base ? { url: base } : {}), ...allowed });
   }
   const url = absolute(source.manifestUrl);
-  const text = await fetchJsonText(
+  return fetchJsonDocument(
     url,
     'manifest',
     'MANIFEST_INVALID',
     documentPolicy(url, options),
     options.signal,
+    (text) => {
+      try {
+        return parseManifest(text, { url, ...allowed });
+      } catch (error) {
+        if (error instanceof ModelLoaderError && error.code === 'MANIFEST_INVALID')
+          throw new ModelLoaderError(error.code, `${error.message} (in ${url})`, {
+            url,
+            ...(error.field ? { field: error.field } : {}),
+          });
+        throw error;
+      }
+    },
   );
-  try {
-    return parseManifest(text, { url, ...allowed });
-  } catch (error) {
-    if (error instanceof ModelLoaderError && error.code === 'MANIFEST_INVALID')
-      throw new ModelLoaderError(error.code, `${error.message} (in ${url})`, {
-        url,
-        ...(error.field ? { field: error.field } : {}),
-      });
-    throw error;
-  }
 }
 
 /**
@@ -103,14 +105,14 @@ export async function fetchModelIndex(
     return parseModelIndex(source, { url: base, ...allowed });
   }
   const url = absolute(source);
-  const text = await fetchJsonText(
+  return fetchJsonDocument(
     url,
     'models.json',
     'MODELS_INDEX_INVALID',
     documentPolicy(url, options),
     options.signal,
+    (text) => parseModelIndex(text, { url, ...allowed }),
   );
-  return parseModelIndex(text, { url, ...allowed });
 }
 
 /**

@@ -107,6 +107,23 @@ async function verifiedResume(
 }
 
 /**
+ * Loads a persisted SHA-256 state into `hasher`; false when there is none or it does not load.
+ * Segments stored under a manifest with block hashes carry no state (each is a block, checked on
+ * resume), so a manifest of the same chunks without block hashes cannot resume them: the
+ * partial is dropped and the chunk starts over (issue 28, bug 3: hash-wasm's uncoded
+ * `Bad state length` failed every load).
+ */
+function loadHashState(hasher: Sha256, state: Uint8Array): boolean {
+  if (state.byteLength === 0) return false;
+  try {
+    hasher.load(state);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Downloads one chunk and verifies it while it streams: block by block against the manifest's
  * block hashes (WebCrypto), or as one incremental SHA-256 of the whole chunk for manifests
  * without them. Received bytes are gathered into segments (a block each, or `segmentBytes`)
@@ -126,8 +143,13 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
   const data = new Segments(o.keep ?? true);
   let hasher: Sha256 | undefined = blocks ? undefined : await createSha256();
   if (o.resume && o.resume.bytes > 0 && o.resume.bytes <= o.bytes) {
-    if (hasher) hasher.load(o.resume.hashState);
-    const segments = blocks ? await verifiedResume(o.resume, blocks, o.bytes) : o.resume.segments;
+    let segments: Blob[] | null;
+    if (blocks) segments = await verifiedResume(o.resume, blocks, o.bytes);
+    else if (loadHashState(hasher!, o.resume.hashState)) segments = o.resume.segments;
+    else {
+      segments = null;
+      hasher = await createSha256();
+    }
     if (segments) {
       for (const s of segments) data.add(s);
       o.onResumed?.(data.size);
@@ -285,9 +307,18 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
       const served = servedFileSize(response);
       if (served !== undefined && served !== o.bytes && (response.ok || response.status === 416)) {
         await response.body?.cancel().catch(() => undefined);
+        if (!reload) {
+          // The answer may be the browser's HTTP cache speaking (issue 28, bugs 2 and 6): a copy
+          // of a file since re-packed at the same URL, still fresh under `max-age`; or a Range
+          // answered from a cached gzip body, with the gzip length. Ask the server itself once
+          // before blaming the manifest.
+          reload = true;
+          pause = false;
+          continue;
+        }
         throw new ModelLoaderError(
           'CHUNK_SIZE_MISMATCH',
-          `chunk ${o.index}: the manifest says ${o.bytes} bytes, but ${o.url} is ${served} bytes (HTTP ${response.status}); the manifest and the files on the server do not match: pack the model again, or fix the manifest`,
+          `chunk ${o.index}: the manifest says ${o.bytes} bytes, but ${o.url} is ${served} bytes (HTTP ${response.status}, asked past the browser's HTTP cache); the manifest and the files on the server do not match: pack the model again, or fix the manifest`,
           { chunkIndex: o.index, url: o.url, status: response.status },
         );
       }

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { acquireModel, fetchManifest, fetchModelIndex } from './acquire-model.js';
 import { loadModel, type LoadModelOptions } from './load-model.js';
 import { parseManifest, type ParsedManifest } from './manifest.js';
+import { httpCachedFetch } from './http-cache.test-helper.js';
 import { memoryStore, segmentStore } from './memory-store.test-helper.js';
 
 // The loader against a real HTTP server that misbehaves on purpose (test-fixtures'
@@ -174,7 +175,8 @@ describe.each(modes)('network faults (%s)', (_, blocks) => {
       expect(error, String(declared)).toMatchObject({ code: 'CHUNK_SIZE_MISMATCH', chunkIndex: 0 });
       expect((error as Error).message).toContain(`the manifest says ${declared} bytes`);
       expect((error as Error).message).toContain(`is ${SIZE} bytes`);
-      expect(requestsFor('a.gguf').length - seen).toBe(1);
+      // Once more past the browser's HTTP cache (it may hold an older copy), then final.
+      expect(requestsFor('a.gguf').length - seen).toBe(2);
       expect(Date.now() - t).toBeLessThan(5_000);
     }
   });
@@ -435,5 +437,130 @@ describe('documents: manifest and models.json', () => {
         expect(text).toContain(server.url('a.gguf'));
       }
     }
+  });
+});
+
+// What Chromium's HTTP cache did to the loader in the fault-sequence test (issue 28), replayed
+// with a fetch that has such a cache in front of it (`httpCachedFetch`; Node's fetch has none).
+describe("the browser's HTTP cache (issue 28)", () => {
+  beforeEach(() => {
+    withBlocks = false;
+  });
+  const manifestUrl = () => server.url('manifest.json');
+
+  it('bug 1: a manifest cut short and stored under its real ETag is fetched once more past the cache', async () => {
+    const http = httpCachedFetch();
+    server.http('manifest.json', { cacheControl: 'no-cache' });
+    server.inject('manifest.json', 'truncate');
+    const m = await fetchManifest({ manifestUrl: manifestUrl() }, { ...fast, fetch: http.fetch });
+    expect(m.model.id).toBe('f');
+    expect(http.modes.map(([, mode]) => mode)).toEqual(['no-cache', 'reload']);
+    // The whole manifest is what the cache holds now: a 304 answers the next load.
+    await fetchManifest({ manifestUrl: manifestUrl() }, { ...fast, fetch: http.fetch });
+    expect(requestsFor('manifest.json').at(-1)!.status).toBe(304);
+    // A manifest that is wrong on the server too fails after that one more request.
+    server.set('manifest.json', '{"manifestVersion": 1');
+    const seen = requestsFor('manifest.json').length;
+    await expect(
+      fetchManifest({ manifestUrl: manifestUrl() }, { ...fast, fetch: http.fetch }),
+    ).rejects.toMatchObject({ code: 'MANIFEST_INVALID' });
+    expect(requestsFor('manifest.json').length - seen).toBe(2);
+  });
+
+  it('bug 5: a manifest (and a models.json) the browser may reuse under max-age is revalidated, so a new version is seen at once', async () => {
+    const http = httpCachedFetch();
+    server.http('manifest.json', { cacheControl: 'max-age=3600' });
+    const first = await fetchManifest(
+      { manifestUrl: manifestUrl() },
+      { ...fast, fetch: http.fetch },
+    );
+    expect(first.model.version).toBe('1');
+    server.repack(
+      'manifest.json',
+      JSON.stringify({ ...manifestJson(), model: { id: 'f', version: '2' } }),
+    );
+    const second = await fetchManifest(
+      { manifestUrl: manifestUrl() },
+      { ...fast, fetch: http.fetch },
+    );
+    expect(second.model.version).toBe('2');
+    expect(http.modes.every(([, mode]) => mode === 'no-cache')).toBe(true);
+
+    const index = (version: string) =>
+      JSON.stringify({
+        modelsVersion: 1,
+        profiles: [
+          { id: 'f', version, manifest: 'manifest.json', totalBytes: 1, chunks: 1, modes: ['cpu'] },
+        ],
+      });
+    server.set('models.json', index('1'));
+    server.http('models.json', { cacheControl: 'max-age=3600' });
+    const url = server.url('models.json');
+    expect((await fetchModelIndex(url, { ...fast, fetch: http.fetch })).profiles[0]!.version).toBe(
+      '1',
+    );
+    server.repack('models.json', index('2'));
+    expect((await fetchModelIndex(url, { ...fast, fetch: http.fetch })).profiles[0]!.version).toBe(
+      '2',
+    );
+  });
+
+  it("bug 2: a chunk re-packed at the same URL with another size, while the browser's copy is fresh: asked once more past the cache", async () => {
+    const http = httpCachedFetch();
+    server.http('a.gguf', { cacheControl: 'max-age=3600' });
+    // Whole-chunk requests (the browser stores whole answers only).
+    const whole = { ...fast, rangeBytes: 1024 * 1024, fetch: http.fetch };
+    await same(await loadModel(manifest(), whole));
+    const bigger = new Uint8Array(randomBytes(SIZE + 5_000));
+    server.repack('a.gguf', bigger);
+    const json = manifestJson();
+    json.chunks[0] = { file: 'a.gguf', bytes: bigger.length, sha256: sha(bigger) };
+    json.totalBytes = bigger.length + other.length;
+    const blobs = await loadModel(parseManifest(json, { url: manifestUrl() }), whole);
+    expect(sha(new Uint8Array(await blobs[0]!.arrayBuffer()))).toBe(sha(bigger));
+    const forA = http.modes.filter(([u]) => u.endsWith('a.gguf')).map(([, m]) => m);
+    expect(forA).toEqual(['default', 'default', 'reload']);
+  });
+
+  it("bug 6: a resume's Range answered from a cached gzip body (its length, not the file's) is asked once more past the cache", async () => {
+    const modes: (RequestCache | undefined)[] = [];
+    let answered = false;
+    // Chromium answered the Range from its gzip entry: 206 with the gzip bytes and their length.
+    const gzipCache: typeof fetch = async (input, init) => {
+      if (String(input).endsWith('a.gguf')) modes.push(init?.cache);
+      const range = new Headers(init?.headers).get('Range');
+      if (String(input).endsWith('a.gguf') && range && init?.cache !== 'reload' && !answered) {
+        answered = true;
+        return new Response(new Uint8Array(1000), {
+          status: 206,
+          headers: { 'Content-Range': `bytes 0-999/${SIZE - 1234}`, 'Content-Length': '1000' },
+        });
+      }
+      return fetch(input, init);
+    };
+    await same(await loadModel(manifest(), { ...fast, fetch: gzipCache }));
+    expect(modes.slice(0, 2)).toEqual([undefined, 'reload']);
+  });
+});
+
+describe('a partial download across manifests of the same chunks (issue 28)', () => {
+  it('bug 3: segments stored under block hashes (no SHA-256 state) are dropped, not resumed, under a manifest without them', async () => {
+    const { store, calls } = segmentStore();
+    const abort = new AbortController();
+    const putSegment = store.putSegment!.bind(store);
+    store.putSegment = async (m, i, segment) => {
+      await putSegment(m, i, segment);
+      if (i === 0 && segment.offset >= BLOCK) abort.abort();
+    };
+    withBlocks = true;
+    await expect(
+      loadModel(manifest(), { ...fast, store, signal: abort.signal }),
+    ).rejects.toMatchObject({ code: 'ABORTED' });
+    expect((await store.getPartial!(manifest(), 0))!.hashState.byteLength).toBe(0);
+    store.putSegment = putSegment;
+    withBlocks = false;
+    await same(await loadModel(manifest(), { ...fast, store }));
+    expect(calls).toContain('drop:0');
+    expect(requestsFor('a.gguf').at(-Math.ceil(SIZE / BLOCK))!.range).toBe('bytes=0-65535');
   });
 });

@@ -228,8 +228,8 @@ export async function fetchWithRetries<T>(
 
 /**
  * Fetches a small JSON document (a manifest, a models.json) as text, with the chunks' retry,
- * idle-timeout and origin rules. An HTML answer (a dev server's SPA fallback for a wrong path)
- * is reported as such, with the URL.
+ * idle-timeout and origin rules, and the HTTP cache mode `cache`. An HTML answer (a dev server's
+ * SPA fallback for a wrong path) is reported as such, with the URL.
  * @throws {ModelLoaderError} `HTTP_ERROR` (URL and status), `NETWORK_ERROR`, `ABORTED`,
  *   `ORIGIN_NOT_ALLOWED`, or `invalidCode` for an HTML page.
  */
@@ -239,15 +239,51 @@ export function fetchJsonText(
   invalidCode: 'MANIFEST_INVALID' | 'MODELS_INDEX_INVALID',
   policy: NetworkPolicy,
   signal?: AbortSignal,
+  cache?: RequestCache,
 ): Promise<string> {
-  return fetchWithRetries({ what, url }, policy, signal, async (response) => {
-    const text = await response.text();
-    if (/^\s*</.test(text))
-      throw new ModelLoaderError(
-        invalidCode,
-        `the ${what} at ${url} is an HTML page, not JSON: check the URL (dev servers such as Vite answer a missing file with index.html)`,
-        { url },
-      );
-    return text;
-  });
+  return fetchWithRetries(
+    { what, url },
+    policy,
+    signal,
+    async (response) => {
+      const text = await response.text();
+      if (/^\s*</.test(text))
+        throw new ModelLoaderError(
+          invalidCode,
+          `the ${what} at ${url} is an HTML page, not JSON: check the URL (dev servers such as Vite answer a missing file with index.html)`,
+          { url },
+        );
+      return text;
+    },
+    cache ? { cache } : {},
+  );
+}
+
+/**
+ * Fetches a JSON document (a manifest, a models.json) and parses it with `parse`, past stale
+ * copies in the browser's HTTP cache (issue 28, bugs 1 and 5):
+ * - it is asked with `cache: 'no-cache'`: the browser revalidates any copy it holds (a 304
+ *   costs a few bytes), so a document replaced at the same URL is never read stale while its
+ *   `max-age` runs, with chunks re-packed under it;
+ * - when what came back does not parse or validate (`invalidCode` from `parse`), it is fetched
+ *   once more with `cache: 'reload'`: a body cut short without an error is stored by the browser
+ *   under the file's real `ETag`, and every revalidation answers it again with 304. The second
+ *   answer's verdict is final.
+ * @throws {ModelLoaderError} what `fetchJsonText` and `parse` throw.
+ */
+export async function fetchJsonDocument<T>(
+  url: string,
+  what: string,
+  invalidCode: 'MANIFEST_INVALID' | 'MODELS_INDEX_INVALID',
+  policy: NetworkPolicy,
+  signal: AbortSignal | undefined,
+  parse: (text: string) => T,
+): Promise<T> {
+  const text = await fetchJsonText(url, what, invalidCode, policy, signal, 'no-cache');
+  try {
+    return parse(text);
+  } catch (error) {
+    if (!(error instanceof ModelLoaderError) || error.code !== invalidCode) throw error;
+  }
+  return parse(await fetchJsonText(url, what, invalidCode, policy, signal, 'reload'));
 }
