@@ -107,19 +107,29 @@ async function verifiedResume(
 }
 
 /**
- * Loads a persisted SHA-256 state into `hasher`; false when there is none or it does not load.
- * Segments stored under a manifest with block hashes carry no state (each is a block, checked on
- * resume), so a manifest of the same chunks without block hashes cannot resume them: the
- * partial is dropped and the chunk starts over (issue 28, bug 3: hash-wasm's uncoded
- * `Bad state length` failed every load).
+ * A SHA-256 hasher that has taken in what `resume` persisted: its saved state, or, where there
+ * is none or it does not load, the persisted bytes read back and hashed again; null when those
+ * cannot be read (the partial is then dropped). Segments stored under a manifest with block
+ * hashes carry no state (each is a block, checked on resume), and a manifest of the same chunks
+ * without block hashes resumes them this way: hash-wasm's uncoded `Bad state length` failed
+ * every such load (issue 28, bug 3). The chunk's SHA-256 is checked at its end either way.
  */
-function loadHashState(hasher: Sha256, state: Uint8Array): boolean {
-  if (state.byteLength === 0) return false;
+async function resumedHasher(resume: PartialChunk): Promise<Sha256 | null> {
+  const hasher = await createSha256();
+  if (resume.hashState.byteLength > 0) {
+    try {
+      hasher.load(resume.hashState);
+      return hasher;
+    } catch {
+      hasher.init();
+    }
+  }
   try {
-    hasher.load(state);
-    return true;
+    for (const segment of resume.segments)
+      hasher.update(new Uint8Array(await segment.arrayBuffer()));
+    return hasher;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -143,12 +153,11 @@ export async function fetchChunk(o: FetchChunkOptions): Promise<Blob | null> {
   const data = new Segments(o.keep ?? true);
   let hasher: Sha256 | undefined = blocks ? undefined : await createSha256();
   if (o.resume && o.resume.bytes > 0 && o.resume.bytes <= o.bytes) {
-    let segments: Blob[] | null;
+    let segments: Blob[] | null = null;
     if (blocks) segments = await verifiedResume(o.resume, blocks, o.bytes);
-    else if (loadHashState(hasher!, o.resume.hashState)) segments = o.resume.segments;
     else {
-      segments = null;
-      hasher = await createSha256();
+      const resumed = await resumedHasher(o.resume);
+      if (resumed) [hasher, segments] = [resumed, o.resume.segments];
     }
     if (segments) {
       for (const s of segments) data.add(s);

@@ -322,7 +322,7 @@ describe('block hashes', () => {
   });
 
   it('a reload checks the persisted segments again: a damaged one is dropped and fetched anew', async () => {
-    const { store, segments, calls } = segmentStore();
+    const { store, segments } = segmentStore();
     const m = manifest();
     // Two segments from an earlier page; the second was damaged on disk.
     const bad = Uint8Array.from(data.subarray(BLOCK, 2 * BLOCK));
@@ -544,7 +544,7 @@ describe("the browser's HTTP cache (issue 28)", () => {
 });
 
 describe('a partial download across manifests of the same chunks (issue 28)', () => {
-  it('bug 3: segments stored under block hashes (no SHA-256 state) are dropped, not resumed, under a manifest without them', async () => {
+  it('bug 3: segments stored under block hashes (no SHA-256 state) resume under a manifest without them, hashed again from the store', async () => {
     const { store, calls } = segmentStore();
     const abort = new AbortController();
     const putSegment = store.putSegment!.bind(store);
@@ -556,11 +556,37 @@ describe('a partial download across manifests of the same chunks (issue 28)', ()
     await expect(
       loadModel(manifest(), { ...fast, store, signal: abort.signal }),
     ).rejects.toMatchObject({ code: 'ABORTED' });
-    expect((await store.getPartial!(manifest(), 0))!.hashState.byteLength).toBe(0);
+    const partial = (await store.getPartial!(manifest(), 0))!;
+    expect(partial.hashState.byteLength).toBe(0);
     store.putSegment = putSegment;
     withBlocks = false;
+    const seen = requestsFor('a.gguf').length;
+    const before = server.bytesSent('a.gguf');
     await same(await loadModel(manifest(), { ...fast, store }));
+    expect(calls).not.toContain('drop:0');
+    expect(requestsFor('a.gguf')[seen]!.range).toBe(
+      `bytes=${partial.bytes}-${partial.bytes + 65535}`,
+    );
+    expect(server.bytesSent('a.gguf') - before).toBe(SIZE - partial.bytes);
+  });
+
+  it('a hash state that does not load is rebuilt from the stored bytes; bytes that do not verify then start the chunk over', async () => {
+    const { store, segments } = segmentStore();
+    const m = manifest();
+    segments.set(m.chunks[0]!.sha256, [
+      { offset: 0, data: new Blob([data.slice(0, BLOCK)]), hashState: new Uint8Array(7) },
+    ]);
+    await same(await loadModel(m, { ...fast, store }));
+    expect(requestsFor('a.gguf')[0]!.range).toBe(`bytes=${BLOCK}-${2 * BLOCK - 1}`);
+    const bad = data.slice(0, BLOCK);
+    bad[10] ^= 1;
+    const { store: again, segments: stored, calls } = segmentStore();
+    stored.set(m.chunks[0]!.sha256, [
+      { offset: 0, data: new Blob([bad]), hashState: new Uint8Array(7) },
+    ]);
+    const seen = requestsFor('a.gguf').length;
+    await same(await loadModel(m, { ...fast, store: again }));
     expect(calls).toContain('drop:0');
-    expect(requestsFor('a.gguf').at(-Math.ceil(SIZE / BLOCK))!.range).toBe('bytes=0-65535');
+    expect(requestsFor('a.gguf')[seen]!.range).toBe(`bytes=${BLOCK}-${2 * BLOCK - 1}`);
   });
 });
