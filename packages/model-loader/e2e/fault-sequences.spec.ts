@@ -47,8 +47,6 @@ const env = process.env;
 const COUNT = Number(env['TEA_FAULT_COUNT'] ?? 400);
 /** Independent runs (a fresh browser context and seed each). */
 const RUNS = Number(env['TEA_FAULT_RUNS'] ?? 1);
-/** Also generate the combinations of known open bugs (see the README). */
-const KNOWN_BUGS = env['TEA_FAULT_KNOWN_BUGS'] === '1';
 const CHUNKS = 4;
 /** The longest a load may take (every fault of the repertoire included), then it hangs. */
 const LOAD_LIMIT_MS = 30_000;
@@ -187,8 +185,6 @@ class SequenceRun {
     private readonly context: BrowserContext,
     private readonly publisher: Publisher,
     initial: InitialState,
-    /** Whether a known bug fails the run (else it is reported, and the run goes on). */
-    private readonly knownBugs: boolean,
   ) {
     this.http = {
       manifest: { cacheControl: initial.manifest, gzip: false },
@@ -510,26 +506,7 @@ class SequenceRun {
       healSent <= healBound,
       `the clean load fetched ${healSent} bytes; ${missing} were missing (bound ${healBound})`,
     );
-    let after = await this.checkAnyTime();
-    const stale = after.chunks.filter((c) => !v.chunks.some((x) => x.sha256 === c.sha256));
-    if (stale.length > 0 && r.fromCache && !this.knownBugs) {
-      // Known bug 4 (README): complete() interrupted between marking the model complete and
-      // deleting the previous version's chunks leaves them, and a complete model is read from
-      // the store without a sweep. Reported; the test clears the cache (the manual action the
-      // bug needs) and goes on.
-      this.count('known bug 4');
-      process.stdout.write(
-        `[fault-sequences] known bug 4 (README): ${stale.length} chunk record(s) of an earlier version left after an interrupted complete(); clearing the cache to go on\n`,
-      );
-      await clearAll(this.page);
-      const again = await within(
-        LOAD_LIMIT_MS,
-        'the clean load after a clear',
-        this.load(this.page).done,
-      );
-      check(again.ok, `the clean load after a clear failed: ${again.code}: ${again.message}`);
-      after = await this.checkAnyTime();
-    }
+    const after = await this.checkAnyTime();
     const models = after.models;
     check(
       models.length === 1 &&
@@ -627,12 +604,11 @@ class SequenceRun {
   }
 }
 
-/** A replay command for `seed` and `steps` (and the known-bug mode it ran in). */
-function replayCommand(seed: number, knownBugs: boolean, steps?: Step[]): string {
+/** A replay command for `seed` and `steps`. */
+function replayCommand(seed: number, steps?: Step[]): string {
   return [
     `TEA_FAULT_SEED=${seed}`,
     ...(steps ? [`TEA_FAULT_STEPS='${JSON.stringify(steps)}'`] : [`TEA_FAULT_COUNT=${COUNT}`]),
-    ...(knownBugs ? ['TEA_FAULT_KNOWN_BUGS=1'] : []),
     'pnpm exec playwright test packages/model-loader/e2e/fault-sequences.spec.ts --workers=1',
   ].join(' ');
 }
@@ -644,17 +620,17 @@ function replayCommand(seed: number, knownBugs: boolean, steps?: Step[]): string
 async function runSequence(
   page: Page,
   context: BrowserContext,
-  o: { seed: number; steps: Step[]; initial: InitialState; knownBugs: boolean; given: boolean },
+  o: { seed: number; steps: Step[]; initial: InitialState; given: boolean },
 ) {
-  const { seed, steps, initial, knownBugs, given } = o;
+  const { seed, steps, initial, given } = o;
   process.stdout.write(
-    `[fault-sequences] seed ${seed}: ${steps.length} steps, ${JSON.stringify(initial)} (replay: ${replayCommand(seed, knownBugs, given ? steps : undefined)})\n`,
+    `[fault-sequences] seed ${seed}: ${steps.length} steps, ${JSON.stringify(initial)} (replay: ${replayCommand(seed, given ? steps : undefined)})\n`,
   );
   server.clearFaults();
   const publisher = new Publisher(server, seed, CHUNKS, initial.blocks);
   await openSequencePage(page);
   const firstLog = server.log.length;
-  const run = new SequenceRun(page, context, publisher, initial, knownBugs);
+  const run = new SequenceRun(page, context, publisher, initial);
   const started = Date.now();
   let lastHeal = -1;
   const trace = env['TEA_FAULT_TRACE'] === '1';
@@ -697,8 +673,8 @@ async function runSequence(
           (e) =>
             `  ${e.path} ${e.range ?? '-'} ${e.fault} -> ${e.status} ${e.bytesSent} B${e.ifRange ? ` If-Range ${e.ifRange}` : ''}${e.ifNoneMatch ? ` If-None-Match ${e.ifNoneMatch}` : ''}${e.ifModifiedSince ? ` If-Modified-Since ${e.ifModifiedSince}` : ''}${e.encoding ? ` ${e.encoding}` : ''}`,
         ),
-      `replay the whole run: ${replayCommand(seed, knownBugs, given ? steps : undefined)}`,
-      `replay the failing sequence alone: ${replayCommand(seed, knownBugs, short)}`,
+      `replay the whole run: ${replayCommand(seed, given ? steps : undefined)}`,
+      `replay the failing sequence alone: ${replayCommand(seed, short)}`,
       `steps:`,
       describeSteps(short),
     ].join('\n');
@@ -742,25 +718,16 @@ for (let k = 0; k < RUNS; k++) {
   }) => {
     test.setTimeout(120_000 + COUNT * 2_000);
     const seed = seedOf(k);
-    const initial = initialState(seed, KNOWN_BUGS);
+    const initial = initialState(seed);
     const given = givenSteps();
-    const steps =
-      given ??
-      generateSteps(seed, COUNT, { chunks: CHUNKS, blocks: initial.blocks, knownBugs: KNOWN_BUGS });
-    await runSequence(page, context, {
-      seed,
-      steps,
-      initial,
-      knownBugs: KNOWN_BUGS,
-      given: given !== undefined,
-    });
+    const steps = given ?? generateSteps(seed, COUNT, { chunks: CHUNKS });
+    await runSequence(page, context, { seed, steps, initial, given: given !== undefined });
   });
 }
 
-// The known open bugs, each as the shortest sequence that shows it (README, "Known bugs"). They
-// are skipped until fixed; `TEA_FAULT_KNOWN_BUGS=1` runs them (and lets the generator make what
-// triggers them).
-const KNOWN: {
+// The bugs the generator found (issue 28), each as the shortest sequence that showed it (README,
+// "Found and fixed"); the generator also draws what triggers them.
+const FOUND: {
   bug: number;
   title: string;
   initial: Partial<InitialState>;
@@ -770,14 +737,15 @@ const KNOWN: {
 }[] = [
   {
     bug: 1,
-    title: 'a manifest cut short and cached by the browser fails every later load',
+    title:
+      'a manifest cut short and cached by the browser: the next load fetches it past the cache',
     initial: { manifest: 'no-cache' },
     steps: [{ kind: 'fault', chunk: -1, faults: ['truncate'] }, { kind: 'load' }, { kind: 'heal' }],
   },
   {
     bug: 2,
     title:
-      "a chunk re-packed at the same URL with another size: the browser's fresh copy fails every load with CHUNK_SIZE_MISMATCH",
+      "a chunk re-packed at the same URL with another size while the browser's copy is fresh: asked again past the cache, no CHUNK_SIZE_MISMATCH",
     initial: { chunks: 'max-age=3600' },
     steps: [
       { kind: 'load' },
@@ -788,7 +756,7 @@ const KNOWN: {
   {
     bug: 3,
     title:
-      'segments stored under a manifest with block hashes, resumed under one without: every load fails',
+      'segments stored under a manifest with block hashes resume under one without (hashed again from the store)',
     initial: { blocks: true },
     steps: [
       { kind: 'abort', at: 0.5 },
@@ -799,7 +767,7 @@ const KNOWN: {
   {
     bug: 5,
     title:
-      'a manifest the browser may reuse (max-age) and chunks re-packed at the same URL: every load fails until it expires',
+      'a manifest the browser may reuse (max-age) and chunks re-packed at the same URL: the manifest is revalidated, the new version loads',
     initial: { manifest: 'max-age=3600' },
     steps: [
       { kind: 'abort', at: 0.5 },
@@ -810,7 +778,7 @@ const KNOWN: {
   {
     bug: 6,
     title:
-      "chunks gzipped whole when the browser offers gzip, then a resume: the browser's cache answers the Range from the gzip bytes, CHUNK_SIZE_MISMATCH every load",
+      "chunks gzipped whole when the browser offers gzip, then a resume: the Range the browser's cache answers from the gzip bytes is asked again past it",
     // Every chunk of this seed's model is under RANGE_BYTES, so each is first asked for whole.
     seed: 28019,
     initial: {},
@@ -825,7 +793,8 @@ const KNOWN: {
   },
   {
     bug: 4,
-    title: "complete() interrupted before the old version's chunks are deleted: they stay for good",
+    title:
+      "complete() interrupted right after the model is marked complete: the old version's chunks are gone with it (one transaction)",
     initial: {},
     steps: [
       { kind: 'load' },
@@ -836,14 +805,12 @@ const KNOWN: {
   },
 ];
 
-for (const known of KNOWN)
-  test(`known bug ${known.bug}: ${known.title}`, async ({ page, context }) => {
-    test.fixme(!KNOWN_BUGS, `known bug ${known.bug} (README); TEA_FAULT_KNOWN_BUGS=1 runs it`);
+for (const found of FOUND)
+  test(`found bug ${found.bug} (issue 28): ${found.title}`, async ({ page, context }) => {
     await runSequence(page, context, {
-      seed: known.seed ?? 28_000 + known.bug,
-      steps: known.steps,
-      initial: { blocks: false, manifest: 'no-store', chunks: 'no-store', ...known.initial },
-      knownBugs: true,
+      seed: found.seed ?? 28_000 + found.bug,
+      steps: found.steps,
+      initial: { blocks: false, manifest: 'no-store', chunks: 'no-store', ...found.initial },
       given: true,
     });
   });

@@ -64,17 +64,17 @@ const CHUNK_FAULTS: Fault[] = [
   'slow:2000000',
   '404',
 ];
-const MANIFEST_FAULTS: Fault[] = ['503', '429-retry-after:0', 'drop-at:10', 'html'];
-/** A manifest cut short (a clean end, no Content-Length): known bug 1 (README). */
-const KNOWN_BUG_MANIFEST_FAULTS: Fault[] = ['truncate'];
+/** `truncate`: a manifest cut short (a clean end, no Content-Length), found bug 1 (README). */
+const MANIFEST_FAULTS: Fault[] = ['503', '429-retry-after:0', 'drop-at:10', 'html', 'truncate'];
 /** Variants that make the browser revalidate (or not store) what it caches. */
 const REVALIDATED: CacheControl[] = ['no-store', 'no-cache'];
 /**
  * Variants that let the browser reuse a copy without asking (`max-age`, and heuristics from
- * `Last-Modified` without a `Cache-Control`): known bug 2 (README), generated only with
- * `knownBugs`.
+ * `Last-Modified` without a `Cache-Control`): found bugs 2 and 5 (README).
  */
 const REUSED: CacheControl[] = ['none', 'max-age=3600'];
+/** Every `Cache-Control` variant. */
+const VARIANTS: CacheControl[] = [...REVALIDATED, ...REUSED];
 
 /**
  * Which step kinds the generator draws, with weights, by what it expects the store to hold: a
@@ -115,29 +115,21 @@ export interface InitialState {
 }
 
 /** The start of run `seed` (then `bump` and `http` steps change it). */
-export function initialState(seed: number, knownBugs = false): InitialState {
+export function initialState(seed: number): InitialState {
   const rng = createRng(seed ^ 0xcac4e);
   const r = rng();
-  const variants = knownBugs ? [...REVALIDATED, ...REUSED] : REVALIDATED;
   return {
     blocks: rng() < 0.5,
-    manifest: variants[Math.floor(rng() * variants.length)]!,
-    chunks: r < 0.6 ? 'no-store' : variants[Math.floor(rng() * variants.length)]!,
+    manifest: VARIANTS[Math.floor(rng() * VARIANTS.length)]!,
+    chunks: r < 0.6 ? 'no-store' : VARIANTS[Math.floor(rng() * VARIANTS.length)]!,
   };
 }
 
 export interface GeneratorOptions {
   /** Chunks of the model (fault and bump targets). */
   chunks: number;
-  /** Whether the first version's manifest has block hashes. */
-  blocks: boolean;
   /** Chance that a step is followed by a heal (the end of a sequence). */
   healChance?: number;
-  /**
-   * Also generate what triggers the known open bugs (README): a manifest cut short, files the
-   * browser reuses without asking, block hashes dropped from a manifest of the same chunks.
-   */
-  knownBugs?: boolean;
 }
 
 /**
@@ -150,10 +142,8 @@ export function generateSteps(seed: number, count: number, o: GeneratorOptions):
   const pick = <T>(list: readonly T[]): T => list[int(list.length)]!;
   const at = () => Math.round((0.05 + rng() * 0.9) * 100) / 100;
   const steps: Step[] = [];
-  // The generator's model of the store (whether the model is complete there) and of the
-  // publisher (whether each published version's manifest has block hashes).
+  // The generator's model of the store: whether the model is complete there.
   let complete = false;
-  const blocks = [o.blocks];
   while (steps.length < count) {
     const weights = WEIGHTS[complete ? 'complete' : 'incomplete'];
     let r = rng() * weights.reduce((s, [, w]) => s + w, 0);
@@ -176,13 +166,7 @@ export function generateSteps(seed: number, count: number, o: GeneratorOptions):
         steps.push({
           kind,
           chunk: manifest ? -1 : int(o.chunks),
-          faults: Array.from({ length: n }, () =>
-            pick(
-              manifest
-                ? [...MANIFEST_FAULTS, ...(o.knownBugs ? KNOWN_BUG_MANIFEST_FAULTS : [])]
-                : CHUNK_FAULTS,
-            ),
-          ),
+          faults: Array.from({ length: n }, () => pick(manifest ? MANIFEST_FAULTS : CHUNK_FAULTS)),
         });
         break;
       }
@@ -190,7 +174,7 @@ export function generateSteps(seed: number, count: number, o: GeneratorOptions):
         steps.push({ kind, variant: pick(['both', 'close-first', 'abort-waiting']), at: at() });
         break;
       case 'bump': {
-        let bump = pick<BumpKind>([
+        const bump = pick<BumpKind>([
           'repack',
           'repack',
           'rename',
@@ -198,12 +182,7 @@ export function generateSteps(seed: number, count: number, o: GeneratorOptions):
           'blocks',
           'rollback',
         ]);
-        const now = blocks.at(-1)!;
-        const next = bump === 'blocks' ? !now : bump === 'rollback' ? (blocks.at(-2) ?? now) : now;
-        // Block hashes dropped from a manifest of the same chunks: known bug 3 (README).
-        if (now && !next && !o.knownBugs) bump = 'repack';
-        if (bump !== 'rollback') blocks.push(bump === 'blocks' ? !now : now);
-        else if (blocks.length > 1) blocks.push(blocks.at(-2)!);
+        // (`blocks` adds or drops block hashes on a manifest of the same chunks: found bug 3.)
         const chunks = Array.from({ length: 1 + int(o.chunks) }, () => int(o.chunks));
         steps.push({
           kind,
@@ -221,15 +200,14 @@ export function generateSteps(seed: number, count: number, o: GeneratorOptions):
         steps.push({ kind, room: Math.round(rng() * 60) / 100 });
         break;
       case 'crash':
-        steps.push({ kind, writes: int(32) });
+        // `after-complete`: between marking the model complete and the rest (found bug 4, README).
+        steps.push(rng() < 0.2 ? { kind, point: 'after-complete' } : { kind, writes: int(32) });
         break;
       case 'http': {
         const target = rng() < 0.5 ? 'manifest' : 'chunks';
-        const choices = o.knownBugs ? [...REVALIDATED, ...REUSED] : REVALIDATED;
-        const cacheControl = pick(choices);
-        // Chunks gzipped whole and kept by the browser: known bug 6 (README).
-        const gzip =
-          rng() < 0.4 && (target === 'manifest' || cacheControl === 'no-store' || !!o.knownBugs);
+        const cacheControl = pick(VARIANTS);
+        // Chunks gzipped whole and kept by the browser, then a resume: found bug 6 (README).
+        const gzip = rng() < 0.4;
         steps.push({ kind, target, cacheControl, gzip });
         break;
       }
