@@ -322,7 +322,7 @@ describe('block hashes', () => {
   });
 
   it('a reload checks the persisted segments again: a damaged one is dropped and fetched anew', async () => {
-    const { store, segments } = segmentStore();
+    const { store, segments, calls } = segmentStore();
     const m = manifest();
     // Two segments from an earlier page; the second was damaged on disk.
     const bad = Uint8Array.from(data.subarray(BLOCK, 2 * BLOCK));
@@ -579,7 +579,7 @@ describe('a partial download across manifests of the same chunks (issue 28)', ()
     await same(await loadModel(m, { ...fast, store }));
     expect(requestsFor('a.gguf')[0]!.range).toBe(`bytes=${BLOCK}-${2 * BLOCK - 1}`);
     const bad = data.slice(0, BLOCK);
-    bad[10] ^= 1;
+    bad[10]! ^= 1;
     const { store: again, segments: stored, calls } = segmentStore();
     stored.set(m.chunks[0]!.sha256, [
       { offset: 0, data: new Blob([bad]), hashState: new Uint8Array(7) },
