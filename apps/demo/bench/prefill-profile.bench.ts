@@ -64,8 +64,14 @@ const IDLE = new Set(['(idle)', '(program)', '(garbage collector)', '(root)']);
 
 /** A ggml function's group: the op and the quant type it works on. */
 function group(fn: string): string {
-  const n = fn.replace(/\(.*$/, '');
-  let m = /^ggml_(gemm|gemv)_(\w+?)_(\d+x\d+)_(q8_K|q8_0|f16|f32)$/.exec(n);
+  const n = fn.startsWith('(') ? fn : fn.replace(/\(.*$/, '');
+  // ggml's repack template: forward_mul_mat runs the GEMM/GEMV inlined.
+  let m = /^ggml::cpu::repack::tensor_traits<block_(\w+?), /.exec(n);
+  if (m) return `mul_mat ${m[1]} repacked GEMM`;
+  if (/^(\w+)_x8_unpack$/.test(n)) return `mul_mat ${n.replace(/_x8_unpack$/, '')} repacked GEMM`;
+  if (n === 'ggml_graph_compute_thread') return 'threads: scheduling and spin-wait';
+  if (/^(?:\$func|wasm-function\[)\d+/.test(n)) return 'unnamed wasm functions';
+  m = /^ggml_(gemm|gemv)_(\w+?)_(\d+x\d+)_(q8_K|q8_0|f16|f32)$/.exec(n);
   if (m) return `mul_mat ${m[2]} repacked ${m[1]!.toUpperCase()}`;
   m = /^ggml_vec_dot_(\w+?)_(q8_K|q8_0|q8_1)(_generic)?$/.exec(n);
   if (m) return `mul_mat ${m[1]} vec_dot${m[3] ? ' (generic)' : ''}`;
@@ -106,6 +112,13 @@ function report(
   for (const [g, ms] of [...byGroup].sort((a, b) => b[1] - a[1]).filter(([g]) => !IDLE.has(g)))
     if (ms / busy >= 0.005)
       console.log(`    ${g.padEnd(40)} ${(ms / 1000).toFixed(2)} s  ${pct(ms)}`);
+  const other = [...byFn].filter(([f]) => group(f) === 'other').sort((a, b) => b[1] - a[1]);
+  console.log(
+    `    "other" is ${other.length} functions; the largest: ${other
+      .slice(0, 8)
+      .map(([f, ms]) => `${f.slice(0, 40)} ${pct(ms)}`)
+      .join(', ')}`,
+  );
   console.log('    top functions:');
   for (const [fn, ms] of [...byFn]
     .sort((a, b) => b[1] - a[1])

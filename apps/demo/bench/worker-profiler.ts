@@ -72,6 +72,10 @@ export class WorkerProfiler {
       this.pending.delete(m.id);
       return;
     }
+    if (m.method === 'Target.detachedFromTarget') {
+      this.workers.delete((m.params as { sessionId: string }).sessionId);
+      return;
+    }
     if (m.method !== 'Target.attachedToTarget') return;
     const { sessionId, targetInfo } = m.params as {
       sessionId: string;
@@ -91,13 +95,17 @@ export class WorkerProfiler {
     return this.workers.size;
   }
 
-  /** Starts sampling in every attached worker (`intervalUs` between samples). */
+  /** Starts sampling in every attached worker (`intervalUs` between samples); a worker that has gone is dropped. */
   async start(intervalUs = 1000): Promise<void> {
     await Promise.all(
       [...this.workers.keys()].map(async (s) => {
-        await this.send('Profiler.enable', {}, s);
-        await this.send('Profiler.setSamplingInterval', { interval: intervalUs }, s);
-        await this.send('Profiler.start', {}, s);
+        try {
+          await this.send('Profiler.enable', {}, s);
+          await this.send('Profiler.setSamplingInterval', { interval: intervalUs }, s);
+          await this.send('Profiler.start', {}, s);
+        } catch {
+          this.workers.delete(s);
+        }
       }),
     );
   }
