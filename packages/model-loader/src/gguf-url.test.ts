@@ -10,11 +10,10 @@ import {
   writeTinyLlama,
 } from '@the-edge-agent/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChunkStoreManifest } from './chunk-store.js';
 import { pack } from './cli/pack.js';
 import { acquireGguf, expandShards } from './gguf-url.js';
 import { hubFileUrl } from './hub-ref.js';
-import { memoryStore } from './memory-store.test-helper.js';
+import { pinningStore } from './memory-store.test-helper.js';
 
 // A GGUF by URL against a real HTTP server: header read with Range requests before any tensor
 // byte, SHA-256 pinned on first use, later loads from the store, a changed file refused.
@@ -47,25 +46,6 @@ afterAll(async () => {
   await server.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-/** A memory store that keeps the manifests it opens, as model-cache does. */
-function pinningStore() {
-  const base = memoryStore();
-  const manifests = new Map<string, ChunkStoreManifest>();
-  const store = {
-    ...base.store,
-    async open(m: ChunkStoreManifest) {
-      manifests.set(m.model.id, JSON.parse(JSON.stringify(m)) as ChunkStoreManifest);
-    },
-    async storedManifest(id: string) {
-      return manifests.get(id) ?? null;
-    },
-    async has(m: ChunkStoreManifest) {
-      return m.chunks.every((c) => base.chunks.has(c.sha256));
-    },
-  };
-  return { ...base, store, manifests };
-}
 
 const sent = (path: string) => server.bytesSent(path);
 

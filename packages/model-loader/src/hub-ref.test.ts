@@ -4,12 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildVocab, shapeForSize, writeTinyLlama } from '@the-edge-agent/test-fixtures';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ChunkStoreManifest } from './chunk-store.js';
 import { pack } from './cli/pack.js';
 import { acquireGguf, type AcquireGgufOptions } from './gguf-url.js';
 import { parseHubReference, type HubPin, type ModelLoaderWarning } from './hub-ref.js';
 import { commitOf, startFakeHub, type FakeHub } from './hub-server.test-helper.js';
-import { memoryStore, segmentStore } from './memory-store.test-helper.js';
+import { pinningStore, segmentStore } from './memory-store.test-helper.js';
 
 // hf: references against a local hub that answers as Hugging Face's does: a branch or tag is
 // resolved to its commit once (one API request, before any model byte), the files come from
@@ -77,24 +76,6 @@ beforeEach(async () => {
 afterAll(async () => {
   await hub.close();
 });
-
-/** A memory store that keeps the manifests it opens, as model-cache does. */
-function pinningStore(base: ReturnType<typeof memoryStore> = memoryStore()) {
-  const manifests = new Map<string, ChunkStoreManifest>();
-  const store = {
-    ...base.store,
-    async open(m: ChunkStoreManifest) {
-      manifests.set(m.model.id, JSON.parse(JSON.stringify(m)) as ChunkStoreManifest);
-    },
-    async storedManifest(id: string) {
-      return manifests.get(id) ?? null;
-    },
-    async has(m: ChunkStoreManifest) {
-      return m.chunks.every((c) => base.chunks.has(c.sha256));
-    },
-  };
-  return { ...base, store, manifests };
-}
 
 /** Options against the fake hub, collecting warnings. */
 function hubOptions(extra: AcquireGgufOptions = {}) {

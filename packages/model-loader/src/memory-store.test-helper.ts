@@ -73,3 +73,21 @@ export function segmentStore(options: { refuseSegmentsAfter?: number; commit?: b
   };
   return { ...base, store, segments };
 }
+
+/** A memory store that keeps the manifests it opens, as model-cache does (`storedManifest`, `has`). */
+export function pinningStore(base: ReturnType<typeof memoryStore> = memoryStore()) {
+  const manifests = new Map<string, ChunkStoreManifest>();
+  const store = {
+    ...base.store,
+    async open(m: ChunkStoreManifest) {
+      manifests.set(m.model.id, JSON.parse(JSON.stringify(m)) as ChunkStoreManifest);
+    },
+    async storedManifest(id: string) {
+      return manifests.get(id) ?? null;
+    },
+    async has(m: ChunkStoreManifest) {
+      return m.chunks.every((c) => base.chunks.has(c.sha256));
+    },
+  };
+  return { ...base, store, manifests };
+}
