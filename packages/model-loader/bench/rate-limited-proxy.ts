@@ -1,6 +1,7 @@
 import { createServer, connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { drained } from '@the-edge-agent/test-fixtures';
 
 /**
  * A link of `bytesPerSecond` in front of `target` (an origin such as the fault server's): a TCP
@@ -48,16 +49,7 @@ export async function startRateLimitedProxy(
       await take(piece.byteLength);
       if (to.destroyed) break;
       relayed += piece.byteLength;
-      if (!to.write(piece))
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            to.off('drain', done);
-            to.off('close', done);
-            resolve();
-          };
-          to.on('drain', done);
-          to.on('close', done);
-        });
+      if (!to.write(piece)) await drained(to);
     }
     to.end();
   };

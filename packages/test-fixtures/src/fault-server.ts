@@ -222,16 +222,7 @@ export async function startFaultServer(
       for (let at = 0; at < data.length && !res.destroyed; at += PIECE) {
         const piece = data.subarray(at, at + PIECE);
         entry.bytesSent += piece.byteLength;
-        if (!res.write(piece))
-          await new Promise<void>((resolve) => {
-            const done = () => {
-              res.off('drain', done);
-              res.off('close', done);
-              resolve();
-            };
-            res.on('drain', done);
-            res.on('close', done);
-          });
+        if (!res.write(piece)) await drained(res);
       }
     };
     open.add(res);
@@ -446,3 +437,16 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** The handle `startFaultServer` resolves to. */
 export type FaultServer = Awaited<ReturnType<typeof startFaultServer>>;
+
+/** Resolves when `stream` (after a `write` that returned false) drains, or closes. */
+export function drained(stream: NodeJS.WritableStream & NodeJS.EventEmitter): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
+}

@@ -35,7 +35,7 @@ export {
   q6kTail,
 } from './quant-blocks.js';
 export { sidRoot } from './sid-root.js';
-export { startFaultServer } from './fault-server.js';
+export { drained, startFaultServer } from './fault-server.js';
 export type {
   CacheControl,
   Fault,
