@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gunzipSync } from 'node:zlib';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { startFaultServer, type FaultServer } from './fault-server.js';
 
 // The fault server's HTTP semantics, as a client other than a browser sees them (raw requests:
@@ -163,6 +163,35 @@ describe('fault server: HTTP semantics', () => {
       await r.arrayBuffer();
     } finally {
       await bare.close();
+    }
+  });
+
+  it('counts a response queued behind a reset one on a kept-alive socket as closed with the socket', async () => {
+    // A `drop-at` past the body's end completes the body, so the client reuses the connection
+    // for its next request; the reset 250 ms later closes both (Node ends only the request).
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const once = (headers: Record<string, string>) =>
+      new Promise<string>((resolve) => {
+        const req = request(server.url('f.bin'), { agent, headers }, (res) => {
+          res.on('data', () => undefined);
+          res.on('end', () => resolve(`status ${res.statusCode}`));
+          res.on('error', (e) => resolve(e.message));
+        });
+        req.on('error', (e) => resolve(e.message));
+        req.end();
+      });
+    try {
+      server.inject('f.bin', 'drop-at:10');
+      expect(await once({ Range: 'bytes=0-0' })).toBe('status 206');
+      const second = once({ Range: 'bytes=0-99' });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(server.inFlight().length).toBeGreaterThan(0);
+      await second;
+      for (let i = 0; i < 50 && server.inFlight().length > 0; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(server.inFlight()).toEqual([]);
+    } finally {
+      agent.destroy();
     }
   });
 });

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 
 /**
@@ -133,7 +133,8 @@ export async function startFaultServer(
 ) {
   const faults = new Map<string, Fault[]>();
   const log: FaultLogEntry[] = [];
-  const open = new Set<ServerResponse>();
+  const open = new Map<ServerResponse, { entry: FaultLogEntry; since: number }>();
+  const queuedOn = new WeakMap<Socket, Set<ServerResponse>>();
   const servers: Server[] = [];
   const origins: string[] = [];
   const validators = options.validators ?? true;
@@ -225,8 +226,20 @@ export async function startFaultServer(
         if (!res.write(piece)) await drained(res);
       }
     };
-    open.add(res);
+    open.set(res, { entry, since: Date.now() });
     res.on('close', () => open.delete(res));
+    // A response queued behind another on a kept-alive connection (the browser reuses it once a
+    // `drop-at` response's body is complete, before the reset) gets no 'close' of its own when
+    // the reset closes the socket: Node ends only the request. The socket's close ends both.
+    const socket = req.socket;
+    let onSocket = queuedOn.get(socket);
+    if (!onSocket) {
+      const responses = new Set<ServerResponse>();
+      queuedOn.set(socket, (onSocket = responses));
+      socket.once('close', () => responses.forEach((r) => open.delete(r)));
+    }
+    onSocket.add(res);
+    res.on('close', () => onSocket.delete(res));
     if (fault === 'stall-headers') return;
     if (!body || fault === '404') return void (head(404), res.end('not found'));
     if (fault === '500') return void (head(500), res.end('boom'));
@@ -396,10 +409,15 @@ export async function startFaultServer(
     pending: (path: string): Fault[] => [...(faults.get(path) ?? [])],
     /** Drops every queued fault. */
     clearFaults: () => faults.clear(),
-    /** The paths of requests still open (answering, stalled, or waiting to be reset). */
+    /**
+     * The requests still open (answering, stalled, or waiting to be reset): path, then the range,
+     * fault, status, bytes sent and age, e.g. `seq/manifest.json (bytes=10-10, drop-at:10, 206,
+     * 1 B sent, open 2013 ms)`.
+     */
     inFlight: (): string[] =>
-      [...open].map((res) =>
-        decodeURIComponent(new URL(res.req.url ?? '/', 'http://x').pathname.slice(1)),
+      [...open.values()].map(
+        ({ entry: e, since }) =>
+          `${e.path} (${e.range ? `${e.range}, ` : ''}${e.fault}, ${e.status || 'no status yet'}, ${e.bytesSent} B sent, open ${Date.now() - since} ms)`,
       ),
     /** Adds or replaces a file (new bytes get new validators). */
     set: (path: string, data: Uint8Array | string) => void (files[path] = data),
@@ -423,7 +441,7 @@ export async function startFaultServer(
     http: (path: string, http: FileHttpOptions) =>
       void httpOf.set(path, { ...httpOf.get(path), ...http }),
     close: async () => {
-      for (const res of open) res.destroy();
+      for (const res of open.keys()) res.destroy();
       await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     },
   };
