@@ -13,7 +13,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 # Crates the engine uses, as Debian packages (the offline registry; keep in step with
-# packages/core-wasm/Cargo.toml), and python3-gguf: llama.cpp's GGUF reader, which model-loader's
+# packages/core-wasm/crate/Cargo.toml), and python3-gguf: llama.cpp's GGUF reader, which model-loader's
 # tests use as an independent check of the size accounting.
 SID_PACKAGES=(
   rustc cargo libstd-rust-dev-wasm32 wasm-bindgen lld binaryen ca-certificates
@@ -114,7 +114,7 @@ check_bindgen_debian() {
 check_bindgen_native() {
   local cli crate
   cli="$(wasm-bindgen --version | awk '{print $2}')"
-  crate="$(cd "$TEA_REPO_ROOT/packages/core-wasm" && cargo metadata --format-version 1 2>/dev/null \
+  crate="$(cd "$TEA_REPO_ROOT/packages/core-wasm/crate" && cargo metadata --format-version 1 2>/dev/null \
     | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const p=JSON.parse(s).packages.find(p=>p.name==="wasm-bindgen");console.log(p?p.version:"")})')"
   [ -n "$crate" ] && [ "$cli" = "$crate" ] \
     || die "wasm-bindgen CLI ($cli) does not match the wasm-bindgen crate ($crate): run 'cargo install wasm-bindgen-cli --version $crate --force'"
@@ -128,7 +128,7 @@ try_install_native() {
   # The engine's test runs rustfmt --check and clippy -D warnings.
   timeout 120 rustup component add rustfmt clippy >/dev/null 2>&1 || return 1
   local crate
-  crate="$(cd "$TEA_REPO_ROOT/packages/core-wasm" && cargo metadata --format-version 1 \
+  crate="$(cd "$TEA_REPO_ROOT/packages/core-wasm/crate" && cargo metadata --format-version 1 \
     | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const p=JSON.parse(s).packages.find(p=>p.name==="wasm-bindgen");console.log(p?p.version:"")})')" || return 1
   if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$crate" ]; then
     step "cargo install wasm-bindgen-cli --version $crate ($(elapsed))"

@@ -20,7 +20,7 @@ test('the built core-wasm package runs a workflow in wasm in Chromium', async ({
   ).jsonValue();
   const result = (await smoke) as Smoke;
 
-  const toml = await readFile(new URL('../Cargo.toml', import.meta.url), 'utf8');
+  const toml = await readFile(new URL('../crate/Cargo.toml', import.meta.url), 'utf8');
   const crateVersion = /^version\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
   expect(result.error).toBeUndefined();
   expect(result).toEqual({ version: crateVersion, initialized: true, shout: 'TEA', count: 3 });

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds or tests the engine crate with the toolchain that setup installed.
+# Builds or tests the engine crate (crate/: Cargo.toml, build.rs, src/*.rs) with the toolchain
+# that setup installed; the TypeScript wrapper lives in src/ beside it.
 #   rust.sh build   -> cargo build (wasm32, release) + wasm-bindgen --target web + wasm-opt -Oz into wasm/
 #   rust.sh test    -> cargo test (native) of the pure-Rust logic
 #   rust.sh lint    -> cargo fmt --check, cargo clippy -D warnings (native with tests, and wasm32)
@@ -8,6 +9,7 @@
 # output copied back; the cargo target dir stays in that userland so rebuilds are incremental.
 set -euo pipefail
 PKG_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CRATE_DIR="$PKG_DIR/crate"
 source "$PKG_DIR/../../scripts/lib/common.sh"
 
 OUT_NAME=tea_core
@@ -57,10 +59,10 @@ crates() {
 case "$mode" in
   native)
     case "$cmd" in
-      build) bash -c "$(build_steps "$PKG_DIR" "$OUT_DIR")" && crates ;;
-      test) (cd "$PKG_DIR" && cargo test --quiet --lib) ;;
-      lint) (cd "$PKG_DIR" && bash -c "$(lint_steps)") ;;
-      fmt) (cd "$PKG_DIR" && rustfmt --edition 2021 src/lib.rs build.rs) ;;
+      build) bash -c "$(build_steps "$CRATE_DIR" "$OUT_DIR")" && crates ;;
+      test) (cd "$CRATE_DIR" && cargo test --quiet --lib) ;;
+      lint) (cd "$CRATE_DIR" && bash -c "$(lint_steps)") ;;
+      fmt) (cd "$CRATE_DIR" && rustfmt --edition 2021 src/lib.rs build.rs) ;;
       *) die "usage: rust.sh build|test|lint|fmt" ;;
     esac ;;
   debian)
@@ -69,8 +71,7 @@ case "$mode" in
     work="$TEA_SID_ROOT/build/core-wasm"
     mkdir -p "$work"
     # Sync the crate sources (not target/) into the userland.
-    rm -rf "$work/src" && cp -r "$PKG_DIR/src" "$work/src" && cp "$PKG_DIR/Cargo.toml" "$PKG_DIR/build.rs" "$PKG_DIR/rustfmt.toml" "$work/"
-    find "$work/src" -type f ! -name '*.rs' -delete
+    rm -rf "$work/src" && cp -r "$CRATE_DIR/src" "$work/src" && cp "$CRATE_DIR/Cargo.toml" "$CRATE_DIR/build.rs" "$CRATE_DIR/rustfmt.toml" "$work/"
     run() { chroot "$TEA_SID_ROOT" /usr/bin/env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 /bin/bash -c "$1"; }
     case "$cmd" in
       build)
@@ -80,7 +81,7 @@ case "$mode" in
       lint) run "cd /build/core-wasm && $(lint_steps)" ;;
       fmt)
         run "cd /build/core-wasm && rustfmt --edition 2021 src/lib.rs build.rs"
-        for f in "$work"/src/*.rs; do cp "$f" "$PKG_DIR/src/"; done && cp "$work/build.rs" "$PKG_DIR/" ;;
+        for f in "$work"/src/*.rs; do cp "$f" "$CRATE_DIR/src/"; done && cp "$work/build.rs" "$CRATE_DIR/" ;;
       *) die "usage: rust.sh build|test|lint|fmt" ;;
     esac ;;
   *) die "unknown toolchain mode '$mode' in $TEA_TOOLCHAIN_FILE: run 'pnpm run setup'" ;;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 
 async function cargoVersion(): Promise<string> {
-  const toml = await readFile(new URL('../Cargo.toml', import.meta.url), 'utf8');
+  const toml = await readFile(new URL('../crate/Cargo.toml', import.meta.url), 'utf8');
   const match = /^version\s*=\s*"([^"]+)"/m.exec(toml);
   if (!match?.[1]) throw new Error('no version in Cargo.toml');
   return match[1];
