@@ -78,6 +78,10 @@ async function fetchSource(profile, work) {
     console.log(`    downloading ${profile.url}`);
     actual = await download(profile.url, path);
   }
+  if (profile.bytes !== undefined && statSync(path).size !== profile.bytes)
+    throw new Error(
+      `profile ${profile.id}: ${profile.url ?? profile.file} is ${statSync(path).size} bytes, the pin says ${profile.bytes}`,
+    );
   if (actual !== profile.sha256)
     throw new Error(
       `profile ${profile.id}: SHA-256 mismatch for ${profile.url ?? profile.file}: pinned ${profile.sha256}, got ${actual}`,

@@ -32,6 +32,10 @@ export function pinProblems(profile) {
 export function checkPins(config, path = 'models.config.json') {
   const problems = (config.profiles ?? []).flatMap(pinProblems);
   if (!config.profiles?.length) problems.push('no profiles');
-  if (problems.length) throw new Error(`${path} is not pinned:\n  ${problems.join('\n  ')}`);
+  if (problems.length)
+    throw new Error(
+      `${path} is not pinned:\n  ${problems.join('\n  ')}\n` +
+        'Pin every profile from the Hub API (no download): run the pin workflow (RELEASING.md, step 1) or `node scripts/release/release.mjs pin`',
+    );
   console.log(`all ${config.profiles.length} model pins are exact (commit + sha256)`);
 }

@@ -12,9 +12,14 @@
 //   node scripts/release/release.mjs notes     [--out release]
 //   node scripts/release/release.mjs check-tag <tag>
 //   node scripts/release/release.mjs check-pins [--config FILE]   (model pins: fails in seconds)
+//   node scripts/release/release.mjs pin [--revision REV] [--dry-run|--check] [--config FILE]
+//        [--readme FILE]   (each profile's commit, SHA-256 and size from the Hugging Face API, no
+//        download; writes the config and the README's pinned sizes; HF_ENDPOINT, HF_TOKEN)
 //   node scripts/release/release.mjs publish <tag> [--out release]   (draft, upload, verify, publish)
 //   node scripts/release/release.mjs dry-run   [--out .tmp/release]
 //   node scripts/release/release.mjs size-table [--out .tmp/release]   (the README's table)
+//   node scripts/release/release.mjs size-table --pins [--config FILE]   (its rows of the real
+//        profiles, computed from the pins)
 // Assets land in <out>/assets (upload all of them); notes in <out>/RELEASE_NOTES.md.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -33,6 +38,11 @@ const { values, positionals } = parseArgs({
     out: { type: 'string' },
     config: { type: 'string', default: join(ROOT, 'scripts/release/models.config.json') },
     registry: { type: 'string' },
+    revision: { type: 'string' },
+    readme: { type: 'string', default: join(ROOT, 'README.md') },
+    'dry-run': { type: 'boolean', default: false },
+    check: { type: 'boolean', default: false },
+    pins: { type: 'boolean', default: false },
   },
 });
 const out = resolve(
@@ -74,6 +84,13 @@ const commands = {
       JSON.parse(readFileSync(resolve(values.config), 'utf8')),
       resolve(values.config),
     ),
+  pin: async () =>
+    (await import('./pin.mjs')).pin({
+      config: resolve(values.config),
+      readme: resolve(values.readme),
+      revision: values.revision,
+      mode: values.check ? 'check' : values['dry-run'] ? 'dry-run' : 'write',
+    }),
   checksums: async () => (await import('./checksums.mjs')).writeChecksums({ dir: assets }),
   verify: async () => (await import('./verify.mjs')).verifyAssets({ dir: assets }),
   notes: async () =>
@@ -94,16 +111,16 @@ const commands = {
   },
   publish: async () => (await import('./publish.mjs')).publishRelease({ tag: positionals[0], out }),
   'dry-run': async () => (await import('./dry-run.mjs')).dryRun({ out }),
-  'size-table': async () =>
-    console.log(
-      (await import('./notes.mjs'))
-        .sizeTable(
-          JSON.parse(readFileSync(join(out, 'sizes.json'), 'utf8')),
-          join(assets, 'models.json'),
-          { genericVersion: true },
-        )
-        .join('\n'),
-    ),
+  'size-table': async () => {
+    if (values.pins) {
+      const { pinsTable } = await import('./size-plan.mjs');
+      const config = JSON.parse(readFileSync(resolve(values.config), 'utf8'));
+      return console.log((await pinsTable(config)).join('\n'));
+    }
+    const { sizeTable } = await import('./notes.mjs');
+    const sizes = JSON.parse(readFileSync(join(out, 'sizes.json'), 'utf8'));
+    console.log(sizeTable(sizes, join(assets, 'models.json'), { genericVersion: true }).join('\n'));
+  },
 };
 
 if (!commands[command]) {
