@@ -1,5 +1,5 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import * as glue from '../wasm/tea_core.js';
+import * as glue from './wasm-glue.js';
 import {
   CoreWasmError,
   ENGINE_ERROR_CODES,

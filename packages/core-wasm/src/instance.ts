@@ -1,4 +1,4 @@
-import initWasm, * as glue from '../wasm/tea_core.js';
+import * as glue from './wasm-glue.js';
 import { CoreWasmError, fromEngineError, type EngineErrorJson } from './errors.js';
 
 /**
@@ -56,7 +56,7 @@ function adopt(out: { memory: WebAssembly.Memory }): void {
 
 /** Instantiates the engine from a compiled module (the first time, from `init`). */
 export async function instantiate(module: WebAssembly.Module): Promise<void> {
-  const out = (await initWasm({ module_or_path: module })) as unknown as {
+  const out = (await glue.instantiateGlue({ module_or_path: module })) as unknown as {
     memory: WebAssembly.Memory;
   };
   wasmModule = module;

@@ -1,4 +1,4 @@
-import * as glue from '../wasm/tea_core.js';
+import * as glue from './wasm-glue.js';
 import { CoreWasmError } from './errors.js';
 import { call, engineFacts, unwrap } from './instance.js';
 import { toJsonText, typeName } from './json-boundary.js';

@@ -1,4 +1,4 @@
-import * as glue from '../wasm/tea_core.js';
+import * as glue from './wasm-glue.js';
 import { CoreWasmError, fromEngineError, type EngineErrorJson } from './errors.js';
 import { call, currentGeneration, engineFacts, onTrap, unwrap } from './instance.js';
 import { assertFunction, toJsonText, typeName } from './json-boundary.js';

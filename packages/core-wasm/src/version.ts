@@ -1,4 +1,4 @@
-import { version as wasmVersion } from '../wasm/tea_core.js';
+import { version as wasmVersion } from './wasm-glue.js';
 import { assertInitialized } from './init.js';
 
 /**
