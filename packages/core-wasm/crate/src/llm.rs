@@ -9,6 +9,9 @@ use serde_json::{json, Map, Value};
 pub const DEFAULT_MAX_TOKENS: u64 = 100;
 const ROLES: &[&str] = &["system", "user", "assistant", "tool"];
 
+/// The `provider` values of upstream's `llm.*` actions (validation warns about the others).
+pub const PROVIDERS: &[&str] = &["auto", "local", "openai", "ollama", "litellm", "azure", "shell"];
+
 fn invalid(field: &str, want: &str, got: &Value) -> EngineError {
     EngineError::new(Code::Validation, format!("llm parameter '{field}' must be {want}, got {} (after templating)", describe(got)))
 }
@@ -41,12 +44,7 @@ pub fn check_request(kind_name: &str, params: Value) -> Result<Value> {
     };
     // Keys come from the run's secrets, never from the workflow (validation warned).
     p.remove("api_key");
-    check(
-        "provider",
-        &|v| v.as_str().is_some_and(|s| crate::validate::PROVIDERS.contains(&s)),
-        &format!("one of {}", crate::validate::PROVIDERS.join(", ")),
-        &p,
-    )?;
+    check("provider", &|v| v.as_str().is_some_and(|s| PROVIDERS.contains(&s)), &format!("one of {}", PROVIDERS.join(", ")), &p)?;
     check("api_base", &|v| v.as_str().is_some_and(|s| s.starts_with("http://") || s.starts_with("https://")), "an http(s) URL", &p)?;
     check("model", &Value::is_string, "a string", &p)?;
     if kind_name == "embed" {

@@ -2,6 +2,7 @@
 
 use crate::error::{Code, Problem};
 use crate::limits::MAX_OUTPUT_SEGMENTS;
+use crate::llm::{check_response_format, PROVIDERS};
 use crate::model::{
     schema_kind, NodeDef, NodeKind, Output, Workflow, DYNAMIC_PARALLEL_KEYS, EDGE_KEYS, END, NODE_KEYS, SETTINGS_KEYS, START,
     TOP_LEVEL_KEYS, WHILE_LOOP_KEYS,
@@ -257,9 +258,6 @@ const LLM_PROVIDER_PARAMS: &[&str] = &[
 ];
 
 const API_KEY_IGNORED: &str = "parameter 'api_key' is not read from YAML (it would sit in the workflow's text): put the key in the run's secrets (`OPENAI_API_KEY` for OpenAI-compatible endpoints); the engine drops it";
-
-/// The `provider` values of upstream's `llm.*` actions.
-pub const PROVIDERS: &[&str] = &["auto", "local", "openai", "ollama", "litellm", "azure", "shell"];
 
 /// `provider` and `api_base` of an `llm.*` node (or `settings.llm`), when written as literals:
 /// a provider this runtime knows (`shell` and `azure` warn: a browser cannot run a CLI, and
@@ -876,7 +874,7 @@ fn check_params(
             expect("grammar", Value::is_string, "a GBNF grammar (text)");
             if let Some(format) = m.get("response_format") {
                 if !is_template(format) && !contains_template(format) {
-                    if let Err(e) = crate::llm::check_response_format(format) {
+                    if let Err(e) = check_response_format(format) {
                         out.push(Problem::error(Code::Validation, e.message).in_node(node).at(at("response_format")));
                     }
                 }
