@@ -1,30 +1,33 @@
-import * as glue from './wasm-glue.js';
 import { CoreWasmError, fromEngineError, type EngineErrorJson } from './errors.js';
-import { call, currentGeneration, engineFacts, onTrap, unwrap } from './instance.js';
+import {
+  call,
+  currentGeneration,
+  engineFacts,
+  onTrap,
+  unwrap,
+  type EngineLimits,
+} from './instance.js';
 import { assertFunction, toJsonText, typeName } from './json-boundary.js';
-import { raceAbort } from './race-abort.js';
-import { checkStructured, schemaValidator } from './structured-output.js';
-import { promptProgressEvent } from './prompt-progress.js';
-import { runToolLoop } from './tool-loop.js';
-import { actionNamed, actionNames, defaultLlmHandler } from './registry.js';
-import type { LlmHandler, LlmRequest, RunOptions, WorkflowEvent } from './types.js';
+import { redactDeep, redactor, type Redact } from './redact.js';
+import { actionNames, defaultLlmHandler } from './registry.js';
+import { reportListenerError, serve, type Reply, type Request } from './serve.js';
+import type { LlmHandler, RunOptions, WorkflowEvent } from './types.js';
+import * as glue from './wasm-glue.js';
 import { yieldToEventLoop } from './yield-to-event-loop.js';
 
-interface Request {
-  id: number;
-  action: string;
-  node: string;
-  params: Record<string, unknown>;
-  state?: Record<string, unknown>;
-}
+export type { Redact } from './redact.js';
 
+/** Where an interrupted run stopped (and where a resumed one continues). */
+type Interrupt = { node: string; when: 'before' | 'after' };
+
+/** What one `run_poll` answers: events, then the end of the run or requests to serve. */
 type Step =
   | {
       done: true;
       events: WorkflowEvent[];
       state?: unknown;
       error?: EngineErrorJson;
-      interrupted?: { node: string; when: 'before' | 'after' };
+      interrupted?: Interrupt;
     }
   | { done?: false; events: WorkflowEvent[]; requests: Request[]; yield: boolean };
 
@@ -84,168 +87,52 @@ function checkOptions(options: unknown): RunOptions {
   return o;
 }
 
-function report(error: unknown): void {
-  const g = globalThis as { reportError?: (e: unknown) => void };
-  if (typeof g.reportError === 'function') g.reportError(error);
-  else console.error('onEvent threw:', error);
-}
-
-/** The error a handler's rejection becomes, as the engine reads it. */
-function rejection(error: unknown): string {
-  const e = (error ?? {}) as { code?: unknown; message?: unknown; name?: unknown };
-  const code =
-    e.name === 'AbortError' ? 'ABORTED' : typeof e.code === 'string' ? e.code : 'ACTION_FAILED';
-  const message =
-    typeof e.message === 'string'
-      ? e.message
-      : typeof error === 'string'
-        ? error
-        : 'the handler failed';
-  return JSON.stringify({ code, message });
-}
-
-/** The reply to an LLM request when the run has no handler. */
-const NO_HANDLER = {
-  ok: false,
-  text: JSON.stringify({
-    code: 'LLM_HANDLER_MISSING',
-    message:
-      'no LLM handler: pass RunOptions.llmHandler, or call setLlmHandler(fn) (the sdk does it for you)',
-  }),
-};
-
-/** Waits `ms` (a retry's back-off), or until the signal aborts. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return raceAbort(
-    new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, Math.min(ms, 2 ** 31 - 1)))),
-    signal,
-    'the run was aborted',
-  );
-}
-
-/** Replaces every occurrence of a secret's value in text. */
-export type Redact = (text: string) => string;
-
-function redactor(secrets: Record<string, string> | undefined): Redact | undefined {
-  const values = Object.values(secrets ?? {})
-    .filter((v) => v.length > 0)
-    .sort((a, b) => b.length - a.length);
-  if (values.length === 0) return undefined;
-  return (text) => {
-    let out = text;
-    for (const v of values) if (out.includes(v)) out = out.split(v).join('[secret]');
-    return out;
-  };
-}
-
-/** A copy of `value` with every string (and key) redacted. */
-function redactDeep(value: unknown, redact: Redact): unknown {
-  if (typeof value === 'string') return redact(value);
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[redact(k)] = redactDeep(v, redact);
-    return out;
-  }
-  return value;
-}
-
-/**
- * Serves one request of a run: calls the LLM handler (the run's own, else the page's default)
- * or a registered action, and gives back the reply as JSON text checked at the boundary.
- */
-async function serve(
-  req: Request,
-  llm: LlmHandler | null,
-  options: RunOptions,
-  emit: (event: WorkflowEvent) => void,
-): Promise<{ ok: boolean; text: string; error?: unknown }> {
-  const limits = engineFacts().limits;
-  try {
-    if (req.action === 'llm.tools') {
-      if (!llm) return NO_HANDLER;
-      const result = await runToolLoop(req.params, req.state ?? {}, req.node, llm, {
-        ...(options.signal ? { signal: options.signal } : {}),
-        emit,
-        limits,
-      });
-      return { ok: true, text: toJsonText(result, `the tool loop of node '${req.node}'`, limits) };
-    }
-    let value: unknown;
-    let what: string;
-    if (req.action === '__sleep') {
-      await sleep(Number(req.params['ms']) || 0, options.signal);
-      return { ok: true, text: 'null' };
-    }
-    if (req.action === 'llm.call' || req.action === 'llm.embed') {
-      if (!llm) return NO_HANDLER;
-      const kind = req.action === 'llm.call' ? 'call' : 'embed';
-      const request = { ...req.params, kind } as LlmRequest & Record<string, unknown>;
-      if (options.signal) request.signal = options.signal;
-      // A streaming call always gets onToken: its pieces become `token` events (when the run
-      // listens) and are counted into the result's `chunk_count`, as upstream's llm.stream.
-      const streaming = kind === 'call' && request['stream'] === true;
-      let chunks = 0;
-      // A run that listens gets `token` events from every llm.call as the handler streams
-      // them, with or without `stream: true` (which adds upstream's `streamed` fields).
-      if (streaming || (kind === 'call' && options.onEvent)) {
-        const onEvent = options.onEvent;
-        request['onToken'] = (text: unknown) => {
-          chunks++;
-          if (!onEvent) return;
-          try {
-            onEvent({ type: 'token', node: req.node, text: String(text) });
-          } catch (error) {
-            report(error);
-          }
-        };
-      }
-      if (kind === 'call' && options.onEvent)
-        request['onPromptProgress'] = (p: { processed: number; total: number; cached: number }) =>
-          emit(promptProgressEvent(req.node, p));
-      // Structured output: the schema is checked before the model runs, the reply after.
-      const format = kind === 'call' ? req.params['response_format'] : undefined;
-      const validator = schemaValidator(format);
-      value = await raceAbort(
-        Promise.resolve().then(() => llm(request)),
-        options.signal,
-        'the run was aborted',
-      );
-      if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-        let reply = value as Record<string, unknown>;
-        if (format !== undefined)
-          reply = checkStructured(format, validator, reply, req.params['max_tokens']);
-        if (streaming && chunks > 0) reply = { ...reply, chunk_count: chunks };
-        value = reply;
-      }
-      what = `the LLM handler's reply in node '${req.node}'`;
-    } else {
-      const action = actionNamed(req.action);
-      if (!action)
-        return {
-          ok: false,
-          text: JSON.stringify({
-            code: 'UNKNOWN_ACTION',
-            message: `action '${req.action}' was unregistered while the run used it`,
-          }),
-        };
-      value = await raceAbort(
-        Promise.resolve().then(() => action(req.params, req.state ?? {})),
-        options.signal,
-        'the run was aborted',
-      );
-      what = `the result of action '${req.action}' in node '${req.node}'`;
-    }
-    return { ok: true, text: toJsonText(value ?? null, what, limits) };
-  } catch (error) {
-    return { ok: false, text: rejection(error), error };
-  }
-}
-
 /** How a run ended: its final state (JSON text when it started from text), and the interrupt. */
 export interface RunEnd {
   state: unknown;
-  interrupted?: { node: string; when: 'before' | 'after' };
+  interrupted?: Interrupt;
+}
+
+/** The initial state as JSON text: a string is taken as JSON text already (its size checked). */
+function initialStateText(state: unknown, limits: EngineLimits): string {
+  if (typeof state === 'string') {
+    if (state.length > limits.maxJsonBytes)
+      throw new CoreWasmError(
+        'TOO_LARGE',
+        `the initial state is larger than ${limits.maxJsonBytes} bytes of JSON`,
+      );
+    return state;
+  }
+  return toJsonText(state ?? {}, 'the initial state', limits);
+}
+
+/** The options `run_start` reads, as JSON text. */
+function runOptionsText(
+  options: RunOptions,
+  limits: EngineLimits,
+  resume: Interrupt | undefined,
+): string {
+  return JSON.stringify({
+    ...(options.max_steps !== undefined ? { max_steps: options.max_steps } : {}),
+    variables: JSON.parse(
+      toJsonText(options.variables ?? {}, 'RunOptions.variables', limits),
+    ) as unknown,
+    ...(options.secrets ? { secrets: options.secrets } : {}),
+    ...(resume ? { resume } : {}),
+    actions: actionNames(),
+  });
+}
+
+/** A run started in the engine, and what serving and ending it needs. */
+interface StartedRun {
+  /** The run's id in the engine instance of `generation`. */
+  run: number;
+  generation: number;
+  options: RunOptions;
+  llm: LlmHandler | null;
+  redact: Redact | undefined;
+  /** The run started from JSON text, so it ends with JSON text. */
+  asText: boolean;
 }
 
 /**
@@ -257,31 +144,13 @@ export async function runWorkflow(
   target: RunTarget,
   state: unknown,
   rawOptions: unknown,
-  resume?: { node: string; when: 'before' | 'after' },
+  resume?: Interrupt,
 ): Promise<RunEnd> {
   const options = checkOptions(rawOptions);
   const { limits } = engineFacts();
   const asText = typeof state === 'string';
-  let stateText: string;
-  if (typeof state === 'string') {
-    if (state.length > limits.maxJsonBytes)
-      throw new CoreWasmError(
-        'TOO_LARGE',
-        `the initial state is larger than ${limits.maxJsonBytes} bytes of JSON`,
-      );
-    stateText = state;
-  } else {
-    stateText = toJsonText(state ?? {}, 'the initial state', limits);
-  }
-  const optionsText = JSON.stringify({
-    ...(options.max_steps !== undefined ? { max_steps: options.max_steps } : {}),
-    variables: JSON.parse(
-      toJsonText(options.variables ?? {}, 'RunOptions.variables', limits),
-    ) as unknown,
-    ...(options.secrets ? { secrets: options.secrets } : {}),
-    ...(resume ? { resume } : {}),
-    actions: actionNames(),
-  });
+  const stateText = initialStateText(state, limits);
+  const optionsText = runOptionsText(options, limits, resume);
   const redact = redactor(options.secrets);
   const signal = options.signal;
   if (signal?.aborted)
@@ -294,133 +163,195 @@ export async function runWorkflow(
   const { run } = unwrap<{ run: number }>(
     call(() => glue.run_start(workflow, stateText, optionsText), { what: 'starting a run' }),
   );
-
   return new Promise<RunEnd>((resolve, reject) => {
-    let settled = false;
-    let node: string | undefined;
-    let step = 0;
-    let wake: (() => void) | undefined;
-    let delivered = 0;
-    const stale = () => generation !== currentGeneration();
-    // While this run is inside the engine, a trap is its own and reaches it as the thrown error.
-    let inside = false;
-    const guarded = <T>(work: () => T, what: string): T => {
-      inside = true;
+    new PolledRun({ run, generation, options, llm, redact, asText }, resolve, reject).start();
+  });
+}
+
+/**
+ * One run in flight: polls the engine, serves the requests it hands out (concurrently; each
+ * reply wakes the poll), forwards its events, and settles once: at its end, at an interrupt, on
+ * an error, an abort, or a trap of the engine instance.
+ */
+class PolledRun {
+  readonly #started: StartedRun;
+  readonly #resolve: (end: RunEnd) => void;
+  readonly #reject: (error: unknown) => void;
+  #settled = false;
+  /** The node running now and its step (from `node_start` events): aborts and errors name it. */
+  #node: string | undefined;
+  #step = 0;
+  /** Wakes the poll loop while it waits for a reply. */
+  #wake: (() => void) | undefined;
+  #delivered = 0;
+  /** While this run is inside the engine, a trap is its own and reaches it as the thrown error. */
+  #inside = false;
+  /**
+   * What handlers and actions threw: a run that fails on one keeps it as its error's `cause`
+   * (with its own `code`, e.g. a remote endpoint's, which the engine reports as ACTION_FAILED).
+   */
+  readonly #thrown: unknown[] = [];
+  #stopListening: () => void = () => undefined;
+
+  constructor(
+    started: StartedRun,
+    resolve: (end: RunEnd) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.#started = started;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  /** Listens for traps and the abort signal, then polls until the run settles. */
+  start(): void {
+    this.#stopListening = onTrap(() => this.#onTrap());
+    this.#started.options.signal?.addEventListener('abort', this.#onAbort, { once: true });
+    this.#loop().catch((error: unknown) => this.#finish(error));
+  }
+
+  /** Whether the engine instance this run lived in was replaced (after a trap). */
+  #stale(): boolean {
+    return this.#started.generation !== currentGeneration();
+  }
+
+  /** Calls into the engine for this run (a trap names the node running). */
+  #guarded<T>(work: () => T, what: string): T {
+    this.#inside = true;
+    try {
+      return call(work, { what, ...(this.#node ? { node: this.#node } : {}) });
+    } finally {
+      this.#inside = false;
+    }
+  }
+
+  /** A trap in another call ended the instance this run waits in. */
+  #onTrap(): void {
+    const node = this.#node;
+    if (!this.#inside)
+      this.#finish(
+        new CoreWasmError(
+          'WASM_TRAPPED',
+          `the TEA engine trapped in another call while this run was waiting${node ? ` in node '${node}'` : ''}; the run ended, run it again`,
+          node ? { node } : undefined,
+        ),
+      );
+  }
+
+  /** Hands an event to `onEvent` (redacted; a throwing listener is reported, not fatal). */
+  readonly #emit = (raw: WorkflowEvent): void => {
+    const { redact, options } = this.#started;
+    const event = redact ? (redactDeep(raw, redact) as WorkflowEvent) : raw;
+    if (event.type === 'node_start') {
+      this.#node = event.node;
+      this.#step = event.step;
+    }
+    if (!options.onEvent) return;
+    try {
+      options.onEvent(event);
+    } catch (error) {
+      reportListenerError(error);
+    }
+  };
+
+  /** Settles the run once: stops listening, frees it in the engine, resolves or rejects. */
+  #finish(error: unknown, value?: RunEnd): void {
+    if (this.#settled) return;
+    const { redact, options, run } = this.#started;
+    if (redact && error instanceof CoreWasmError && error.message !== redact(error.message))
+      error = new CoreWasmError(error.code, redact(error.message), error);
+    this.#settled = true;
+    this.#stopListening();
+    options.signal?.removeEventListener('abort', this.#onAbort);
+    if (!this.#stale()) {
       try {
-        return call(work, { what, ...(node ? { node } : {}) });
-      } finally {
-        inside = false;
+        glue.run_free(run);
+      } catch {
+        // Freeing a finished run cannot fail; a trap here is seen by the next call.
       }
-    };
-    const stopListening = onTrap(() => {
-      if (!inside)
-        finish(
+    }
+    this.#wake?.();
+    if (error) this.#reject(error);
+    else this.#resolve(value ?? { state: undefined });
+  }
+
+  readonly #onAbort = (): void => {
+    const node = this.#node;
+    const message = `the run was aborted${node ? ` in node '${node}'` : ''}`;
+    if (node) this.#emit({ type: 'error', node, step: this.#step, code: 'ABORTED', message });
+    this.#finish(
+      new CoreWasmError('ABORTED', message, {
+        cause: this.#started.options.signal?.reason,
+        ...(node ? { node } : {}),
+      }),
+    );
+  };
+
+  /** Gives a served request's reply to the engine and wakes the poll loop. */
+  #deliver(id: number, reply: Reply): void {
+    if (this.#settled || this.#stale()) return;
+    if (!reply.ok && reply.error !== undefined) this.#thrown.push(reply.error);
+    const { run } = this.#started;
+    try {
+      this.#guarded(() => glue.run_reply(run, id, reply.ok, reply.text), 'taking a reply');
+    } catch (error) {
+      this.#finish(error);
+      return;
+    }
+    this.#delivered++;
+    this.#wake?.();
+  }
+
+  /** The run's end as the engine reports it: its error (with the cause thrown), else its state. */
+  #end(out: Extract<Step, { done: true }>): void {
+    if (out.error) {
+      const message = out.error.message;
+      const cause = this.#thrown.find((e) => {
+        const m = (e as { message?: unknown } | null)?.message;
+        return typeof m === 'string' && m !== '' && message.includes(m);
+      });
+      this.#finish(fromEngineError(out.error, cause));
+      return;
+    }
+    const { redact, asText } = this.#started;
+    const final = redact ? redactDeep(out.state, redact) : out.state;
+    this.#finish(undefined, {
+      state: asText ? JSON.stringify(final) : final,
+      ...(out.interrupted ? { interrupted: out.interrupted } : {}),
+    });
+  }
+
+  /** Polls until the run settles: each poll's requests are served, replies wake the next. */
+  async #loop(): Promise<void> {
+    const { run, llm, options } = this.#started;
+    while (!this.#settled) {
+      if (this.#stale()) {
+        this.#finish(
           new CoreWasmError(
             'WASM_TRAPPED',
-            `the TEA engine trapped in another call while this run was waiting${node ? ` in node '${node}'` : ''}; the run ended, run it again`,
-            node ? { node } : undefined,
+            'the TEA engine was restarted after a trap in another call, which ended this run; run it again',
           ),
         );
-    });
-
-    const emit = (raw: WorkflowEvent) => {
-      const event = redact ? (redactDeep(raw, redact) as WorkflowEvent) : raw;
-      if (event.type === 'node_start') {
-        node = event.node;
-        step = event.step;
-      }
-      if (!options.onEvent) return;
-      try {
-        options.onEvent(event);
-      } catch (error) {
-        report(error);
-      }
-    };
-    const finish = (error: unknown, value?: RunEnd) => {
-      if (settled) return;
-      if (redact && error instanceof CoreWasmError && error.message !== redact(error.message))
-        error = new CoreWasmError(error.code, redact(error.message), error);
-      settled = true;
-      stopListening();
-      signal?.removeEventListener('abort', onAbort);
-      if (!stale()) {
-        try {
-          glue.run_free(run);
-        } catch {
-          // Freeing a finished run cannot fail; a trap here is seen by the next call.
-        }
-      }
-      wake?.();
-      if (error) reject(error);
-      else resolve(value ?? { state: undefined });
-    };
-    const onAbort = () => {
-      const message = `the run was aborted${node ? ` in node '${node}'` : ''}`;
-      if (node) emit({ type: 'error', node, step, code: 'ABORTED', message });
-      finish(
-        new CoreWasmError('ABORTED', message, { cause: signal?.reason, ...(node ? { node } : {}) }),
-      );
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-
-    // What handlers and actions threw: a run that fails on one keeps it as its error's `cause`
-    // (with its own `code`, e.g. a remote endpoint's, which the engine reports as ACTION_FAILED).
-    const thrown: unknown[] = [];
-    const deliver = (id: number, reply: { ok: boolean; text: string; error?: unknown }) => {
-      if (settled || stale()) return;
-      if (!reply.ok && reply.error !== undefined) thrown.push(reply.error);
-      try {
-        guarded(() => glue.run_reply(run, id, reply.ok, reply.text), 'taking a reply');
-      } catch (error) {
-        finish(error);
         return;
       }
-      delivered++;
-      wake?.();
-    };
-
-    const loop = async () => {
-      while (!settled) {
-        if (stale()) {
-          finish(
-            new CoreWasmError(
-              'WASM_TRAPPED',
-              'the TEA engine was restarted after a trap in another call, which ended this run; run it again',
-            ),
-          );
-          return;
-        }
-        const seen = delivered;
-        const out = JSON.parse(guarded(() => glue.run_poll(run), 'running the workflow')) as Step;
-        for (const event of out.events) emit(event);
-        if (settled) return;
-        if (out.done) {
-          if (out.error) {
-            const cause = thrown.find((e) => {
-              const m = (e as { message?: unknown } | null)?.message;
-              return typeof m === 'string' && m !== '' && out.error!.message.includes(m);
-            });
-            finish(fromEngineError(out.error, cause));
-            return;
-          }
-          const final = redact ? redactDeep(out.state, redact) : out.state;
-          finish(undefined, {
-            state: asText ? JSON.stringify(final) : final,
-            ...(out.interrupted ? { interrupted: out.interrupted } : {}),
-          });
-          return;
-        }
-        for (const req of out.requests) {
-          void serve(req, llm, options, emit).then((reply) => deliver(req.id, reply));
-        }
-        if (out.yield) {
-          await yieldToEventLoop();
-          continue;
-        }
-        if (delivered === seen) await new Promise<void>((r) => (wake = r));
-        wake = undefined;
+      const seen = this.#delivered;
+      const out = JSON.parse(
+        this.#guarded(() => glue.run_poll(run), 'running the workflow'),
+      ) as Step;
+      for (const event of out.events) this.#emit(event);
+      if (this.#settled) return;
+      if (out.done) {
+        this.#end(out);
+        return;
       }
-    };
-    loop().catch((error: unknown) => finish(error));
-  });
+      for (const req of out.requests)
+        void serve(req, llm, options, this.#emit).then((reply) => this.#deliver(req.id, reply));
+      if (out.yield) {
+        await yieldToEventLoop();
+        continue;
+      }
+      if (this.#delivered === seen) await new Promise<void>((r) => (this.#wake = r));
+      this.#wake = undefined;
+    }
+  }
 }
