@@ -12,7 +12,9 @@ import { formatProblem, lintWorkflows } from './lint.mjs';
 import { findShellcheck, sanitizeExpressions } from './shellcheck.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const workflows = ['ci.yml', 'release.yml'].map((f) => `${root}.github/workflows/${f}`);
+const workflows = ['ci.yml', 'release.yml', 'pin-models.yml'].map(
+  (f) => `${root}.github/workflows/${f}`,
+);
 const shellcheck = findShellcheck();
 const CHECKOUT = 'actions/checkout@11d5960a326750d5838078e36cf38b85af677262 # v4.4.0';
 const UPLOAD = 'actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02';

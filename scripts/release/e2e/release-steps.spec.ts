@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
+import { parse } from 'yaml';
 
 // The release steps that need no browser, as the workflow runs them: commands that need no build
 // in a fresh unbuilt clone, the pins check, the changesets config, and the GitHub upload against
@@ -197,4 +198,31 @@ test('the GitHub release: draft, upload, verify, publish; a failed upload resume
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('the pin workflow pins at its revision input and opens a pull request; the release job checks the pins before building', () => {
+  const load = (f: string) =>
+    parse(readFileSync(join(root, '.github/workflows', f), 'utf8')) as {
+      on: { workflow_dispatch: { inputs: Record<string, { default?: string }> } };
+      permissions: Record<string, string>;
+      jobs: Record<
+        string,
+        { permissions?: Record<string, string>; steps: { run?: string; uses?: string }[] }
+      >;
+    };
+  const pin = load('pin-models.yml');
+  expect(Object.keys(pin.on)).toEqual(['workflow_dispatch']);
+  expect(pin.on.workflow_dispatch.inputs['revision']?.default).toBe('main');
+  expect(pin.permissions).toEqual({ contents: 'read' });
+  expect(pin.jobs['pin']!.permissions).toEqual({ contents: 'write', 'pull-requests': 'write' });
+  const runs = pin.jobs['pin']!.steps.map((s) => s.run ?? '').join('\n');
+  expect(runs).toContain('node scripts/release/release.mjs pin --revision "$REVISION"');
+  expect(runs).toContain('gh pr create');
+  expect(runs.indexOf('release.mjs check-pins')).toBeGreaterThan(runs.indexOf('release.mjs pin'));
+
+  const steps = load('release.yml').jobs['github-release']!.steps.map((s) => s.run ?? s.uses ?? '');
+  const at = (text: string) => steps.findIndex((s) => s.includes(text));
+  expect(at('release.mjs check-pins')).toBeGreaterThan(-1);
+  for (const later of ['scripts/setup.sh', 'nx run-many -t build', 'release.mjs models'])
+    expect(at('release.mjs check-pins')).toBeLessThan(at(later));
 });
