@@ -2,6 +2,15 @@ export { createBridge, DEFAULT_N_BATCH, LlmBridge } from './create-bridge.js';
 export type { BridgeLoadProgress, BridgeOptions, LoadOptions } from './create-bridge.js';
 export { bridgeHandler } from './handler.js';
 export type { LlmHandler, LlmHandlerRequest, LlmHandlerResponse } from './handler.js';
+export type { LlmBackend } from './backend.js';
+// A remote model (an OpenAI-compatible endpoint) in the local bridge's shape, and upstream TEA's
+// `provider` / `api_base` routing of engine requests between the two.
+export { RemoteBridge } from './remote-bridge.js';
+export type { RemoteModelConfig, RemoteToolCalls } from './remote-bridge.js';
+export { RemoteModelError } from './remote-model-error.js';
+export type { RemoteModelErrorCode } from './remote-model-error.js';
+export { routeProviders } from './provider-routing.js';
+export type { AllowedEndpoint, ProviderFields, RoutedRequest } from './provider-routing.js';
 export type {
   BridgeInfo,
   CallOptions,

@@ -1,5 +1,11 @@
 import type { InitInput } from '@the-edge-agent/core-wasm';
-import type { BridgeLogger, WebGpuMode, WllamaBuildChoice } from '@the-edge-agent/llm-bridge';
+import type {
+  AllowedEndpoint,
+  BridgeLogger,
+  RemoteModelConfig,
+  WebGpuMode,
+  WllamaBuildChoice,
+} from '@the-edge-agent/llm-bridge';
 import type {
   LoadProgress,
   ModelIndex,
@@ -7,8 +13,6 @@ import type {
   ModelManifest,
 } from '@the-edge-agent/model-loader';
 import type { BrowserEnvironment } from './environment.js';
-import type { AllowedEndpoint } from './provider-routing.js';
-import type { RemoteModelConfig } from './remote-bridge.js';
 
 /** The phases of `initTeaLlm` / `createTea` progress. */
 export type TeaProgressPhase =

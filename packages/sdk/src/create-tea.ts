@@ -10,8 +10,6 @@ import {
 } from '@the-edge-agent/core-wasm';
 import { disposed } from './errors.js';
 import { chatCompletions, type ChatCompletions } from './openai-compat.js';
-import { RemoteBridge } from './remote-bridge.js';
-import { routeProviders, type AllowedEndpoint } from './provider-routing.js';
 import {
   bridgeHandler,
   createBridge,
@@ -25,6 +23,9 @@ import {
   type LlmHandler,
   assertFitsWasmHeap,
   probeWasmHeapLimit,
+  RemoteBridge,
+  routeProviders,
+  type AllowedEndpoint,
   type WebGpuMode,
 } from '@the-edge-agent/llm-bridge';
 import type { ModelCache } from '@the-edge-agent/model-cache';

@@ -1,11 +1,17 @@
 // Handle-based API
 export { createTea, Tea } from './create-tea.js';
 export type { GenerateOptions, ModelBackend, TeaChat, TeaInfo } from './create-tea.js';
-export { RemoteModelError } from './remote-bridge.js';
 export { TeaError } from './errors.js';
 export type { TeaErrorCode } from './errors.js';
-export type { RemoteModelConfig, RemoteModelErrorCode, RemoteToolCalls } from './remote-bridge.js';
-export type { AllowedEndpoint } from './provider-routing.js';
+// The remote model (an OpenAI-compatible endpoint) and workflows' `provider` routing live in
+// llm-bridge, the layer that owns a model answering the engine's requests.
+export { RemoteModelError } from '@the-edge-agent/llm-bridge';
+export type {
+  AllowedEndpoint,
+  RemoteModelConfig,
+  RemoteModelErrorCode,
+  RemoteToolCalls,
+} from '@the-edge-agent/llm-bridge';
 export type {
   ChatCompletion,
   ChatCompletionChunk,

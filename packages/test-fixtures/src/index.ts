@@ -44,3 +44,5 @@ export type {
   FaultServerOptions,
   FileHttpOptions,
 } from './fault-server.js';
+export { startJsonServer } from './json-server.js';
+export type { JsonServer, SeenRequest } from './json-server.js';

@@ -1,5 +1,6 @@
-import { bridgeHandler, type LlmHandler } from '@the-edge-agent/llm-bridge';
-import { RemoteBridge, RemoteModelError, type RemoteToolCalls } from './remote-bridge.js';
+import { bridgeHandler, type LlmHandler, type LlmHandlerRequest } from './handler.js';
+import { RemoteBridge, type RemoteToolCalls } from './remote-bridge.js';
+import { RemoteModelError } from './remote-model-error.js';
 
 // Upstream TEA's `provider` / `api_base` / `model` on `llm.call`, `llm.stream`, `llm.tools` and
 // `llm.embed`: the call goes to an OpenAI-compatible endpoint instead of the handle's model. Two
@@ -9,6 +10,20 @@ import { RemoteBridge, RemoteModelError, type RemoteToolCalls } from './remote-b
 
 /** An origin workflows may call, e.g. `'http://127.0.0.1:8080'`, or with how it takes tools. */
 export type AllowedEndpoint = string | { origin: string; toolCalls?: RemoteToolCalls };
+
+/**
+ * Upstream's routing keys, as the engine passes a node's parameters through: workflow text, so
+ * any value (only non-empty strings count).
+ */
+export interface ProviderFields {
+  provider?: unknown;
+  api_base?: unknown;
+  api_key?: unknown;
+  model?: unknown;
+}
+
+/** An engine request that may name a provider. */
+export type RoutedRequest = LlmHandlerRequest & ProviderFields;
 
 /** Where upstream's providers live by default, and which secrets configure them. */
 const PROVIDERS: Record<string, { base?: string; baseSecret?: string; keySecrets: string[] }> = {
@@ -30,10 +45,10 @@ type Secrets = Record<string, unknown>;
 const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /** Which provider a request names, after upstream's `auto` detection (secrets stand for env). */
-function providerOf(req: Record<string, unknown>, secrets: Secrets): string {
-  const named = text(req['provider']);
+function providerOf(req: ProviderFields, secrets: Secrets): string {
+  const named = text(req.provider);
   if (named && named !== 'auto') return named;
-  if (text(req['api_base'])) return 'openai';
+  if (text(req.api_base)) return 'openai';
   if (named === 'auto') {
     if (text(secrets['OLLAMA_API_BASE'])) return 'ollama';
     if (text(secrets['OPENAI_API_KEY'])) return 'openai';
@@ -64,6 +79,37 @@ function allowed(base: URL, allow: AllowedEndpoint[]): { toolCalls?: RemoteToolC
   );
 }
 
+/** The endpoint a remote provider's request goes to, its model and key (or a config error). */
+function remoteTarget(provider: string, req: ProviderFields, s: Secrets, allow: AllowedEndpoint[]) {
+  if (provider === 'azure')
+    throw configError(
+      "provider 'azure' is not supported in the browser: use `provider: openai` with your resource's OpenAI-compatible `api_base` (…/openai/v1) and the key in secrets.OPENAI_API_KEY",
+    );
+  const spec = PROVIDERS[provider];
+  if (!spec) throw configError(`unknown provider '${provider}'`);
+  const baseText =
+    text(req.api_base) ?? (spec.baseSecret ? text(s[spec.baseSecret]) : undefined) ?? spec.base;
+  if (!baseText)
+    throw configError(
+      `provider '${provider}' needs \`api_base\` (the proxy's OpenAI-compatible URL) or secrets.${spec.baseSecret}`,
+    );
+  let base: URL;
+  try {
+    base = new URL(baseText);
+  } catch {
+    throw configError(`api_base ${JSON.stringify(baseText)} is not a URL`, baseText);
+  }
+  const model = text(req.model);
+  if (!model)
+    throw configError(
+      `provider '${provider}' needs \`model\` (the name the endpoint serves)`,
+      base.href,
+    );
+  const rule = allowed(base, allow);
+  const apiKey = spec.keySecrets.map((k) => text(s[k])).find(Boolean);
+  return { base, model, apiKey, toolCalls: rule.toolCalls };
+}
+
 /**
  * Wraps a handle's handler: requests without a remote provider go to `local`; the others to the
  * endpoint they name, when its origin is allowed, with the key from `secrets`.
@@ -75,53 +121,24 @@ export function routeProviders(
 ): LlmHandler {
   const s = secrets ?? {};
   const clients = new Map<string, RemoteBridge>();
-  return async (req) => {
-    const r = req as unknown as Record<string, unknown>;
-    const provider = providerOf(r, s);
-    const { provider: _p, api_base: _b, api_key: _k, ...rest } = r;
-    if (provider === 'local' || provider === 'shell') {
-      // `model` names a remote model; the handle's own model serves (the engine warned of shell).
-      const { model: _m, ...localReq } = rest;
-      return local(localReq as unknown as Parameters<LlmHandler>[0]);
-    }
-    if (provider === 'azure')
-      throw configError(
-        "provider 'azure' is not supported in the browser: use `provider: openai` with your resource's OpenAI-compatible `api_base` (…/openai/v1) and the key in secrets.OPENAI_API_KEY",
-      );
-    const spec = PROVIDERS[provider];
-    if (!spec) throw configError(`unknown provider '${provider}'`);
-    const baseText =
-      text(r['api_base']) ?? (spec.baseSecret ? text(s[spec.baseSecret]) : undefined) ?? spec.base;
-    if (!baseText)
-      throw configError(
-        `provider '${provider}' needs \`api_base\` (the proxy's OpenAI-compatible URL) or secrets.${spec.baseSecret}`,
-      );
-    let base: URL;
-    try {
-      base = new URL(baseText);
-    } catch {
-      throw configError(`api_base ${JSON.stringify(baseText)} is not a URL`, baseText);
-    }
-    const model = text(r['model']);
-    if (!model)
-      throw configError(
-        `provider '${provider}' needs \`model\` (the name the endpoint serves)`,
-        base.href,
-      );
-    const rule = allowed(base, allow);
-    const apiKey = spec.keySecrets.map((k) => text(s[k])).find(Boolean);
-    const id = JSON.stringify([base.href, model, apiKey ?? '', rule.toolCalls ?? 'native']);
+  return async (req: RoutedRequest) => {
+    const provider = providerOf(req, s);
+    // `model` names a remote model: the handle's own model serves the others.
+    const { provider: _p, api_base: _b, api_key: _k, model: _m, ...rest } = req;
+    // `shell`: the engine has warned that it does not run here.
+    if (provider === 'local' || provider === 'shell') return local(rest);
+    const { base, model, apiKey, toolCalls } = remoteTarget(provider, req, s, allow);
+    const id = JSON.stringify([base.href, model, apiKey ?? '', toolCalls ?? 'native']);
     let client = clients.get(id);
     if (!client) {
       client = new RemoteBridge({
         apiBase: base.href,
         model,
         ...(apiKey ? { apiKey } : {}),
-        ...(rule.toolCalls ? { toolCalls: rule.toolCalls } : {}),
+        ...(toolCalls ? { toolCalls } : {}),
       });
       clients.set(id, client);
     }
-    const { model: _m, ...remoteReq } = rest;
-    return bridgeHandler(client)(remoteReq as unknown as Parameters<LlmHandler>[0]);
+    return bridgeHandler(client)(rest);
   };
 }
