@@ -1,5 +1,5 @@
 import { Wllama } from '@wllama/wllama';
-import { detectThreading } from './detect-threading.js';
+import type { BridgeOptions } from './bridge-options.js';
 import { BridgeAbortError, LlmBridgeError } from './errors.js';
 import { type GenerationContext, grammarOf, runChat, runComplete, usesTools } from './generate.js';
 import { schemaToGrammar } from './schema-grammar.js';
@@ -7,20 +7,9 @@ import { toolAnswerSchema } from './tool-calls.js';
 import { secretPartsOf, withoutSecretParts } from './source-secrets.js';
 import { mapWllamaError } from './map-wllama-error.js';
 import { raceAbort } from './race-abort.js';
-import {
-  assertFitsWasmHeap,
-  largestFittingContext,
-  type ModelNeeds,
-  WLLAMA_COMPAT_HEAP_LIMIT_BYTES,
-} from './fit-rule.js';
-import {
-  type BridgeLogger,
-  isCpuDevice,
-  NativeLogTap,
-  quietLogger,
-  summariseQuietWarnings,
-} from './native-log.js';
-import { probeWasmHeapLimit } from './probe-heap.js';
+import { largestFittingContext, type ModelNeeds } from './fit-rule.js';
+import { planLoad, type LoadPlan } from './load-plan.js';
+import { isCpuDevice, NativeLogTap, quietLogger, summariseQuietWarnings } from './native-log.js';
 import { SerialQueue } from './serial-queue.js';
 import type {
   BridgeInfo,
@@ -29,69 +18,11 @@ import type {
   CompleteRequest,
   CompletionResult,
 } from './types.js';
-import { type WebGpuMode, webGpuAdapterFacts } from './webgpu.js';
 import { WLLAMA_VERSION } from './wllama-version.js';
-import {
-  chooseWllamaBuild,
-  hasRelaxedSimd,
-  type WllamaBuild,
-  type WllamaBuildChoice,
-} from './wllama-build.js';
+import type { WllamaBuild } from './wllama-build.js';
 import { WLLAMA_CPU_BUILD, WLLAMA_CPU_GLUE } from './wllama-cpu-glue.js';
 
-/** How to build a bridge. Every field is optional. */
-export interface BridgeOptions {
-  /**
-   * URL of `wllama.wasm`, wllama's npm build (the one with WebGPU). Default: the copy shipped in
-   * this package (same origin, no CDN).
-   */
-  wasmUrl?: string | URL;
-  /**
-   * URLs of the CPU builds (`wllama-cpu-relaxed.wasm`, `wllama-cpu.wasm`). Default: the copies
-   * shipped in this package.
-   */
-  cpuWasmUrls?: { relaxedSimd?: string | URL; simd128?: string | URL };
-  /**
-   * Which wllama build runs (default `'auto'`: the npm build with WebGPU offload, else the CPU
-   * build compiled from source, with relaxed SIMD where the browser has it). See `WllamaBuild`.
-   */
-  wllamaBuild?: WllamaBuildChoice;
-  /**
-   * wllama's compat build (for browsers without JSPI/memory64), self-hosted from
-   * `@wllama/wllama-compat`. Default `null`: never fetched from a CDN.
-   */
-  compat?: { worker: string; wasm: string } | null;
-  /**
-   * `'auto'` (default): every core when cross-origin isolated (all but one past four cores), else
-   * 1. Or a count, clamped to `navigator.hardwareConcurrency` with a warning.
-   */
-  threads?: 'auto' | number;
-  /** Context size in tokens (default 2048). */
-  nCtx?: number;
-  /**
-   * Prompt tokens evaluated per step (llama.cpp's `n_batch` and `n_ubatch`; default
-   * {@link DEFAULT_N_BATCH}, 2 to 65536). A call reports prompt progress and notices an abort
-   * between steps, and `embed()` takes inputs of up to this many tokens.
-   */
-  nBatch?: number;
-  /**
-   * Reuse the KV cache of the previous request's common prefix (default true): the nodes of a
-   * workflow that share a system prompt, the rounds of a tool loop and the turns of a chat read
-   * only what is new. `false` makes every request read its whole prompt again.
-   */
-  promptCache?: boolean;
-  /** GPU offload (default `'auto'`). */
-  webgpu?: WebGpuMode;
-  /** Load the model with embeddings on, so `embed()` works (default true). */
-  embeddings?: boolean;
-  /**
-   * How token states become one embedding (default `'mean'`). Use `'unspecified'` to keep the
-   * pooling a dedicated embedding model declares in its GGUF.
-   */
-  pooling?: 'mean' | 'last' | 'cls' | 'unspecified';
-  /** Receives wllama's log (default: warnings and errors only). */
-  logger?: BridgeLogger;
-}
+export type { BridgeOptions } from './bridge-options.js';
 
 /** Progress of `load()`; wllama reports none for Blobs, so those get a start and an end. */
 export interface BridgeLoadProgress {
@@ -109,6 +40,11 @@ export interface LoadOptions {
    * heap check before loading counts the KV cache and compute buffers, not only the file size.
    */
   needs?: ModelNeeds;
+  /**
+   * The plan `planLoad()` made for this load (the fit already checked, e.g. before a download):
+   * used as it is, nothing decided again. Without it `load()` plans itself.
+   */
+  plan?: LoadPlan;
 }
 
 /**
@@ -158,6 +94,16 @@ export class LlmBridge {
   }
 
   /**
+   * Decides how a load of a model with these figures will run (threads, GPU offload, wllama
+   * build, heap limit) and checks that it fits, without loading anything: the sdk asks before
+   * downloading, and hands the plan to `load()`, so the fit is checked once per load.
+   * @throws {LlmBridgeError} `MODEL_TOO_LARGE`, `WEBGPU_UNAVAILABLE`, `LOAD_FAILED`.
+   */
+  planLoad(model?: ModelNeeds | number): Promise<LoadPlan> {
+    return planLoad(this.options, model);
+  }
+
+  /**
    * Loads a GGUF model: a list of Blobs (one per gguf-split shard, in order) or URLs.
    * @throws {LlmBridgeError} `ALREADY_LOADED`, `MODEL_TOO_LARGE` (before reading a byte when the
    *   size is known), `WEBGPU_UNAVAILABLE`, `LOAD_FAILED` (with wllama's message), `ABORTED`.
@@ -171,32 +117,24 @@ export class LlmBridge {
       throw new BridgeAbortError('loading the model', { cause: opts.signal.reason });
     const blobs = source.every((s): s is Blob => s instanceof Blob) ? source : undefined;
     const totalBytes = blobs ? blobs.reduce((sum, b) => sum + b.size, 0) : 0;
-    const threading = detectThreading(this.options.threads ?? 'auto');
-    if (threading.warning) (this.options.logger ?? console).warn(`[tea] ${threading.warning}`);
-    const gpu = await this.decideGpu();
-    const compat = !!this.options.compat && !('Suspending' in WebAssembly);
-    let chosen;
-    try {
-      chosen = chooseWllamaBuild({
-        requested: this.options.wllamaBuild,
-        gpuOffload: gpu,
-        compat,
-        relaxedSimd: hasRelaxedSimd(),
-      });
-    } catch (error) {
-      throw new LlmBridgeError('LOAD_FAILED', (error as Error).message);
-    }
-    const cpuBuild = chosen.build === 'cpu-relaxed-simd' || chosen.build === 'cpu-simd128';
-    const probe = probeWasmHeapLimit();
-    const limitBytes =
-      compat || !probe.memory64 ? WLLAMA_COMPAT_HEAP_LIMIT_BYTES : probe.limitBytes;
-    const nCtx = this.options.nCtx ?? 2048;
-    if (opts.needs) assertFitsWasmHeap(opts.needs, { gpuOffload: gpu, limitBytes, nCtx });
-    else if (blobs) assertFitsWasmHeap(totalBytes, { gpuOffload: gpu, limitBytes, nCtx });
-    const embeddings = this.options.embeddings ?? true;
+    const plan = opts.plan ?? (await planLoad(this.options, opts.needs ?? (blobs && totalBytes)));
+    const wllama = this.startWllama(plan);
+    const params = wllamaParams(this.options, plan);
+    opts.onProgress?.({ loadedBytes: 0, totalBytes });
+    const urlBytes = await this.loadWeights(wllama, source, blobs, params, plan, opts);
+    if (!this.options.logger) summariseQuietWarnings();
+    const modelBytes = blobs ? totalBytes : urlBytes;
+    opts.onProgress?.({ loadedBytes: modelBytes, totalBytes: modelBytes });
+    this.details = this.describe(wllama, plan, modelBytes, params.embeddings);
+    return this.details;
+  }
+
+  /** A new wllama instance of the plan's build, taking the native log. */
+  private startWllama(plan: LoadPlan): Wllama {
+    const cpuBuild = isCpuBuild(plan);
     // A CPU build brings its own Emscripten glue ('default.js', read by the patched wllama).
     const paths = {
-      default: wasmUrlOf(chosen.build, this.options),
+      default: wasmUrlOf(plan.build.build, this.options),
       ...(cpuBuild ? { 'default.js': WLLAMA_CPU_GLUE } : {}),
     };
     const wllama = new Wllama(paths, {
@@ -211,28 +149,21 @@ export class LlmBridge {
     this.wllama = wllama;
     this.tap.take();
     this.tap.takeWeightDevices();
-    const params = {
-      n_ctx: nCtx,
-      n_threads: threading.threads,
-      n_gpu_layers: gpu ? 99999 : 0,
-      embeddings,
-      // Mean pooling: chat models used as embedders have no pooling type of their own, and
-      // llama.cpp's fallback (the first token) gives every input the same vector.
-      ...(embeddings ? { pooling_type: this.options.pooling ?? 'mean' } : {}),
-      // One sequence: requests are served one at a time (the queue), and a single sequence keeps
-      // a reused prefix in the cache cells a fresh read would use, so reuse changes no output.
-      // With wllama's default (4 sequences sharing one cache) two conversations taking turns
-      // put their prefixes side by side and greedy outputs drifted (llm-bridge e2e, context.spec).
-      n_parallel: 1,
-      // Sliding-window layers (Gemma 3n's, 512 tokens) keep only the window by default, and then
-      // llama.cpp reads every prompt again from the start: on the E2B fixture a 3-node workflow
-      // reused 0 of 349 tokens. A full-size window cache keeps the prefix (the agent bench's
-      // "prefix reuse"); the fit rule already counts a full KV cache for every layer.
-      swa_full: true,
-      n_batch: this.options.nBatch ?? DEFAULT_N_BATCH,
-      n_ubatch: this.options.nBatch ?? DEFAULT_N_BATCH,
-    };
-    opts.onProgress?.({ loadedBytes: 0, totalBytes });
+    return wllama;
+  }
+
+  /**
+   * Loads the weights into `wllama`; the URL load's byte count. A refusal that wllama resolves
+   * anyway (only llama.cpp's log says so) is a failure too; any failure frees the worker.
+   */
+  private async loadWeights(
+    wllama: Wllama,
+    source: Blob[] | Array<string | URL>,
+    blobs: Blob[] | undefined,
+    params: WllamaParams,
+    plan: LoadPlan,
+    opts: LoadOptions,
+  ): Promise<number> {
     let urlBytes = 0;
     let allocation: { allocationBytes?: number } = {};
     try {
@@ -251,12 +182,11 @@ export class LlmBridge {
             },
           );
       await raceAbort(work, opts.signal, 'loading the model');
-      // wllama can resolve even though llama.cpp refused the file (truncated or corrupt
-      // tensors, or weights it could not allocate); the refusal only reaches the native log.
       const refusal = this.tap.take();
       allocation = this.tap.takeAllocationFailure();
       if ((refusal && LOAD_REFUSED.test(refusal)) || allocation.allocationBytes !== undefined)
         throw new Error(refusal ?? 'llama.cpp could not allocate the model');
+      return urlBytes;
     } catch (error) {
       const nativeError =
         this.tap.take() ??
@@ -265,8 +195,8 @@ export class LlmBridge {
       const mapped = mapWllamaError(error, {
         phase: 'load',
         what: 'loading the model',
-        modelBytes: totalBytes || urlBytes,
-        limitBytes,
+        modelBytes: (blobs ? blobs.reduce((sum, b) => sum + b.size, 0) : 0) || urlBytes,
+        limitBytes: plan.heapLimitBytes,
         ...(nativeError ? { nativeError } : {}),
         ...(allocation.allocationBytes !== undefined
           ? allocation
@@ -274,42 +204,51 @@ export class LlmBridge {
       });
       throw blobs ? mapped : withoutSecretParts(mapped, secretPartsOf(source as string[]));
     }
-    if (!this.options.logger) summariseQuietWarnings();
-    const modelBytes = blobs ? totalBytes : urlBytes;
-    opts.onProgress?.({ loadedBytes: modelBytes, totalBytes: modelBytes });
+  }
+
+  /** What was loaded and how it runs, as `info()` reports it. */
+  private describe(
+    wllama: Wllama,
+    plan: LoadPlan,
+    modelBytes: number,
+    embeddings: boolean,
+  ): BridgeInfo {
     const ctx = wllama.getLoadedContextInfo();
     // What llama.cpp really did: an adapter can exist and still be unusable (e.g. SwiftShader's,
     // without shader-f16), in which case the weights stay on the CPU.
     const offloaded = this.tap.takeWeightDevices().some((device) => !isCpuDevice(device));
-    this.details = {
+    return {
       architecture: ctx.metadata['general.architecture'] ?? 'unknown',
       name: ctx.metadata['general.name'] ?? '',
       nCtx: ctx.n_ctx,
       nCtxTrain: ctx.n_ctx_train,
       nCtxMax: Math.min(
         ctx.n_ctx_train || Number.POSITIVE_INFINITY,
-        opts.needs
-          ? largestFittingContext(opts.needs, gpu ? 'webgpu' : 'cpu', limitBytes)
+        plan.needs
+          ? largestFittingContext(
+              plan.needs,
+              plan.gpuOffload ? 'webgpu' : 'cpu',
+              plan.heapLimitBytes,
+            )
           : Number.POSITIVE_INFINITY,
       ),
       nEmbd: ctx.n_embd,
       nLayer: ctx.n_layer,
       threads: wllama.getNumThreads(),
       multiThread: wllama.isMultithread(),
-      threadsRequested: threading.requested,
-      threadingReason: threading.reason,
+      threadsRequested: plan.threading.requested,
+      threadingReason: plan.threading.reason,
       webgpu: offloaded,
       embeddings,
       wllama: {
         version: WLLAMA_VERSION,
-        libllama: cpuBuild ? WLLAMA_CPU_BUILD.libllama : Wllama.getLibllamaVersion(),
-        build: chosen.build,
-        buildReason: chosen.reason,
+        libllama: isCpuBuild(plan) ? WLLAMA_CPU_BUILD.libllama : Wllama.getLibllamaVersion(),
+        build: plan.build.build,
+        buildReason: plan.build.reason,
       },
       modelBytes,
-      heapLimitBytes: limitBytes,
+      heapLimitBytes: plan.heapLimitBytes,
     };
-    return this.details;
   }
 
   /** Unloads the model and frees wllama's worker and memory. Safe to call at any time. */
@@ -373,24 +312,6 @@ export class LlmBridge {
     return typeof input === 'string' ? (vectors[0] ?? []) : vectors;
   }
 
-  private async decideGpu(): Promise<boolean> {
-    const mode = this.options.webgpu ?? 'auto';
-    if (mode === 'off') return false;
-    const requested = this.options.wllamaBuild;
-    // A CPU build asked for by name has no WebGPU: 'auto' then means no offload.
-    if (mode === 'auto' && (requested === 'cpu-relaxed-simd' || requested === 'cpu-simd128'))
-      return false;
-    const facts = await webGpuAdapterFacts();
-    if (mode === 'on' && !facts.adapter) {
-      throw new LlmBridgeError(
-        'WEBGPU_UNAVAILABLE',
-        'webgpu: "on" was asked for, but this browser gives no WebGPU adapter',
-      );
-    }
-    // 'auto' offloads only where wllama's kernels can run ('shader-f16'); 'on' always tries.
-    return mode === 'on' ? facts.adapter : facts.shaderF16;
-  }
-
   private enqueue<T>(
     what: string,
     opts: Pick<CallOptions, 'signal'>,
@@ -432,6 +353,37 @@ function notLoaded(): LlmBridgeError {
 
 function invalid(message: string): LlmBridgeError {
   return new LlmBridgeError('INVALID_REQUEST', message);
+}
+
+const isCpuBuild = (plan: LoadPlan) =>
+  plan.build.build === 'cpu-relaxed-simd' || plan.build.build === 'cpu-simd128';
+
+type WllamaParams = ReturnType<typeof wllamaParams>;
+
+/** llama.cpp's parameters for a load by this plan. */
+function wllamaParams(options: BridgeOptions, plan: LoadPlan) {
+  const embeddings = options.embeddings ?? true;
+  return {
+    n_ctx: plan.nCtx,
+    n_threads: plan.threading.threads,
+    n_gpu_layers: plan.gpuOffload ? 99999 : 0,
+    embeddings,
+    // Mean pooling: chat models used as embedders have no pooling type of their own, and
+    // llama.cpp's fallback (the first token) gives every input the same vector.
+    ...(embeddings ? { pooling_type: options.pooling ?? 'mean' } : {}),
+    // One sequence: requests are served one at a time (the queue), and a single sequence keeps
+    // a reused prefix in the cache cells a fresh read would use, so reuse changes no output.
+    // With wllama's default (4 sequences sharing one cache) two conversations taking turns
+    // put their prefixes side by side and greedy outputs drifted (llm-bridge e2e, context.spec).
+    n_parallel: 1,
+    // Sliding-window layers (Gemma 3n's, 512 tokens) keep only the window by default, and then
+    // llama.cpp reads every prompt again from the start: on the E2B fixture a 3-node workflow
+    // reused 0 of 349 tokens. A full-size window cache keeps the prefix (the agent bench's
+    // "prefix reuse"); the fit rule already counts a full KV cache for every layer.
+    swa_full: true,
+    n_batch: options.nBatch ?? DEFAULT_N_BATCH,
+    n_ubatch: options.nBatch ?? DEFAULT_N_BATCH,
+  };
 }
 
 /** Creates a bridge; call `load()` on it before any request. */

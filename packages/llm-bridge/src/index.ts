@@ -1,5 +1,6 @@
 export { createBridge, DEFAULT_N_BATCH, LlmBridge } from './create-bridge.js';
 export type { BridgeLoadProgress, BridgeOptions, LoadOptions } from './create-bridge.js';
+export type { LoadPlan } from './load-plan.js';
 export { bridgeHandler } from './handler.js';
 export type { LlmHandler, LlmHandlerRequest, LlmHandlerResponse } from './handler.js';
 export type { LlmBackend } from './backend.js';

@@ -1,119 +1,17 @@
-import type { ChunkStore } from './chunk-store.js';
+import type {
+  AcquiredModel,
+  AcquireModelOptions,
+  ModelPlan,
+  ModelSource,
+} from './acquire-types.js';
 import { ModelLoaderError } from './errors.js';
-import { loadModel, type LoadModelOptions } from './load-model.js';
-import { parseManifest, type ModelManifest, type ParsedManifest } from './manifest.js';
-import { parseModelIndex, type ModelIndex, type ParsedModelIndex } from './model-index.js';
-import { fetchJsonDocument, networkPolicy } from './network-policy.js';
-import { absolute, pageUrl } from './page-url.js';
+import { isHubReference } from './hub-ref.js';
+import { loadModel } from './load-model.js';
+import { parseManifest, type ParsedManifest } from './manifest.js';
 import { shareAcrossTabs } from './share-across-tabs.js';
-
-/** Where a model's manifest is: a URL (relative to the page), or an object with its base URL. */
-export type ManifestSource =
-  { manifestUrl: string | URL } | { manifest: ModelManifest; baseUrl?: string | URL };
-
-/** A store that can also serialize two tabs' work on one model (model-cache's `lock`). */
-export interface LockingChunkStore extends ChunkStore {
-  /** Runs `fn` holding this model's lock; rejects with the signal's reason if it aborts while waiting. */
-  lock?<T>(
-    manifest: ParsedManifest,
-    fn: () => Promise<T>,
-    options: { signal?: AbortSignal; onWait?: () => void },
-  ): Promise<T>;
-}
-
-/** Options of `acquireModel`. */
-export interface AcquireModelOptions extends LoadModelOptions {
-  store?: LockingChunkStore;
-  /** Other origins the manifest's chunks may come from (default: only the manifest's own). */
-  allowedOrigins?: string[];
-  /** Runs on the manifest before any chunk is read or downloaded (e.g. a fit check). */
-  preflight?: (manifest: ParsedManifest) => void | Promise<void>;
-  /** Called when another tab holds this model's lock (its download is awaited). */
-  onWaitForOtherTab?: () => void;
-}
-
-/** The model's Blobs (one per shard, or one reassembled Blob) and where they came from. */
-export interface AcquiredModel {
-  blobs: Blob[];
-  manifest: ParsedManifest;
-  fromCache: boolean;
-}
-
-/** The network policy of a document at `url`: its own origin, and the allowed ones. */
-function documentPolicy(url: string, options: LoadModelOptions & { allowedOrigins?: string[] }) {
-  const { allowedOrigins, ...rest } = options;
-  return networkPolicy({
-    ...rest,
-    allowedOrigins: new Set([
-      new URL(url).origin,
-      ...(allowedOrigins ?? []).map((o) => new URL(o).origin),
-    ]),
-  });
-}
-
-/**
- * Fetches and checks a model manifest, with the chunks' retry, timeout and origin rules.
- * @throws {ModelLoaderError} `MANIFEST_INVALID` (field, or an HTML page with its URL),
- *   `HTTP_ERROR`, `NETWORK_ERROR`, `ORIGIN_NOT_ALLOWED`, `ABORTED`.
- */
-export async function fetchManifest(
-  source: ManifestSource,
-  options: LoadModelOptions & { allowedOrigins?: string[] } = {},
-): Promise<ParsedManifest> {
-  const allowed = options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {};
-  if ('manifest' in source) {
-    const base = source.baseUrl ?? pageUrl();
-    return parseManifest(source.manifest, { ...(base ? { url: base } : {}), ...allowed });
-  }
-  const url = absolute(source.manifestUrl);
-  return fetchJsonDocument(
-    url,
-    'manifest',
-    'MANIFEST_INVALID',
-    documentPolicy(url, options),
-    options.signal,
-    (text) => {
-      try {
-        return parseManifest(text, { url, ...allowed });
-      } catch (error) {
-        if (error instanceof ModelLoaderError && error.code === 'MANIFEST_INVALID')
-          throw new ModelLoaderError(error.code, `${error.message} (in ${url})`, {
-            url,
-            ...(error.field ? { field: error.field } : {}),
-          });
-        throw error;
-      }
-    },
-  );
-}
-
-/**
- * Fetches and checks a `models.json` (profiles), with the same network rules. Its manifests must
- * be on its own origin unless `allowedOrigins` lists theirs.
- * @throws {ModelLoaderError} `MODELS_INDEX_INVALID`, `HTTP_ERROR`, `NETWORK_ERROR`,
- *   `ORIGIN_NOT_ALLOWED`, `ABORTED`.
- */
-export async function fetchModelIndex(
-  source: string | URL | ModelIndex,
-  options: LoadModelOptions & { allowedOrigins?: string[] } = {},
-): Promise<ParsedModelIndex> {
-  const allowed = options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {};
-  if (typeof source === 'object' && !(source instanceof URL)) {
-    const base = pageUrl();
-    if (!base)
-      throw new ModelLoaderError('INVALID_ARGUMENT', 'a models.json object needs a page URL');
-    return parseModelIndex(source, { url: base, ...allowed });
-  }
-  const url = absolute(source);
-  return fetchJsonDocument(
-    url,
-    'models.json',
-    'MODELS_INDEX_INVALID',
-    documentPolicy(url, options),
-    options.signal,
-    (text) => parseModelIndex(text, { url, ...allowed }),
-  );
-}
+import { planGguf, storedPins } from './sources/gguf-source.js';
+import { planHub } from './sources/hub-source.js';
+import { fetchManifest, profileManifest } from './sources/manifest-source.js';
 
 /**
  * `MODEL_INVALID`: the model verified (its bytes are the publisher's) but the runtime could not
@@ -131,20 +29,69 @@ export function modelInvalidError(
   );
 }
 
+/** The source adapters: each kind of reference resolved to the manifest to acquire. */
+async function planOf(source: ModelSource, options: AcquireModelOptions): Promise<ModelPlan> {
+  if ('ggufUrls' in source) {
+    const entries = source.ggufUrls.map(String);
+    return entries.length && entries.some(isHubReference)
+      ? planHub(entries, source.id, options)
+      : planGguf(source, options);
+  }
+  const manifest = 'modelIndex' in source ? await profileManifest(source, options) : source;
+  return { manifest: await fetchManifest(manifest, options) };
+}
+
 /**
- * Gets a model's verified Blobs: the one owner of that decision. Reads the manifest; runs the
- * preflight; then, holding the store's per-model lock (two tabs share one download; a waiting
- * tab honours its signal), returns the model from the store when this exact version is complete
- * there (no network), or downloads what is missing into it.
+ * Gets a model's verified Blobs, for every kind of reference: the one owner of the
+ * cache-or-download decision. The source's adapter resolves it to a manifest (a manifest URL or
+ * object as it is; a `models.json` profile by its id; GGUF URLs from the store's pins of them or
+ * from their headers, read with Range requests; `hf:` references through the Hub's pin, see
+ * below); `preflight` runs on that manifest before any chunk is read or downloaded; then,
+ * holding the store's per-model lock (two tabs share one download; a waiting tab honours its
+ * signal), the model comes from the store when this exact version is complete there (no
+ * network), or what is missing is downloaded into it. GGUF files seen for the first time are
+ * hashed as they download and pinned with the stored model (not resumable across a reload: pack
+ * a manifest with `tea-model pack` for that).
+ *
+ * `hf:owner/repo/file.gguf@revision` (every entry of `ggufUrls` one repository and revision): a
+ * 40-hex commit is used as given. A branch or tag (none: `main`) is resolved to its commit with
+ * one Hub API request before any model byte, the files come from `/resolve/<commit>/`, verified
+ * against the Hub's LFS SHA-256 (resumable after a reload), and the commit is recorded with the
+ * cached model (`manifest.hub`). A later load of the same reference loads that commit from the
+ * store, offline too; if the branch has moved meanwhile, it still loads the pinned commit and
+ * warns (`HUB_REVISION_MOVED`) with the new one. Each load of a branch or tag warns once
+ * (`onWarning`).
  * @throws {ModelLoaderError} the manifest's and `loadModel`'s errors; `MODEL_INVALID` for a
- *   version that verified but was marked unloadable (with the manifest URL and the reason).
+ *   version that verified but was marked unloadable (with the manifest URL and the reason);
+ *   for GGUF URLs `INVALID_ARGUMENT` (none given, a file of 2 GiB or more, a malformed `hf:`
+ *   reference), `GGUF_INVALID` (not a GGUF, or an HTML page), `HTTP_ERROR` (for the Hub: 401/403
+ *   private or gated, with how to pass `hubToken`; 404 repository, revision or file not there),
+ *   `NETWORK_ERROR` (an unpinned `hf:` reference with nothing cached and the Hub unreachable),
+ *   `CHUNK_HASH_MISMATCH` (a pinned file changed on the server).
  */
 export async function acquireModel(
-  source: ManifestSource,
+  source: ModelSource,
   options: AcquireModelOptions = {},
 ): Promise<AcquiredModel> {
-  const manifest = await fetchManifest(source, options);
-  await options.preflight?.(manifest);
+  const plan = await planOf(source, options);
+  const opts = plan.fetch ? { ...options, fetch: plan.fetch } : options;
+  try {
+    await opts.preflight?.(plan.manifest);
+    const acquired = plan.manifest.chunks.every((c) => c.sha256)
+      ? await fromStoreOrNetwork(plan.manifest, opts)
+      : await downloadAndPin(plan.manifest, opts);
+    await plan.settle?.();
+    return acquired;
+  } catch (error) {
+    throw plan.mapError ? plan.mapError(error) : error;
+  }
+}
+
+/** A manifest whose every hash is known: from the store when complete there, else downloaded. */
+async function fromStoreOrNetwork(
+  manifest: ParsedManifest,
+  options: AcquireModelOptions,
+): Promise<AcquiredModel> {
   const { store } = options;
   return shareAcrossTabs(manifest, options, async (onProgress) => {
     const rejected = await store?.unloadableReason?.(manifest);
@@ -168,3 +115,39 @@ export async function acquireModel(
     };
   });
 }
+
+/**
+ * GGUF files whose hashes are unknown: downloaded (not into the store: nothing unverified is
+ * stored), hashed as they stream, then stored with the pins. Two tabs share the download as
+ * they share a manifest's: the one that waited finds the pins the other stored.
+ */
+async function downloadAndPin(
+  manifest: ParsedManifest,
+  options: AcquireModelOptions,
+): Promise<AcquiredModel> {
+  const { store } = options;
+  const urls = manifest.chunks.map((c) => c.url!);
+  const first = await shareAcrossTabs(manifest, options, async (onProgress) => {
+    const meanwhile = await storedPins(manifest.model.id, urls, options);
+    if (meanwhile) return { pinned: meanwhile };
+    const hashes: string[] = [];
+    const { store: _store, ...download } = options;
+    const blobs = await loadModel(manifest, {
+      ...download,
+      onProgress,
+      onChunkVerified: (i, sha256) => (hashes[i] = sha256),
+    });
+    const pins = parseManifest(
+      { ...manifest, chunks: manifest.chunks.map((c, i) => ({ ...c, sha256: hashes[i]! })) },
+      { url: urls[0]!, allowedOrigins: manifest.allowedOrigins },
+    );
+    if (store) {
+      await store.open?.(pins);
+      for (const [i, blob] of blobs.entries()) await store.putChunk(pins, i, blob);
+      await store.complete?.(pins);
+    }
+    return { acquired: { blobs, manifest: pins, fromCache: false } };
+  });
+  return 'acquired' in first ? first.acquired : fromStoreOrNetwork(first.pinned, options);
+}
+

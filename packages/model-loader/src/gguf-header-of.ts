@@ -2,7 +2,7 @@ import type { GGUFParseOutput, GGUFTypedMetadata } from '@huggingface/gguf';
 import { ModelLoaderError } from './errors.js';
 
 // Browser-safe: types only from @huggingface/gguf, so that the library entry does not load the
-// GGUF reader (gguf-url.ts imports it on use; the CLI imports it directly).
+// GGUF reader (sources/gguf-headers.ts imports it on use; the CLI imports it directly).
 
 /** A tensor of the source file and where its bytes (with trailing alignment padding) lie. */
 export interface SourceTensor {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { buildVocab, shapeForSize, writeTinyLlama } from '@the-edge-agent/test-fixtures';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { pack } from './cli/pack.js';
-import { acquireGguf, type AcquireGgufOptions } from './gguf-url.js';
+import { acquireModel } from './acquire-model.js';
+import type { AcquireModelOptions } from './acquire-types.js';
 import { parseHubReference, type HubPin, type ModelLoaderWarning } from './hub-ref.js';
 import { commitOf, startFakeHub, type FakeHub } from './hub-server.test-helper.js';
 import { pinningStore, segmentStore } from './memory-store.test-helper.js';
@@ -78,9 +79,9 @@ afterAll(async () => {
 });
 
 /** Options against the fake hub, collecting warnings. */
-function hubOptions(extra: AcquireGgufOptions = {}) {
+function hubOptions(extra: AcquireModelOptions = {}) {
   const warnings: ModelLoaderWarning[] = [];
-  const options: AcquireGgufOptions = {
+  const options: AcquireModelOptions = {
     hubBaseUrl: hub.origin,
     allowedOrigins: [hub.cdnOrigin],
     retryDelayMs: 5,
@@ -90,8 +91,8 @@ function hubOptions(extra: AcquireGgufOptions = {}) {
   return { options, warnings };
 }
 
-const load = (ref: string, options: AcquireGgufOptions) =>
-  acquireGguf({ ggufUrls: [ref] }, options);
+const load = (ref: string, options: AcquireModelOptions) =>
+  acquireModel({ ggufUrls: [ref] }, options);
 const bytesOf = async (blob: Blob) => sha(new Uint8Array(await blob.arrayBuffer()));
 const offline = (() => Promise.reject(new TypeError('fetch failed'))) as typeof fetch;
 const REF = 'hf:acme/tiny-GGUF/q4/tiny.gguf';
@@ -326,7 +327,7 @@ describe('hf: references are pinned', () => {
   });
 
   it('refuses references of two repositories or revisions as one model', async () => {
-    const error = await acquireGguf(
+    const error = await acquireModel(
       { ggufUrls: [`${REF}@${C1}`, `hf:acme/split-GGUF/x.gguf@${C2}`] },
       hubOptions().options,
     ).catch((e: unknown) => e);

@@ -113,7 +113,7 @@ export function hubResolveUrl(
 /**
  * The file URL of a hub reference `hf:owner/repo/path/file.gguf@revision` (revision: a commit,
  * branch or tag; default `main`), as `{hubBaseUrl}/owner/repo/resolve/{revision}/path/file.gguf`.
- * This is the revision as written: `acquireGguf` resolves a branch or tag to its commit first.
+ * This is the revision as written: `acquireModel` resolves a branch or tag to its commit first.
  * @throws {ModelLoaderError} `INVALID_ARGUMENT` for a reference of another shape.
  */
 export function hubFileUrl(ref: string, hubBaseUrl: string | URL = DEFAULT_HUB_BASE_URL): string {
@@ -253,7 +253,7 @@ export function hubAccessError(
   const page = `${base}/${repo}`;
   let why: string;
   if (status === 401 || status === 403) {
-    const how = `create a read token at ${base}/settings/tokens and pass it as \`hubToken\` (acquireGguf's options, or createTea({ model, hubToken })); it is sent to ${new URL(base).origin} only, and a token in a public page is everyone's token`;
+    const how = `create a read token at ${base}/settings/tokens and pass it as \`hubToken\` (acquireModel's options, or createTea({ model, hubToken })); it is sent to ${new URL(base).origin} only, and a token in a public page is everyone's token`;
     if (!options.hubToken)
       why = `the Hub refuses access without a token, so ${repo} is private or gated (or does not exist: the Hub answers 401 for a repository it will not show). Check the name; for a gated model, accept its terms on ${page} with your account; then ${how}`;
     else if (status === 401)

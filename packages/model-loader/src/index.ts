@@ -16,20 +16,18 @@ export type {
 } from './model-index.js';
 export { loadModel, DEFAULT_RANGE_BYTES, DEFAULT_SEGMENT_BYTES } from './load-model.js';
 export type { LoadModelOptions, LoadProgress } from './load-model.js';
-export {
-  acquireModel,
-  fetchManifest,
-  fetchModelIndex,
-  modelInvalidError,
-} from './acquire-model.js';
+export { acquireModel, modelInvalidError } from './acquire-model.js';
+export { fetchManifest, fetchModelIndex } from './sources/manifest-source.js';
+export { expandShards } from './sources/gguf-source.js';
 export type {
   AcquiredModel,
   AcquireModelOptions,
+  GgufUrlSource,
   LockingChunkStore,
   ManifestSource,
-} from './acquire-model.js';
-export { acquireGguf, expandShards } from './gguf-url.js';
-export type { AcquireGgufOptions, GgufUrlSource } from './gguf-url.js';
+  ModelSource,
+  ProfileSource,
+} from './acquire-types.js';
 export {
   DEFAULT_HUB_BASE_URL,
   fetchHubRevision,

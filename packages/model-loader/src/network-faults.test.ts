@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { startFaultServer, type FaultServer } from '@the-edge-agent/test-fixtures';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireModel, fetchManifest, fetchModelIndex } from './acquire-model.js';
+import { acquireModel } from './acquire-model.js';
+import { fetchManifest, fetchModelIndex } from './sources/manifest-source.js';
 import { loadModel, type LoadModelOptions } from './load-model.js';
 import { parseManifest, type ParsedManifest } from './manifest.js';
 import { httpCachedFetch } from './http-cache.test-helper.js';

@@ -1,4 +1,4 @@
-import type { AcquireModelOptions } from './acquire-model.js';
+import type { AcquireModelOptions } from './acquire-types.js';
 import { ModelLoaderError } from './errors.js';
 import type { LoadProgress } from './load-model.js';
 import type { ParsedManifest } from './manifest.js';

@@ -21,8 +21,7 @@ import {
   type LlmBridge,
   type ModelNeeds,
   type LlmHandler,
-  assertFitsWasmHeap,
-  probeWasmHeapLimit,
+  type LoadPlan,
   RemoteBridge,
   routeProviders,
   type AllowedEndpoint,
@@ -30,11 +29,12 @@ import {
 } from '@the-edge-agent/llm-bridge';
 import type { ModelCache } from '@the-edge-agent/model-cache';
 import {
+  acquireModel,
   ModelLoaderError,
   modelInvalidError,
   type ParsedManifest,
 } from '@the-edge-agent/model-loader';
-import { acquireModel, cacheFor } from './acquire-model.js';
+import { acquireOptions, cacheFor, modelSourceOf } from './model-source.js';
 import { report, type TeaLlmConfig, type TeaProgress, type TeaProgressPhase } from './config.js';
 import { probeEnvironment } from './environment.js';
 import { resolveModelOption, type ResolvedConfig } from './model-option.js';
@@ -264,42 +264,38 @@ async function loadBridge(
   config: TeaLlmConfig,
   source: Blob[] | string[],
   webgpu: WebGpuMode | undefined,
-  needs?: ModelNeeds,
+  plan?: LoadPlan,
+  bridge = newBridge(config, webgpu),
 ): Promise<LlmBridge> {
-  const bridge = newBridge(config, webgpu);
   await bridge.load(source, {
     ...(config.signal ? { signal: config.signal } : {}),
-    ...(needs ? { needs } : {}),
+    ...(plan ? { plan } : {}),
     onProgress: (p) => report(config, { phase: 'load', ...p }),
   });
   return bridge;
 }
 
-/** One manifest (URL or object): download or read from the cache, then load. */
+/** One model reference (manifest, GGUF URLs, hf:): from the cache or downloaded, then loaded. */
 async function fromManifest(
   config: ResolvedConfig,
   webgpu: WebGpuMode | undefined,
   profile?: TeaInfo['profile'],
 ): Promise<Tea> {
   const cache = cacheFor(config);
-  // The manifest's header figures: the fit rule runs on them before any byte is downloaded, and
-  // the bridge runs it again with them before loading.
-  const needsOf = (m: ParsedManifest) => m.model['resources'] as ModelNeeds | undefined;
-  const model = await acquireModel(config, cache, (manifest) => {
-    const figures = needsOf(manifest);
-    if (!figures) return;
-    const gpu =
-      webgpu !== 'off' && !!(globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu;
-    assertFitsWasmHeap(figures, {
-      gpuOffload: gpu,
-      limitBytes: probeWasmHeapLimit().limitBytes,
-      nCtx: config.nCtx ?? 2048,
-    });
-  });
-  const needs = needsOf(model.manifest);
-  let bridge: LlmBridge;
+  if (config.persistStorage) await cache?.persist().catch(() => false);
+  const bridge = newBridge(config, webgpu);
+  // The fit, checked once by llm-bridge on the manifest's header figures before any byte is
+  // downloaded; its plan goes to the load. Without figures the load plans on the Blobs' size.
+  let plan: LoadPlan | undefined;
+  const model = await acquireModel(
+    modelSourceOf(config),
+    acquireOptions(config, cache, async (manifest) => {
+      const figures = manifest.model['resources'] as ModelNeeds | undefined;
+      if (figures) plan = await bridge.planLoad(figures);
+    }),
+  );
   try {
-    bridge = await loadBridge(config, model.blobs, webgpu, needs);
+    await loadBridge(config, model.blobs, webgpu, plan, bridge);
   } catch (error) {
     // Verified bytes that llama.cpp refuses: remembered, so every later visit says so at once.
     if ((error as { code?: unknown }).code !== 'LOAD_FAILED') throw error;

@@ -1,6 +1,6 @@
-import type { ModelLoaderWarning } from '@the-edge-agent/model-loader';
+import { acquireModel, type ModelLoaderWarning } from '@the-edge-agent/model-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acquireModel } from './acquire-model.js';
+import { acquireOptions, modelSourceOf } from './model-source.js';
 import { startJsonServer } from './json-server.test-helper.js';
 import { resolveModelOption } from './model-option.js';
 
@@ -34,7 +34,10 @@ describe("createTea({ model: 'hf:…' })", () => {
       onWarning: (w) => warnings.push(w),
     });
     // The file itself is missing on this hub: the load stops after the pin, at the first file.
-    const error = await acquireModel(config, undefined).catch((e: unknown) => e);
+    const error = await acquireModel(
+      modelSourceOf(config),
+      acquireOptions(config, undefined),
+    ).catch((e: unknown) => e);
     expect(hub.seen.map((r) => [r.path, r.auth])).toEqual([
       ['/api/models/acme/m-GGUF/revision/main?blobs=true', `Bearer ${TOKEN}`],
       [`/acme/m-GGUF/resolve/${COMMIT}/m.gguf`, `Bearer ${TOKEN}`],
@@ -53,7 +56,10 @@ describe("createTea({ model: 'hf:…' })", () => {
       hubToken: 'hf_wrongTOKEN',
       onWarning: () => undefined,
     });
-    const error = await acquireModel(config, undefined).catch((e: unknown) => e);
+    const error = await acquireModel(
+      modelSourceOf(config),
+      acquireOptions(config, undefined),
+    ).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'HTTP_ERROR', status: 401 });
     expect((error as Error).message).toContain('the Hub refused the token');
     expect(String(error)).not.toContain('hf_wrongTOKEN');

@@ -6,7 +6,7 @@ import { TeaError } from './errors.js';
 export type ResolvedConfig = Omit<TeaLlmConfig, 'model' | 'modelUrl'> & {
   /**
    * GGUF files by URL, or `hf:` references (checked here, resolved by model-loader's
-   * `acquireGguf`), cached with their SHA-256 pinned on first use.
+   * `acquireModel`), cached with their SHA-256 pinned on first use.
    */
   ggufUrls?: string[];
 };

@@ -1,20 +1,20 @@
 import { openModelCache, type ModelCache } from '@the-edge-agent/model-cache';
 import {
-  acquireGguf,
-  acquireModel as acquire,
   ModelLoaderError,
-  type AcquiredModel,
-  type AcquireGgufOptions,
-  type ManifestSource,
+  type AcquireModelOptions,
+  type ModelSource,
   type ParsedManifest,
 } from '@the-edge-agent/model-loader';
 import { report, type TeaLlmConfig } from './config.js';
 import type { ResolvedConfig } from './model-option.js';
 
-// The sdk composes: model-loader owns acquisition (manifest, cache hits, download, progress),
-// model-cache is its store and lock.
+// The sdk composes: model-loader's `acquireModel` owns acquisition for every kind of reference
+// (manifest, GGUF URLs, hf:, cache hits, download, progress); model-cache is its store and lock.
+// These two functions only translate the sdk's config into its source and options.
 
-function manifestSource(config: TeaLlmConfig): ManifestSource {
+/** The model reference of a config, as model-loader's `acquireModel` takes it. */
+export function modelSourceOf(config: ResolvedConfig): ModelSource {
+  if (config.ggufUrls?.length) return { ggufUrls: config.ggufUrls };
   if (config.manifest)
     return {
       manifest: config.manifest,
@@ -26,16 +26,15 @@ function manifestSource(config: TeaLlmConfig): ManifestSource {
 }
 
 /**
- * The model's verified Blobs, from IndexedDB or downloaded into it (see model-loader's
- * `acquireModel`); `preflight` runs on the manifest before any chunk is read or downloaded.
+ * `acquireModel`'s options for a config: the cache, signal, origins, progress as the sdk reports
+ * it, the hub's options, and `preflight` (run on the manifest before any chunk is read).
  */
-export async function acquireModel(
+export function acquireOptions(
   config: ResolvedConfig,
   cache: ModelCache | undefined,
-  preflight?: (manifest: ParsedManifest) => void,
-): Promise<AcquiredModel> {
-  if (config.persistStorage) await cache?.persist().catch(() => false);
-  const options: AcquireGgufOptions = {
+  preflight?: (manifest: ParsedManifest) => void | Promise<void>,
+): AcquireModelOptions {
+  return {
     ...(cache ? { store: cache } : {}),
     ...(config.signal ? { signal: config.signal } : {}),
     ...(config.allowedOrigins ? { allowedOrigins: config.allowedOrigins } : {}),
@@ -47,9 +46,6 @@ export async function acquireModel(
     ...(config.hubToken ? { hubToken: config.hubToken } : {}),
     ...(config.onWarning ? { onWarning: config.onWarning } : {}),
   };
-  return config.ggufUrls?.length
-    ? acquireGguf({ ggufUrls: config.ggufUrls }, options)
-    : acquire(manifestSource(config), options);
 }
 
 /** The cache the config asks for (none with `useCache: false`). */

@@ -10,10 +10,11 @@ import {
   writeTinyLlama,
 } from '@the-edge-agent/test-fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pack } from './cli/pack.js';
-import { acquireGguf, expandShards } from './gguf-url.js';
-import { hubFileUrl } from './hub-ref.js';
-import { pinningStore } from './memory-store.test-helper.js';
+import { pack } from '../cli/pack.js';
+import { acquireModel } from '../acquire-model.js';
+import { expandShards } from './gguf-source.js';
+import { hubFileUrl } from '../hub-ref.js';
+import { pinningStore } from '../memory-store.test-helper.js';
 
 // A GGUF by URL against a real HTTP server: header read with Range requests before any tensor
 // byte, SHA-256 pinned on first use, later loads from the store, a changed file refused.
@@ -53,7 +54,7 @@ describe('GGUF by URL', () => {
   it('reads the header first, pins the SHA-256 on first use, then loads from the store', async () => {
     const { store, chunks } = pinningStore();
     let before = -1;
-    const first = await acquireGguf(
+    const first = await acquireModel(
       { ggufUrls: [server.url('tiny.gguf')] },
       {
         store,
@@ -73,20 +74,20 @@ describe('GGUF by URL', () => {
     expect([...chunks.keys()]).toEqual([sha(model)]);
     // Second visit: the pinned manifest from the store; no request for the file at all.
     const requests = server.log.length;
-    const second = await acquireGguf({ ggufUrls: [server.url('tiny.gguf')] }, { store });
+    const second = await acquireModel({ ggufUrls: [server.url('tiny.gguf')] }, { store });
     expect(second.fromCache).toBe(true);
     expect(server.log.slice(requests).filter((e) => e.path === 'tiny.gguf')).toEqual([]);
   });
 
   it('verifies a re-download against the pin: a file that changed on the server is refused', async () => {
     const { store, chunks } = pinningStore();
-    await acquireGguf({ ggufUrls: [server.url('tiny.gguf')] }, { store });
+    await acquireModel({ ggufUrls: [server.url('tiny.gguf')] }, { store });
     chunks.clear(); // evicted by the browser
     const changed = Uint8Array.from(model);
     changed[changed.length - 10]! ^= 0xff;
     server.set('tiny.gguf', changed);
     try {
-      const error = await acquireGguf(
+      const error = await acquireModel(
         { ggufUrls: [server.url('tiny.gguf')] },
         { store, retryDelayMs: 5 },
       ).catch((e: unknown) => e);
@@ -100,7 +101,7 @@ describe('GGUF by URL', () => {
   it("a first shard's URL stands for every gguf-split shard", async () => {
     const names = Object.keys(shards).sort();
     expect(names.length).toBeGreaterThan(1);
-    const got = await acquireGguf({ ggufUrls: [server.url(`split/${names[0]}`)] });
+    const got = await acquireModel({ ggufUrls: [server.url(`split/${names[0]}`)] });
     expect(got.blobs).toHaveLength(names.length);
     expect(got.manifest.chunks.map((c) => c.file)).toEqual(names);
     expect(got.manifest.chunks.map((c) => c.sha256)).toEqual(names.map((n) => sha(shards[n]!)));
@@ -113,7 +114,7 @@ describe('GGUF by URL', () => {
     const base = server.url('').replace(/\/$/, '');
     const url = hubFileUrl('hf:acme/tiny-GGUF/q4/tiny.gguf@0123abc', base);
     expect(url).toBe(`${base}/acme/tiny-GGUF/resolve/0123abc/q4/tiny.gguf`);
-    const got = await acquireGguf({ ggufUrls: [url] });
+    const got = await acquireModel({ ggufUrls: [url] });
     expect(got.manifest.chunks[0]!.sha256).toBe(sha(model));
     expect(hubFileUrl('hf:a/b/c.gguf')).toBe('https://huggingface.co/a/b/resolve/main/c.gguf');
     for (const bad of ['hf:a/c.gguf', 'hf:a/b/c.bin', 'a/b/c.gguf'])
@@ -130,7 +131,7 @@ describe('GGUF by URL', () => {
       'ignore-range',
     );
     const started = Date.now();
-    const got = await acquireGguf(
+    const got = await acquireModel(
       { ggufUrls: [server.url('flaky.gguf')] },
       { idleTimeoutMs: 400, retryDelayMs: 10, maxRetryAfterMs: 300, random: () => 0 },
     );
@@ -151,7 +152,7 @@ describe('GGUF by URL', () => {
   it('a header read that keeps failing ends with the status and the URL, and an abort ends the wait', async () => {
     server.set('down.gguf', model);
     server.inject('down.gguf', '503', '503', '503');
-    const down = await acquireGguf(
+    const down = await acquireModel(
       { ggufUrls: [server.url('down.gguf')] },
       { retries: 2, retryDelayMs: 5 },
     ).catch((e) => e);
@@ -160,7 +161,7 @@ describe('GGUF by URL', () => {
     server.inject('down.gguf', 'stall-headers');
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
-    const aborted = await acquireGguf(
+    const aborted = await acquireModel(
       { ggufUrls: [server.url('down.gguf')] },
       { signal: controller.signal },
     ).catch((e) => e);
@@ -200,7 +201,7 @@ describe('GGUF by URL', () => {
     const before = sent('shared.gguf');
     const [a, b] = await Promise.all(
       [1, 2].map((tab) =>
-        acquireGguf(
+        acquireModel(
           { ggufUrls: [server.url('shared.gguf')] },
           { store: locking, onWaitForOtherTab: () => waits.push(`tab ${tab}`) },
         ),
@@ -217,19 +218,19 @@ describe('GGUF by URL', () => {
   it('names the URL of an HTML page, a 404, and a file that is not a GGUF', async () => {
     server.set('page.gguf', '<!doctype html><title>app</title>');
     server.set('junk.gguf', new Uint8Array(4096).fill(7));
-    const html = await acquireGguf({ ggufUrls: [server.url('page.gguf')] }).catch((e) => e);
+    const html = await acquireModel({ ggufUrls: [server.url('page.gguf')] }).catch((e) => e);
     expect(html).toMatchObject({ code: 'GGUF_INVALID' });
     expect((html as Error).message).toContain(server.url('page.gguf'));
-    const missing = await acquireGguf({ ggufUrls: [server.url('nope.gguf')] }).catch((e) => e);
+    const missing = await acquireModel({ ggufUrls: [server.url('nope.gguf')] }).catch((e) => e);
     expect(missing).toMatchObject({
       code: 'HTTP_ERROR',
       status: 404,
       url: server.url('nope.gguf'),
     });
-    const junk = await acquireGguf({ ggufUrls: [server.url('junk.gguf')] }).catch((e) => e);
+    const junk = await acquireModel({ ggufUrls: [server.url('junk.gguf')] }).catch((e) => e);
     expect(junk).toMatchObject({ code: 'GGUF_INVALID' });
     expect((junk as Error).message).toContain(`${server.url('junk.gguf')} is not a readable GGUF`);
-    const malformed = await acquireGguf({ ggufUrls: ['http://[bad'] }).catch((e) => e);
+    const malformed = await acquireModel({ ggufUrls: ['http://[bad'] }).catch((e) => e);
     expect(malformed).toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect((malformed as Error).message).toContain('"http://[bad" is not a URL');
   });
