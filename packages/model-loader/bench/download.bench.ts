@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from '@playwright/test';
 import { startFaultServer, type FaultServer } from '@the-edge-agent/test-fixtures';
 import { persistentContext } from '../../../tools/chromium.js';
-import { packageRoot, sdkPage } from '../../sdk/e2e/sdk-page.js';
+import { packageRoot, sdkPage } from '../../../tools/sdk-page.js';
 import { startRateLimitedProxy, type RateLimitedProxy } from './rate-limited-proxy.js';
 
 // Cold download of a model (gguf-split shards, `bench-0000i-of-0000N.gguf`, four by default) in

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import { startFaultServer, type Fault, type FaultServer } from '@the-edge-agent/test-fixtures';
 import { persistentContext } from '../../../tools/chromium.js';
-import { openReadyPage, sdkPage } from '../../sdk/e2e/sdk-page.js';
+import { openReadyPage, sdkPage } from '../../../tools/sdk-page.js';
 
 // The download path in real Chromium with the real packages (model-loader + model-cache in
 // IndexedDB; the sdk for the runtime's refusal), against test-fixtures' fault server on another

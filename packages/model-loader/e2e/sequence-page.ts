@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { openReadyPage, sdkPage } from '../../sdk/e2e/sdk-page.js';
+import { openReadyPage, sdkPage } from '../../../tools/sdk-page.js';
 
 // The test page of the fault-sequence test: the real model-loader and model-cache (built
 // packages, through the sdk test page's import map), and what the test asks of them: a load

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import { startFaultServer, type FaultServer } from '@the-edge-agent/test-fixtures';
 import { PLAIN_PORT } from '../../../tools/e2e-origins.js';
-import { sdkPage } from './sdk-page.js';
+import { sdkPage } from '../../../tools/sdk-page.js';
 
 // The mistakes a new developer makes, in Chromium: each is a coded error whose message names the
 // URL or the fix. The demo's tiny model is served by test-fixtures' fault server, which counts

@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
-import { sdkPage } from './sdk-page.js';
+import { sdkPage } from '../../../tools/sdk-page.js';
 import { persistentContext } from '../../../tools/chromium.js';
 
 // A 768 MB model in three 256 MB chunks, downloaded (three at once), verified and stored in

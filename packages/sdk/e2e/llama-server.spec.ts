@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import { sidRoot } from '@the-edge-agent/test-fixtures';
-import { openReadyPage, sdkPage } from './sdk-page.js';
+import { openReadyPage, sdkPage } from '../../../tools/sdk-page.js';
 
 // Workflows that name a remote provider (`provider: openai` + `api_base`), in Chromium, against
 // a real llama.cpp server: Debian's `llama-server` (llama.cpp-tools, from the setup's Debian

@@ -10,7 +10,7 @@ import {
   type FaultServer,
   writeTinyLlama,
 } from '@the-edge-agent/test-fixtures';
-import { openReadyPage, sdkPage } from './sdk-page.js';
+import { openReadyPage, sdkPage } from '../../../tools/sdk-page.js';
 
 // createTea({ model }) with a GGUF URL, the first of gguf-split shards, and an hf: reference
 // against a local server that serves a hub's paths: the header is read with Range requests and

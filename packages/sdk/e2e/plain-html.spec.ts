@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 import { ISOLATED_ORIGIN } from '../../../tools/e2e-origins.js';
-import { packageRoot } from './sdk-page.js';
+import { packageRoot } from '../../../tools/sdk-page.js';
 
 // The README's plain-HTML example, run as a user would after `npm install @the-edge-agent/sdk`:
 // the page beside an npm-style flat node_modules (here links to the built workspace packages and

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
-import { sdkPage } from './sdk-page.js';
+import { sdkPage } from '../../../tools/sdk-page.js';
 
 // The fit rule runs before any byte on the manifestUrl path too: a manifest whose header figures
 // (model.resources, written by `tea-model pack`) cannot fit the wasm heap this browser reserves

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 import ts from 'typescript';
-import { sdkPage } from './sdk-page.js';
+import { sdkPage } from '../../../tools/sdk-page.js';
 
 // The sdk README's structured-output-and-tools example, run as written in Chromium: the only
 // change is the model path (the demo's random-weight test model instead of "my-model").

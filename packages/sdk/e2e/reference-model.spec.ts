@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:f
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
-import { sdkPage } from './sdk-page.js';
+import { sdkPage } from '../../../tools/sdk-page.js';
 import type { LlmCallResult, TeaInfo } from '@the-edge-agent/sdk';
 import { writeGemma3nQ4KM } from '@the-edge-agent/test-fixtures';
 import { persistentContext } from '../../../tools/chromium.js';

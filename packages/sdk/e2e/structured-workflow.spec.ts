@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
-import { sdkPage } from './sdk-page.js';
+import { sdkPage } from '../../../tools/sdk-page.js';
 
 // Structured output in a workflow, end to end in Chromium: the sdk's handle (the tiny
 // random-weight model, whose free text is noise) answers an llm.call with response_format, and

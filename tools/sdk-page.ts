@@ -20,7 +20,7 @@ export function packageRoot(from: string, name: string): string {
   return dir;
 }
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../', import.meta.url));
 const gguf = served(join(root, 'packages/model-loader'), '@huggingface/gguf');
 const tasks = served(join(root, gguf), '@huggingface/tasks');
 
