@@ -140,23 +140,9 @@ function completion(id: string, created: number, result: CompletionResult): Chat
   };
 }
 
-/** Streams one chat as chunks: content deltas as the model writes them, then the last chunk. */
-function stream(
-  bridge: Pick<LlmBridge, 'chat'>,
-  params: ChatCompletionCreateParams,
-  model: string,
-): AsyncIterableIterator<ChatCompletionChunk> {
-  const id = newId();
-  const created = Math.floor(Date.now() / 1000);
-  const stop = new AbortController();
-  const onUserAbort = () => stop.abort(params.signal?.reason);
-  if (params.signal?.aborted) stop.abort(params.signal.reason);
-  params.signal?.addEventListener('abort', onUserAbort, { once: true });
-  const queue: ChatCompletionChunk[] = [];
-  let wake: (() => void) | undefined;
-  let done = false;
-  let failure: unknown;
-  const chunk = (
+/** Makes the chunks of one streamed answer (same id, creation time and, by default, model). */
+function chunkMaker(id: string, created: number, model: string) {
+  return (
     delta: ChatCompletionChunk['choices'][0]['delta'],
     finish: ChatCompletionFinishReason | null = null,
     name = model,
@@ -167,29 +153,21 @@ function stream(
     model: name,
     choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
   });
-  queue.push(chunk({ role: 'assistant', content: '' }));
-  const push = (c: ChatCompletionChunk) => {
-    queue.push(c);
+}
+
+/**
+ * An async iterator over the chunks `push`ed to it, which ends after `end()` or throws what
+ * `fail()` got once the chunks before it were read. `finish` runs when the iterator ends;
+ * `cancel` when the consumer stops it before the generation ended.
+ */
+function chunkQueue(finish: () => void, cancel: () => void) {
+  const queue: ChatCompletionChunk[] = [];
+  let wake: (() => void) | undefined;
+  let done = false;
+  let failure: unknown;
+  const settle = () => {
+    done = true;
     wake?.();
-  };
-  const req = request(params, stop.signal);
-  req.onToken = (text) => push(chunk({ content: text }));
-  void bridge.chat(req).then(
-    (result) => {
-      const calls = result.tool_calls?.map((c, index) => ({ ...c, index }));
-      if (calls?.length) push(chunk({ tool_calls: calls }, null, result.model));
-      push({ ...chunk({}, result.finish_reason, result.model), usage: { ...result.usage } });
-      done = true;
-      wake?.();
-    },
-    (error: unknown) => {
-      failure = error;
-      done = true;
-      wake?.();
-    },
-  );
-  const finish = () => {
-    params.signal?.removeEventListener('abort', onUserAbort);
   };
   const iterator: AsyncIterableIterator<ChatCompletionChunk> = {
     async next(): Promise<IteratorResult<ChatCompletionChunk>> {
@@ -212,7 +190,7 @@ function stream(
     },
     // A consumer that stops early (`break`) stops the generation.
     async return(): Promise<IteratorResult<ChatCompletionChunk>> {
-      if (!done) stop.abort(new DOMException('the stream was closed', 'AbortError'));
+      if (!done) cancel();
       done = true;
       queue.length = 0;
       failure = undefined;
@@ -223,7 +201,42 @@ function stream(
       return iterator;
     },
   };
-  return iterator;
+  const push = (c: ChatCompletionChunk) => {
+    queue.push(c);
+    wake?.();
+  };
+  const fail = (error: unknown) => {
+    failure = error;
+    settle();
+  };
+  return { iterator, push, end: settle, fail };
+}
+
+/** Streams one chat as chunks: content deltas as the model writes them, then the last chunk. */
+function stream(
+  bridge: Pick<LlmBridge, 'chat'>,
+  params: ChatCompletionCreateParams,
+  model: string,
+): AsyncIterableIterator<ChatCompletionChunk> {
+  const chunk = chunkMaker(newId(), Math.floor(Date.now() / 1000), model);
+  const stop = new AbortController();
+  const onUserAbort = () => stop.abort(params.signal?.reason);
+  if (params.signal?.aborted) stop.abort(params.signal.reason);
+  params.signal?.addEventListener('abort', onUserAbort, { once: true });
+  const chunks = chunkQueue(
+    () => params.signal?.removeEventListener('abort', onUserAbort),
+    () => stop.abort(new DOMException('the stream was closed', 'AbortError')),
+  );
+  chunks.push(chunk({ role: 'assistant', content: '' }));
+  const req = request(params, stop.signal);
+  req.onToken = (text) => chunks.push(chunk({ content: text }));
+  void bridge.chat(req).then((result) => {
+    const calls = result.tool_calls?.map((c, index) => ({ ...c, index }));
+    if (calls?.length) chunks.push(chunk({ tool_calls: calls }, null, result.model));
+    chunks.push({ ...chunk({}, result.finish_reason, result.model), usage: { ...result.usage } });
+    chunks.end();
+  }, chunks.fail);
+  return chunks.iterator;
 }
 
 /** `chat.completions` over a bridge; `live` throws when the handle was disposed. */

@@ -50,42 +50,46 @@ function countedSignal(controller: AbortController) {
   return { signal, listeners: () => listeners };
 }
 
-/**
- * Registers the cases every `raceAbort` must pass (core-wasm's and llm-bridge's), so the two
- * copies behave the same: call it from a `*.test.ts` of each package with its implementation.
- */
-export function raceAbortContract(
-  name: string,
+/** A case of the contract, run against one implementation. */
+type Case = (
   raceAbort: RaceAbort,
-  options: RaceAbortContractOptions,
-): void {
-  const gaps = new Set(options.knownGaps ?? []);
-  const test = (title: string, body: () => Promise<void>) =>
-    (gaps.has(title) ? it.fails : it)(title, body);
-  const isAbort = (error: unknown, text: string) => {
-    expect(error).toBeInstanceOf(Error);
-    expect(error).toMatchObject({ code: options.code });
-    if (options.name) expect((error as Error).name).toBe(options.name);
-    expect((error as Error).message).toContain(text);
-  };
+  isAbort: (error: unknown, text: string) => void,
+) => Promise<void>;
 
-  describe(`raceAbort contract: ${name}`, () => {
-    test('returns the work itself without a signal', async () => {
+/** Whether `raceAbort` subscribed to `work` (a later rejection is then never unhandled). */
+function watchThen<T>(work: Promise<T>): () => boolean {
+  let observed = false;
+  const then = work.then.bind(work);
+  work.then = ((...args: Parameters<typeof then>) => {
+    observed = true;
+    return then(...args);
+  }) as typeof work.then;
+  return () => observed;
+}
+
+const CASES: ReadonlyArray<readonly [string, Case]> = [
+  [
+    'returns the work itself without a signal',
+    async (raceAbort) => {
       const work = Promise.resolve(1);
       expect(raceAbort(work, undefined, 'x')).toBe(work);
       await expect(raceAbort(Promise.reject(new Error('boom')), undefined, 'x')).rejects.toThrow(
         'boom',
       );
-    });
-
-    test('settles as the work does while the signal stays quiet', async () => {
+    },
+  ],
+  [
+    'settles as the work does while the signal stays quiet',
+    async (raceAbort) => {
       const controller = new AbortController();
       await expect(raceAbort(Promise.resolve('v'), controller.signal, 'x')).resolves.toBe('v');
       const error = new Error('boom');
       await expect(raceAbort(Promise.reject(error), controller.signal, 'x')).rejects.toBe(error);
-    });
-
-    test('rejects with the abort error as soon as the signal aborts, with its reason as cause', async () => {
+    },
+  ],
+  [
+    'rejects with the abort error as soon as the signal aborts, with its reason as cause',
+    async (raceAbort, isAbort) => {
       const controller = new AbortController();
       const work = deferred<string>();
       const raced = raceAbort(work.promise, controller.signal, 'the call');
@@ -100,9 +104,11 @@ export function raceAbortContract(
       // The work settling later changes nothing.
       work.resolve('late');
       await tick();
-    });
-
-    test('rejects at once when the signal was already aborted', async () => {
+    },
+  ],
+  [
+    'rejects at once when the signal was already aborted',
+    async (raceAbort, isAbort) => {
       const controller = new AbortController();
       controller.abort('gone');
       const error = await raceAbort(
@@ -115,32 +121,30 @@ export function raceAbortContract(
       );
       isAbort(error, 'loading');
       expect((error as { cause?: unknown }).cause).toBe('gone');
-    });
-
-    test("observes the work's outcome even when aborted first (a later failure is never unhandled)", async () => {
+    },
+  ],
+  [
+    "observes the work's outcome even when aborted first (a later failure is never unhandled)",
+    async (raceAbort) => {
       for (const early of [true, false]) {
         const controller = new AbortController();
         if (early) controller.abort();
         const work = deferred<never>();
-        // Whether raceAbort subscribed to the work: if not, the work's later rejection would be
-        // an unhandled rejection (fatal in Node by default).
-        let observed = false;
-        const then = work.promise.then.bind(work.promise);
-        work.promise.then = ((...args: Parameters<typeof then>) => {
-          observed = true;
-          return then(...args);
-        }) as typeof work.promise.then;
+        // Unobserved, the work's later rejection would be unhandled (fatal in Node by default).
+        const observed = watchThen(work.promise);
         const raced = raceAbort(work.promise, controller.signal, 'x').catch(() => undefined);
         controller.abort();
         await raced;
-        expect(observed, early ? 'signal aborted before the call' : 'aborted during').toBe(true);
+        expect(observed(), early ? 'signal aborted before the call' : 'aborted during').toBe(true);
         work.promise.catch(() => undefined);
         work.reject(new Error('the work failed after the abort'));
         await tick();
       }
-    });
-
-    test('removes its abort listener once the work settles', async () => {
+    },
+  ],
+  [
+    'removes its abort listener once the work settles',
+    async (raceAbort) => {
       const counted = countedSignal(new AbortController());
       await raceAbort(Promise.resolve(1), counted.signal, 'x');
       await tick();
@@ -148,6 +152,33 @@ export function raceAbortContract(
       await raceAbort(Promise.reject(new Error('e')), counted.signal, 'x').catch(() => undefined);
       await tick();
       expect(counted.listeners()).toBe(0);
-    });
+    },
+  ],
+];
+
+/** The titles of the contract's cases (what `knownGaps` may name). */
+export const RACE_ABORT_CASES: readonly string[] = CASES.map(([title]) => title);
+
+/**
+ * Registers the cases every `raceAbort` must pass (core-wasm's and llm-bridge's), so the two
+ * copies behave the same: call it from a `*.test.ts` of each package with its implementation.
+ */
+export function raceAbortContract(
+  name: string,
+  raceAbort: RaceAbort,
+  options: RaceAbortContractOptions,
+): void {
+  const gaps = new Set(options.knownGaps ?? []);
+  for (const gap of gaps)
+    if (!RACE_ABORT_CASES.includes(gap)) throw new Error(`no raceAbort contract case '${gap}'`);
+  const isAbort = (error: unknown, text: string) => {
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toMatchObject({ code: options.code });
+    if (options.name) expect((error as Error).name).toBe(options.name);
+    expect((error as Error).message).toContain(text);
+  };
+  describe(`raceAbort contract: ${name}`, () => {
+    for (const [title, run] of CASES)
+      (gaps.has(title) ? it.fails : it)(title, () => run(raceAbort, isAbort));
   });
 }
