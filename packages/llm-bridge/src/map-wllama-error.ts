@@ -36,44 +36,58 @@ export function mapWllamaError(error: unknown, ctx: FailureContext): LlmBridgeEr
       cause: error,
     });
   }
+  return ctx.phase === 'load'
+    ? loadFailure(error, name, message, ctx)
+    : inferenceFailure(error, message, ctx);
+}
+
+/** A failed load: out of memory (`MODEL_TOO_LARGE`), unreadable data, or llama.cpp's refusal. */
+function loadFailure(
+  error: unknown,
+  name: string,
+  message: string,
+  ctx: FailureContext,
+): LlmBridgeError {
   const native = ctx.nativeError ? ` (wllama: ${ctx.nativeError})` : '';
   const oom = OUT_OF_MEMORY.test(message) || OUT_OF_MEMORY.test(ctx.nativeError ?? '');
-  if (ctx.phase === 'load') {
-    const limit = ctx.limitBytes ?? WLLAMA_HEAP_LIMIT_BYTES;
-    const bigEnough = (ctx.modelBytes ?? 0) > limit / 2;
-    if (
-      oom ||
-      ctx.allocationBytes !== undefined ||
-      (NATIVE_EXCEPTION.test(message) && bigEnough && !ctx.nativeError)
-    ) {
-      const alloc =
-        ctx.allocationBytes !== undefined
-          ? ` llama.cpp could not allocate ${formatGB(ctx.allocationBytes)} for the weights.`
-          : '';
-      return new ModelTooLargeError(
-        Math.max(ctx.modelBytes ?? 0, ctx.allocationBytes ?? 0),
-        limit,
-        `wllama ran out of wasm memory while loading${native}.${alloc} Use a smaller model or quantization.`,
-        { cause: error },
-      );
-    }
-    if (name === 'NotReadableError' || /could not be read/.test(message)) {
-      return new LlmBridgeError(
-        'LOAD_FAILED',
-        `loading the model failed: the browser could not read the model's data back (${message}). ` +
-          'Private (incognito) windows keep downloaded data and IndexedDB in memory, about 2 GB in ' +
-          'all in Chromium: use a normal window, or a smaller model.',
-        { cause: error },
-      );
-    }
-    return new LlmBridgeError(
-      'LOAD_FAILED',
-      `loading the model failed: ${ctx.nativeError ?? message}`,
-      {
-        cause: error,
-      },
+  const limit = ctx.limitBytes ?? WLLAMA_HEAP_LIMIT_BYTES;
+  const bigEnough = (ctx.modelBytes ?? 0) > limit / 2;
+  if (
+    oom ||
+    ctx.allocationBytes !== undefined ||
+    (NATIVE_EXCEPTION.test(message) && bigEnough && !ctx.nativeError)
+  ) {
+    const alloc =
+      ctx.allocationBytes !== undefined
+        ? ` llama.cpp could not allocate ${formatGB(ctx.allocationBytes)} for the weights.`
+        : '';
+    return new ModelTooLargeError(
+      Math.max(ctx.modelBytes ?? 0, ctx.allocationBytes ?? 0),
+      limit,
+      `wllama ran out of wasm memory while loading${native}.${alloc} Use a smaller model or quantization.`,
+      { cause: error },
     );
   }
+  if (name === 'NotReadableError' || /could not be read/.test(message)) {
+    return new LlmBridgeError(
+      'LOAD_FAILED',
+      `loading the model failed: the browser could not read the model's data back (${message}). ` +
+        'Private (incognito) windows keep downloaded data and IndexedDB in memory, about 2 GB in ' +
+        'all in Chromium: use a normal window, or a smaller model.',
+      { cause: error },
+    );
+  }
+  return new LlmBridgeError(
+    'LOAD_FAILED',
+    `loading the model failed: ${ctx.nativeError ?? message}`,
+    {
+      cause: error,
+    },
+  );
+}
+
+/** A failed request: the context, the batch, the grammar, or anything else llama.cpp says. */
+function inferenceFailure(error: unknown, message: string, ctx: FailureContext): LlmBridgeError {
   const everything = `${message} ${ctx.nativeError ?? ''}`;
   if (/exceeds the available context size/i.test(everything)) {
     const n = /request \((\d+) tokens\)/.exec(everything)?.[1];

@@ -118,6 +118,31 @@ function checkBlocks(raw: unknown, chunkBytes: number, field: string): void {
  */
 export function parseManifest(json: unknown, options: ParseManifestOptions = {}): ParsedManifest {
   const m = readVersionedJson(json, 'manifest', 'MANIFEST_INVALID', 'manifestVersion');
+  checkHead(m);
+  const chunks = m['chunks'];
+  if (!Array.isArray(chunks) || chunks.length === 0)
+    throw invalid('chunks', 'must be a non-empty list');
+  const base = baseUrl(options.url);
+  const allowed = new Set([
+    new URL(base).origin,
+    ...(options.allowedOrigins ?? []).map((o) => new URL(o).origin),
+  ]);
+  const seen: SeenChunks = { files: new Set(), urlAt: new Map(), hashAt: new Map() };
+  const resolved = chunks.map((raw: unknown, i: number) => checkChunk(raw, i, base, allowed, seen));
+  const sum = resolved.reduce((total, c) => total + c.bytes, 0);
+  if (sum !== m['totalBytes'])
+    throw invalid('totalBytes', `is ${m['totalBytes']} but the chunks add up to ${sum}`);
+  checkSource(m);
+  return {
+    ...(m as unknown as ModelManifest),
+    chunks: resolved,
+    manifestUrl: base,
+    allowedOrigins: [...allowed],
+  };
+}
+
+/** The manifest's `model`, `layout` and `totalBytes`. */
+function checkHead(m: Record<string, unknown>): void {
   const model = m['model'] as Record<string, unknown> | undefined;
   if (!model || typeof model !== 'object')
     throw invalid('model', 'must be an object with `id` and `version`');
@@ -131,90 +156,88 @@ export function parseManifest(json: unknown, options: ParseManifestOptions = {})
       `must be "gguf-split" or "byte-chunks", got ${JSON.stringify(m['layout'])}`,
     );
   if (!isPositiveInt(m['totalBytes'])) throw invalid('totalBytes', 'must be a positive integer');
-  const chunks = m['chunks'];
-  if (!Array.isArray(chunks) || chunks.length === 0)
-    throw invalid('chunks', 'must be a non-empty list');
-  const base = baseUrl(options.url);
-  const allowed = new Set([
-    new URL(base).origin,
-    ...(options.allowedOrigins ?? []).map((o) => new URL(o).origin),
-  ]);
-  const seen = new Set<string>();
-  // Where each URL and hash first appears: a chunk listed twice would "resume" from its twin's
-  // stored bytes.
-  const urlAt = new Map<string, number>();
-  const hashAt = new Map<string, number>();
-  let sum = 0;
-  const resolved = chunks.map((raw: unknown, i: number) => {
-    const c = raw as Record<string, unknown>;
-    const at = (k: string) => `chunks[${i}].${k}`;
-    if (!c || typeof c !== 'object') throw invalid(`chunks[${i}]`, 'must be an object');
-    if (typeof c['file'] !== 'string' || !c['file'])
-      throw invalid(at('file'), 'must be a non-empty string');
-    if (seen.has(c['file']))
-      throw invalid(at('file'), `repeats "${c['file']}" (each chunk is a different file)`);
-    seen.add(c['file']);
-    if (!isPositiveInt(c['bytes'])) throw invalid(at('bytes'), 'must be a positive integer');
-    if (c['bytes'] >= MAX_CHUNK_BYTES)
-      throw invalid(
-        at('bytes'),
-        `is ${c['bytes']}: chunks must be under 2 GiB (${MAX_CHUNK_BYTES} bytes)`,
-      );
-    if (typeof c['sha256'] !== 'string' || !SHA256.test(c['sha256']))
-      throw invalid(at('sha256'), 'must be 64 lowercase hex digits');
-    if (c['url'] !== undefined && typeof c['url'] !== 'string')
-      throw invalid(at('url'), 'must be a string');
-    if (c['blocks'] !== undefined) checkBlocks(c['blocks'], c['bytes'], at('blocks'));
-    const url = new URL((c['url'] as string | undefined) ?? c['file'], base);
-    if (!allowed.has(url.origin)) {
-      throw new ModelLoaderError(
-        'ORIGIN_NOT_ALLOWED',
-        `chunk ${i} would be fetched from ${url.origin}, not the manifest's origin; pass it in allowedOrigins to allow it`,
-        { chunkIndex: i, url: url.href, field: at('url') },
-      );
-    }
-    const twinUrl = urlAt.get(url.href);
-    if (twinUrl !== undefined)
-      throw invalid(
-        at('url'),
-        `resolves to ${url.href}, as chunks[${twinUrl}] does (each chunk is a different file)`,
-      );
-    urlAt.set(url.href, i);
-    const twinHash = hashAt.get(c['sha256']);
-    if (twinHash !== undefined)
-      throw invalid(
-        at('sha256'),
-        `equals chunks[${twinHash}].sha256 (the same bytes listed twice; each chunk is a different part of the model)`,
-      );
-    hashAt.set(c['sha256'], i);
-    sum += c['bytes'];
-    return { ...(c as unknown as ManifestChunk), url: url.href };
-  });
-  if (sum !== m['totalBytes'])
-    throw invalid('totalBytes', `is ${m['totalBytes']} but the chunks add up to ${sum}`);
-  const source = m['source'] as Record<string, unknown> | undefined;
-  if (source !== undefined) {
-    if (typeof source !== 'object' || source === null) throw invalid('source', 'must be an object');
-    if (
-      source['sha256'] !== undefined &&
-      (typeof source['sha256'] !== 'string' || !SHA256.test(source['sha256']))
-    )
-      throw invalid('source.sha256', 'must be 64 lowercase hex digits');
-    if (
-      m['layout'] === 'byte-chunks' &&
-      source['bytes'] !== undefined &&
-      source['bytes'] !== m['totalBytes']
-    ) {
-      throw invalid(
-        'source.bytes',
-        `is ${String(source['bytes'])} but byte-chunks must add up to the source (${m['totalBytes']})`,
-      );
-    }
+}
+
+/**
+ * Where each file, URL and hash first appears: a chunk listed twice would "resume" from its
+ * twin's stored bytes.
+ */
+interface SeenChunks {
+  files: Set<string>;
+  urlAt: Map<string, number>;
+  hashAt: Map<string, number>;
+}
+
+/** Chunk `i`, checked field by field, with its URL resolved and its origin allowed. */
+function checkChunk(
+  raw: unknown,
+  i: number,
+  base: string,
+  allowed: Set<string>,
+  seen: SeenChunks,
+): ManifestChunk & { url: string } {
+  const c = raw as Record<string, unknown>;
+  const at = (k: string) => `chunks[${i}].${k}`;
+  if (!c || typeof c !== 'object') throw invalid(`chunks[${i}]`, 'must be an object');
+  if (typeof c['file'] !== 'string' || !c['file'])
+    throw invalid(at('file'), 'must be a non-empty string');
+  if (seen.files.has(c['file']))
+    throw invalid(at('file'), `repeats "${c['file']}" (each chunk is a different file)`);
+  seen.files.add(c['file']);
+  if (!isPositiveInt(c['bytes'])) throw invalid(at('bytes'), 'must be a positive integer');
+  if (c['bytes'] >= MAX_CHUNK_BYTES)
+    throw invalid(
+      at('bytes'),
+      `is ${c['bytes']}: chunks must be under 2 GiB (${MAX_CHUNK_BYTES} bytes)`,
+    );
+  if (typeof c['sha256'] !== 'string' || !SHA256.test(c['sha256']))
+    throw invalid(at('sha256'), 'must be 64 lowercase hex digits');
+  if (c['url'] !== undefined && typeof c['url'] !== 'string')
+    throw invalid(at('url'), 'must be a string');
+  if (c['blocks'] !== undefined) checkBlocks(c['blocks'], c['bytes'], at('blocks'));
+  const url = new URL((c['url'] as string | undefined) ?? c['file'], base);
+  if (!allowed.has(url.origin)) {
+    throw new ModelLoaderError(
+      'ORIGIN_NOT_ALLOWED',
+      `chunk ${i} would be fetched from ${url.origin}, not the manifest's origin; pass it in allowedOrigins to allow it`,
+      { chunkIndex: i, url: url.href, field: at('url') },
+    );
   }
-  return {
-    ...(m as unknown as ModelManifest),
-    chunks: resolved,
-    manifestUrl: base,
-    allowedOrigins: [...allowed],
-  };
+  const twinUrl = seen.urlAt.get(url.href);
+  if (twinUrl !== undefined)
+    throw invalid(
+      at('url'),
+      `resolves to ${url.href}, as chunks[${twinUrl}] does (each chunk is a different file)`,
+    );
+  seen.urlAt.set(url.href, i);
+  const twinHash = seen.hashAt.get(c['sha256']);
+  if (twinHash !== undefined)
+    throw invalid(
+      at('sha256'),
+      `equals chunks[${twinHash}].sha256 (the same bytes listed twice; each chunk is a different part of the model)`,
+    );
+  seen.hashAt.set(c['sha256'], i);
+  return { ...(c as unknown as ManifestChunk), url: url.href };
+}
+
+/** The optional `source` (the file the chunks were made from). */
+function checkSource(m: Record<string, unknown>): void {
+  const source = m['source'] as Record<string, unknown> | undefined;
+  if (source === undefined) return;
+  if (typeof source !== 'object' || source === null) throw invalid('source', 'must be an object');
+  if (
+    source['sha256'] !== undefined &&
+    (typeof source['sha256'] !== 'string' || !SHA256.test(source['sha256']))
+  )
+    throw invalid('source.sha256', 'must be 64 lowercase hex digits');
+  if (
+    m['layout'] === 'byte-chunks' &&
+    source['bytes'] !== undefined &&
+    source['bytes'] !== m['totalBytes']
+  ) {
+    throw invalid(
+      'source.bytes',
+      `is ${String(source['bytes'])} but byte-chunks must add up to the source (${m['totalBytes']})`,
+    );
+  }
 }
