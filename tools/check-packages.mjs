@@ -49,7 +49,37 @@ for (const dir of dirs) {
       `FAIL links   ${pkg.name}: the README links to ${missing.join(', ')}, not in the package`,
     );
   } else console.log(`ok   links   ${pkg.name} (${links.length} README links)`);
+  // The browser entry carries no CLI code: the sources (from the source maps) of every file
+  // `dist/index.js` imports, statically or on use, are outside src/cli.
+  const cliSources = browserSources(join(dir, 'dist')).filter((s) =>
+    /(^|\/)src\/cli(\/|\.ts$)/.test(s),
+  );
+  if (cliSources.length) {
+    failed++;
+    console.log(`FAIL browser ${pkg.name}: dist/index.js loads CLI code: ${cliSources.join(', ')}`);
+  } else console.log(`ok   browser ${pkg.name} (no CLI code in dist/index.js's modules)`);
 }
+/** The source files of `dist/index.js` and of every dist file it imports (`./x.js`, `import('./x.js')`). */
+function browserSources(dist) {
+  const seen = new Set();
+  const sources = new Set();
+  const walk = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(join(dist, file), 'utf8');
+    for (const m of text.matchAll(/(?:from\s*|import\s*\(\s*)['"]\.\/([^'"]+\.js)['"]/g))
+      walk(m[1]);
+    try {
+      for (const s of JSON.parse(readFileSync(join(dist, `${file}.map`), 'utf8')).sources)
+        sources.add(s);
+    } catch {
+      sources.add(`${file} (no source map)`);
+    }
+  };
+  walk('index.js');
+  return [...sources];
+}
+
 if (failed) {
   console.error(`${failed} package check(s) failed`);
   process.exit(1);
