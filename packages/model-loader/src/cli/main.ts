@@ -36,41 +36,27 @@ const HELP: Record<string, string> = {
   Writes the model profiles (models.json) the sdk chooses from.`,
 };
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    console.log(`${USAGE}\n\nRun tea-model <command> --help for a command's options.`);
-    return command === undefined ? 2 : 0;
-  }
-  if (HELP[command] && (rest.includes('--help') || rest.includes('-h'))) {
-    console.log(HELP[command]);
-    return 0;
-  }
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      out: { type: 'string' },
-      'max-chunk-size': { type: 'string' },
-      'block-size': { type: 'string' },
-      layout: { type: 'string' },
-      id: { type: 'string' },
-      'model-version': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'n-ctx': { type: 'string' },
-      label: { type: 'string', multiple: true },
-    },
-  });
-  const target = positionals[0];
-  if (!HELP[command]) {
-    console.error(`tea-model: unknown command '${command}'\n${USAGE}`);
-    return 2;
-  }
-  if (!target) {
-    console.error(`tea-model ${command}: missing argument\n${HELP[command]}`);
-    return 2;
-  }
-  if (command === 'pack') {
+const OPTIONS = {
+  out: { type: 'string' },
+  'max-chunk-size': { type: 'string' },
+  'block-size': { type: 'string' },
+  layout: { type: 'string' },
+  id: { type: 'string' },
+  'model-version': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'n-ctx': { type: 'string' },
+  label: { type: 'string', multiple: true },
+} as const;
+
+type Values = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>
+>['values'];
+
+/** One command: its first argument, the options and every positional; the exit code. */
+type Command = (target: string, values: Values, positionals: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  async pack(target, values) {
     if (!values.out) throw new ModelLoaderError('INVALID_ARGUMENT', 'pack needs --out <dir>');
     const layout = values.layout ?? 'gguf-split';
     if (layout !== 'gguf-split' && layout !== 'byte-chunks')
@@ -91,8 +77,9 @@ async function main(argv: string[]): Promise<number> {
       warn: (line) => console.warn(line),
     });
     return 0;
-  }
-  if (command === 'verify') {
+  },
+
+  async verify(target) {
     const results = await verify(target);
     for (const r of results)
       console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.file}${r.problem ? `: ${r.problem}` : ''}`);
@@ -103,8 +90,9 @@ async function main(argv: string[]): Promise<number> {
         : `all ${results.length} chunks verified`,
     );
     return bad ? 1 : 0;
-  }
-  if (command === 'index') {
+  },
+
+  async index(_target, values, positionals) {
     if (!values.out)
       throw new ModelLoaderError('INVALID_ARGUMENT', 'index needs --out <models.json>');
     const labels: Record<string, string> = {};
@@ -121,16 +109,20 @@ async function main(argv: string[]): Promise<number> {
       );
     console.log(`wrote ${values.out} (${index.profiles.length} profiles)`);
     return 0;
-  }
-  const nCtx = values['n-ctx'] ? Number(values['n-ctx']) : undefined;
-  if (nCtx !== undefined && !(Number.isSafeInteger(nCtx) && nCtx > 0))
-    throw new ModelLoaderError(
-      'INVALID_ARGUMENT',
-      `--n-ctx must be a positive integer, got ${values['n-ctx']}`,
-    );
-  const info = await inspect(target, nCtx);
-  if (values.json) console.log(JSON.stringify(info, null, 2));
-  else {
+  },
+
+  async inspect(target, values) {
+    const nCtx = values['n-ctx'] ? Number(values['n-ctx']) : undefined;
+    if (nCtx !== undefined && !(Number.isSafeInteger(nCtx) && nCtx > 0))
+      throw new ModelLoaderError(
+        'INVALID_ARGUMENT',
+        `--n-ctx must be a positive integer, got ${values['n-ctx']}`,
+      );
+    const info = await inspect(target, nCtx);
+    if (values.json) {
+      console.log(JSON.stringify(info, null, 2));
+      return 0;
+    }
     console.log(
       `${info.file}: ${info.bytes} bytes, architecture ${info.architecture ?? '?'}, ${info.tensorCount} tensors, file type ${info.fileType ?? '?'}`,
     );
@@ -146,8 +138,36 @@ async function main(argv: string[]): Promise<number> {
     console.log(
       `runs on: ${info.modes.join(', ') || 'nothing (too large even with offload)'} at ${info.nCtx} tokens of context`,
     );
+    return 0;
+  },
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(`${USAGE}\n\nRun tea-model <command> --help for a command's options.`);
+    return command === undefined ? 2 : 0;
   }
-  return 0;
+  if (HELP[command] && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(HELP[command]);
+    return 0;
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: OPTIONS,
+  });
+  const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!run || !HELP[command]) {
+    console.error(`tea-model: unknown command '${command}'\n${USAGE}`);
+    return 2;
+  }
+  const target = positionals[0];
+  if (!target) {
+    console.error(`tea-model ${command}: missing argument\n${HELP[command]}`);
+    return 2;
+  }
+  return run(target, values, positionals);
 }
 
 main(process.argv.slice(2)).then(

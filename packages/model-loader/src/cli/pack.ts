@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
@@ -159,64 +159,25 @@ export function quantization(h: GgufHeader): string | undefined {
  * `byte-chunks` writes plain byte ranges. Streams: memory use does not grow with the model.
  */
 export async function pack(source: string, options: PackOptions): Promise<ModelManifest> {
-  const max = options.maxChunkBytes ?? Math.floor(1.9 * 1024 ** 3);
-  if (!(max > 0) || max >= MAX_CHUNK_BYTES) {
-    throw new ModelLoaderError(
-      'INVALID_ARGUMENT',
-      `--max-chunk-size must be positive and under 2 GiB, got ${max}`,
-    );
-  }
-  const blockBytes = options.blockBytes ?? DEFAULT_BLOCK_BYTES;
-  if (!(blockBytes >= MIN_BLOCK_BYTES && blockBytes <= MAX_BLOCK_BYTES))
-    throw new ModelLoaderError(
-      'INVALID_ARGUMENT',
-      `--block-size must be from ${MIN_BLOCK_BYTES} to ${MAX_BLOCK_BYTES} bytes, got ${blockBytes}`,
-    );
+  const { max, blockBytes } = checkSizes(options);
   const layout = options.layout ?? 'gguf-split';
   const fileBytes = (await stat(source)).size;
   const header = await readGgufHeader(source, fileBytes);
   const prefix = basename(source).replace(/\.gguf$/i, '');
   await mkdir(options.out, { recursive: true });
-  const sourceHash = createHash('sha256');
-  const chunks: ModelManifest['chunks'] = [];
-  const log = options.log ?? (() => undefined);
-  if (layout === 'byte-chunks') {
-    const n = Math.ceil(fileBytes / max);
-    for (let i = 0; i < n; i++) {
-      const file = `${basename(source)}.part${String(i + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}`;
-      const out = output(join(options.out, file), blockBytes);
-      await copyRange(source, i * max, Math.min(max, fileBytes - i * max), [
-        out.write,
-        (b) => void sourceHash.update(b),
-      ]);
-      const { bytes, sha256, blocks } = await out.close();
-      chunks.push({ file: asUrl(file), bytes, sha256, blocks });
-      log(`wrote ${file} (${bytes} bytes)`);
-    }
-  } else {
-    const plan = planShards(header, max);
-    const need = smallestShardLimit(header);
-    if (need.bytes > max)
-      (options.warn ?? log)(
-        `warning: --max-chunk-size ${max} is below what tensor ${need.tensor} needs alone (${need.bytes} bytes with its shard header): tensors are never split, so some shards will be larger; ${need.bytes} is the smallest size every shard fits`,
-      );
-    await copyRange(source, 0, header.tensors[0]?.start ?? fileBytes, [
-      (b) => void sourceHash.update(b),
-    ]);
-    for (const [i, tensors] of plan.entries()) {
-      const file = shardName(prefix, i, plan.length);
-      const out = output(join(options.out, file), blockBytes);
-      await out.write(shardHeader(header, tensors, i, plan.length));
-      for (const t of tensors) {
-        await copyRange(source, t.start, t.span, [out.write, (b) => void sourceHash.update(b)]);
-        const zeros = pad(t.span, header.alignment);
-        if (zeros) await out.write(Buffer.alloc(zeros));
-      }
-      const { bytes, sha256, blocks } = await out.close();
-      chunks.push({ file: asUrl(file), bytes, sha256, blocks });
-      log(`wrote ${file} (${bytes} bytes, ${tensors.length} tensors)`);
-    }
-  }
+  const job: PackJob = {
+    source,
+    fileBytes,
+    header,
+    max,
+    blockBytes,
+    out: options.out,
+    sourceHash: createHash('sha256'),
+    chunks: [],
+    log: options.log ?? (() => undefined),
+  };
+  if (layout === 'byte-chunks') await writeByteChunks(job);
+  else await writeShards(job, prefix, options.warn ?? job.log);
   const quant = quantization(header);
   const arch = (header.metadata as Record<string, { value: unknown }>)['general.architecture']
     ?.value;
@@ -231,11 +192,87 @@ export async function pack(source: string, options: PackOptions): Promise<ModelM
       resources: computeResources([header]),
     },
     layout,
-    totalBytes: chunks.reduce((s, c) => s + c.bytes, 0),
-    chunks,
-    source: { file: basename(source), bytes: fileBytes, sha256: sourceHash.digest('hex') },
+    totalBytes: job.chunks.reduce((s, c) => s + c.bytes, 0),
+    chunks: job.chunks,
+    source: { file: basename(source), bytes: fileBytes, sha256: job.sourceHash.digest('hex') },
   };
   await writeFile(join(options.out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  log(`wrote manifest.json (${chunks.length} chunks, ${manifest.totalBytes} bytes)`);
+  job.log(`wrote manifest.json (${job.chunks.length} chunks, ${manifest.totalBytes} bytes)`);
   return manifest;
+}
+
+/** The chunk and block limits, checked. */
+function checkSizes(options: PackOptions): { max: number; blockBytes: number } {
+  const max = options.maxChunkBytes ?? Math.floor(1.9 * 1024 ** 3);
+  if (!(max > 0) || max >= MAX_CHUNK_BYTES) {
+    throw new ModelLoaderError(
+      'INVALID_ARGUMENT',
+      `--max-chunk-size must be positive and under 2 GiB, got ${max}`,
+    );
+  }
+  const blockBytes = options.blockBytes ?? DEFAULT_BLOCK_BYTES;
+  if (!(blockBytes >= MIN_BLOCK_BYTES && blockBytes <= MAX_BLOCK_BYTES))
+    throw new ModelLoaderError(
+      'INVALID_ARGUMENT',
+      `--block-size must be from ${MIN_BLOCK_BYTES} to ${MAX_BLOCK_BYTES} bytes, got ${blockBytes}`,
+    );
+  return { max, blockBytes };
+}
+
+/** One packing run: the source, its header, the limits, and what has been written. */
+interface PackJob {
+  source: string;
+  fileBytes: number;
+  header: GgufHeader;
+  max: number;
+  blockBytes: number;
+  out: string;
+  /** SHA-256 of the whole source, fed as its bytes are copied. */
+  sourceHash: Hash;
+  chunks: ModelManifest['chunks'];
+  log: (line: string) => void;
+}
+
+/** `byte-chunks`: plain byte ranges of the file, in order. */
+async function writeByteChunks(job: PackJob): Promise<void> {
+  const { source, fileBytes, max } = job;
+  const n = Math.ceil(fileBytes / max);
+  for (let i = 0; i < n; i++) {
+    const file = `${basename(source)}.part${String(i + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}`;
+    const out = output(join(job.out, file), job.blockBytes);
+    await copyRange(source, i * max, Math.min(max, fileBytes - i * max), [
+      out.write,
+      (b) => void job.sourceHash.update(b),
+    ]);
+    const { bytes, sha256, blocks } = await out.close();
+    job.chunks.push({ file: asUrl(file), bytes, sha256, blocks });
+    job.log(`wrote ${file} (${bytes} bytes)`);
+  }
+}
+
+/** `gguf-split`: llama.cpp split shards of whole, aligned tensors, each with its own header. */
+async function writeShards(job: PackJob, prefix: string, warn: (line: string) => void) {
+  const { source, header, max } = job;
+  const plan = planShards(header, max);
+  const need = smallestShardLimit(header);
+  if (need.bytes > max)
+    warn(
+      `warning: --max-chunk-size ${max} is below what tensor ${need.tensor} needs alone (${need.bytes} bytes with its shard header): tensors are never split, so some shards will be larger; ${need.bytes} is the smallest size every shard fits`,
+    );
+  await copyRange(source, 0, header.tensors[0]?.start ?? job.fileBytes, [
+    (b) => void job.sourceHash.update(b),
+  ]);
+  for (const [i, tensors] of plan.entries()) {
+    const file = shardName(prefix, i, plan.length);
+    const out = output(join(job.out, file), job.blockBytes);
+    await out.write(shardHeader(header, tensors, i, plan.length));
+    for (const t of tensors) {
+      await copyRange(source, t.start, t.span, [out.write, (b) => void job.sourceHash.update(b)]);
+      const zeros = pad(t.span, header.alignment);
+      if (zeros) await out.write(Buffer.alloc(zeros));
+    }
+    const { bytes, sha256, blocks } = await out.close();
+    job.chunks.push({ file: asUrl(file), bytes, sha256, blocks });
+    job.log(`wrote ${file} (${bytes} bytes, ${tensors.length} tensors)`);
+  }
 }
