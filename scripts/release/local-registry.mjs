@@ -2,9 +2,10 @@
 // as `changeset publish` would upload them, kept in a folder of packuments and tarballs and
 // served over HTTP shaped like registry.npmjs.org (`GET /@scope%2fname` gives
 // `versions[v].dist.{tarball,integrity}`), so `assemble` takes the same code path as on npm.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { releaseVersion, step } from './lib.mjs';
 import { integrityOf, packPackages } from './npm-tarballs.mjs';
 
@@ -24,6 +25,34 @@ export function publishToFolder({ dir, tarballs, version }) {
       JSON.stringify({ name, versions: { [version]: { name, version, dist } } }, null, 2),
     );
   }
+}
+
+/**
+ * Adds any npm tarball to a registry folder with the version's manifest (dependencies, peers,
+ * bin) as a registry gives it, so npm and pnpm can install from the folder: e.g. the packed
+ * packages and their third-party dependencies packed from the pnpm store, for offline installs.
+ */
+export function addToFolder({ dir, tarball }) {
+  mkdirSync(join(dir, 'tarballs'), { recursive: true });
+  const manifest = JSON.parse(
+    execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }),
+  );
+  const { name, version } = manifest;
+  const file = basename(tarball);
+  const bytes = readFileSync(tarball);
+  writeFileSync(join(dir, 'tarballs', file), bytes);
+  const path = join(dir, `${name.replace('/', '%2f')}.json`);
+  const doc = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : { name, versions: {} };
+  const fields = ['dependencies', 'peerDependencies', 'peerDependenciesMeta', 'bin', 'engines'];
+  doc.versions[version] = {
+    name,
+    version,
+    ...Object.fromEntries(fields.filter((f) => manifest[f]).map((f) => [f, manifest[f]])),
+    dist: { tarball: `{registry}/tarballs/${file}`, integrity: integrityOf(bytes) },
+  };
+  doc['dist-tags'] = { latest: version };
+  writeFileSync(path, JSON.stringify(doc, null, 2));
+  return { name, version };
 }
 
 /** Serves a registry folder on 127.0.0.1 (a free port); resolves to { url, close }. */
