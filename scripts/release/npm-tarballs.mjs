@@ -51,13 +51,13 @@ export async function fetchPublished({ name, version, registry, dir }) {
   const doc = await get(`${registry}/${name.replace('/', '%2f')}`, what);
   if (doc.status === 404)
     throw new Error(
-      `${what} is not published on ${registry}: publish to npm first (RELEASING.md, step 3), then run this again`,
+      `${what} is not published on ${registry}: publish to npm first (RELEASING.md, step 4), then run this again`,
     );
   if (!doc.ok) throw new Error(`${what}: the registry answered ${doc.status} ${doc.statusText}`);
   const dist = (await doc.json()).versions?.[version]?.dist;
   if (!dist)
     throw new Error(
-      `${what} is not published on ${registry} (other versions are): publish to npm first (RELEASING.md, step 3), then run this again`,
+      `${what} is not published on ${registry} (other versions are): publish to npm first (RELEASING.md, step 4), then run this again`,
     );
   if (!/^sha512-/.test(dist.integrity ?? ''))
     throw new Error(`${what}: the registry gives no sha512 integrity for its tarball`);
