@@ -1,4 +1,4 @@
-import type { ChatMessage, Tea } from '@the-edge-agent/sdk';
+import type { ChatMessage, CompletionResult, Tea } from '@the-edge-agent/sdk';
 import { errorLine } from './format.js';
 
 /**
@@ -52,25 +52,11 @@ export function setupChat(
       })
       .then(
         (result) => {
-          reply.textContent = result.content;
-          const dropped = result.dropped_messages ?? 0;
-          if (dropped) {
-            history.splice(0, dropped);
-            const note = document.createElement('li');
-            note.className = 'msg note';
-            note.dataset['role'] = 'note';
-            note.textContent = `The ${dropped} oldest message${dropped === 1 ? '' : 's'} no longer fit the model's context and ${dropped === 1 ? 'was' : 'were'} left out of this reply.`;
-            reply.before(note);
-          }
-          history.push({ role: 'assistant', content: result.content });
-          reply.dataset['state'] = 'done';
+          history = showReply(reply, result, history);
         },
         (error: unknown) => {
           history.pop();
-          reply.className = 'msg error';
-          reply.dataset['role'] = 'error';
-          reply.dataset['state'] = 'error';
-          reply.textContent = errorLine(error);
+          showError(reply, error);
         },
       )
       .finally(() => {
@@ -94,4 +80,29 @@ export function setupChat(
       els.log.replaceChildren();
     },
   };
+}
+
+/** A finished reply: its text, and a note when the oldest turns no longer fit the context. */
+function showReply(reply: HTMLLIElement, result: CompletionResult, history: ChatMessage[]) {
+  reply.textContent = result.content;
+  const dropped = result.dropped_messages ?? 0;
+  if (dropped) {
+    history.splice(0, dropped);
+    const note = document.createElement('li');
+    note.className = 'msg note';
+    note.dataset['role'] = 'note';
+    note.textContent = `The ${dropped} oldest message${dropped === 1 ? '' : 's'} no longer fit the model's context and ${dropped === 1 ? 'was' : 'were'} left out of this reply.`;
+    reply.before(note);
+  }
+  history.push({ role: 'assistant', content: result.content });
+  reply.dataset['state'] = 'done';
+  return history;
+}
+
+/** A failed reply: the error's line in its place. */
+function showError(reply: HTMLLIElement, error: unknown): void {
+  reply.className = 'msg error';
+  reply.dataset['role'] = 'error';
+  reply.dataset['state'] = 'error';
+  reply.textContent = errorLine(error);
 }
