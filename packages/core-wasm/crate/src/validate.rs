@@ -68,6 +68,21 @@ pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, template
     let strict = wf.settings.strict;
     unknown_keys(src, &[], TOP_LEVEL_KEYS, "top-level", strict, out);
     check_settings(src, wf, strict, out);
+    check_state_schema(src, wf, out);
+    let names: HashSet<&str> = wf.nodes.iter().map(|n| n.name.as_str()).collect();
+    let node_actions: HashMap<String, Option<String>> = wf.nodes.iter().map(|n| (n.name.clone(), n.action.clone())).collect();
+    let cx = Cx { src, actions, templates, names: &names, node_actions: &node_actions, strict };
+    cx.nodes(wf, out);
+    check_edges(src, wf, &names, templates, strict, out);
+    check_interrupts(src, wf, &names, out);
+    if wf.nodes.is_empty() {
+        out.push(Problem::error(Code::Validation, "the workflow has no nodes").at(src.pos(&[])));
+    }
+    unreachable(wf, strict, out);
+}
+
+/// `state_schema` field types this engine knows.
+fn check_state_schema(src: &Source, wf: &Workflow, out: &mut Vec<Problem>) {
     for field in &wf.state_schema {
         if let Some(ty) = &field.ty {
             if schema_kind(ty).is_none() {
@@ -85,30 +100,40 @@ pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, template
             }
         }
     }
-    let names: HashSet<&str> = wf.nodes.iter().map(|n| n.name.as_str()).collect();
-    let mut seen = HashSet::new();
-    let node_actions: HashMap<String, Option<String>> = wf.nodes.iter().map(|n| (n.name.clone(), n.action.clone())).collect();
-    let cx = Cx { src, actions, templates, names: &names, node_actions: &node_actions, strict };
-    for (i, node) in wf.nodes.iter().enumerate() {
-        if !seen.insert(node.name.as_str()) {
-            out.push(Problem::error(Code::Validation, format!("duplicate node name '{}'", node.name)).in_node(&node.name).at(node.pos));
-        }
-        if node.name == START || node.name == END {
-            out.push(Problem::error(Code::Validation, format!("'{}' is reserved and cannot name a node", node.name)).at(node.pos));
-        }
-        cx.node(&[Seg::Key("nodes"), Seg::Index(i)], node, false, out);
-        if node.has_goto && wf.edges.iter().any(|e| e.from == node.name) {
-            out.push(
-                soft(
-                    Code::Validation,
-                    format!("node '{}' has both `goto` and edges; its edges are ignored (goto takes precedence, as upstream)", node.name),
-                    strict,
-                )
-                .in_node(&node.name)
-                .at(node.goto.first().and_then(|r| r.pos)),
-            );
+}
+
+impl Cx<'_> {
+    /// The workflow's nodes: unique, unreserved names, each node checked, `goto` beside edges.
+    fn nodes(&self, wf: &Workflow, out: &mut Vec<Problem>) {
+        let mut seen = HashSet::new();
+        for (i, node) in wf.nodes.iter().enumerate() {
+            if !seen.insert(node.name.as_str()) {
+                out.push(Problem::error(Code::Validation, format!("duplicate node name '{}'", node.name)).in_node(&node.name).at(node.pos));
+            }
+            if node.name == START || node.name == END {
+                out.push(Problem::error(Code::Validation, format!("'{}' is reserved and cannot name a node", node.name)).at(node.pos));
+            }
+            self.node(&[Seg::Key("nodes"), Seg::Index(i)], node, false, out);
+            if node.has_goto && wf.edges.iter().any(|e| e.from == node.name) {
+                out.push(
+                    soft(
+                        Code::Validation,
+                        format!(
+                            "node '{}' has both `goto` and edges; its edges are ignored (goto takes precedence, as upstream)",
+                            node.name
+                        ),
+                        self.strict,
+                    )
+                    .in_node(&node.name)
+                    .at(node.goto.first().and_then(|r| r.pos)),
+                );
+            }
         }
     }
+}
+
+/// Edges: their conditions, ends, `fan_in`, parallel edges beside others, unknown keys.
+fn check_edges(src: &Source, wf: &Workflow, names: &HashSet<&str>, templates: &Templates, strict: bool, out: &mut Vec<Problem>) {
     for edge in &wf.edges {
         if let Some(cond) = edge.cond.expression() {
             if let Err(e) = templates.check_syntax(cond, true) {
@@ -160,6 +185,10 @@ pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, template
             }
         }
     }
+}
+
+/// `interrupt_before` / `interrupt_after` name nodes of the workflow.
+fn check_interrupts(src: &Source, wf: &Workflow, names: &HashSet<&str>, out: &mut Vec<Problem>) {
     for (key, list) in [("interrupt_before", &wf.settings.interrupt_before), ("interrupt_after", &wf.settings.interrupt_after)] {
         for name in list.iter().filter(|n| !names.contains(n.as_str())) {
             let at = ["settings", "config"].iter().find_map(|k| src.pos(&[Seg::Key(k), Seg::Key(key)]));
@@ -172,10 +201,6 @@ pub fn validate(src: &Source, wf: &Workflow, actions: &HashSet<String>, template
             );
         }
     }
-    if wf.nodes.is_empty() {
-        out.push(Problem::error(Code::Validation, "the workflow has no nodes").at(src.pos(&[])));
-    }
-    unreachable(wf, strict, out);
 }
 
 /// Unknown `settings:` / `config:` keys: upstream ones this engine does not use, and typos.
@@ -309,6 +334,11 @@ fn provider_problems(m: &serde_json::Map<String, Value>, strict: bool, at: &dyn 
 /// What `llm.tools` reads besides the `llm.call` parameters.
 const TOOLS_PARAMS: &[&str] = &["tools", "tool_choice", "max_tool_rounds"];
 
+/// A string holding a template (`{{` or `{%`): its value is known only at run time.
+fn is_template_string(v: &Value) -> bool {
+    matches!(v, Value::String(s) if s.contains("{{") || s.contains("{%"))
+}
+
 /// `llm.tools`: its tools (name, parameters, a registered `action`), `tool_choice` naming one of
 /// them, `max_tool_rounds`, and a prompt: all checked before any generation.
 fn check_tools(
@@ -319,148 +349,195 @@ fn check_tools(
     (actions, node_actions): (&HashSet<String>, &HashMap<String, Option<String>>),
     out: &mut Vec<Problem>,
 ) {
-    let at = |extra: &[Seg]| {
-        let mut p = base.to_vec();
-        p.extend_from_slice(extra);
-        src.pos(&p)
-    };
-    let is_template = |v: &Value| matches!(v, Value::String(s) if s.contains("{{") || s.contains("{%"));
+    let tools = Tools { m, base, src, node, actions, node_actions };
     if !m.contains_key("prompt") && !m.contains_key("messages") {
         out.push(Problem::error(Code::Validation, "llm.tools needs `prompt` or `messages`").in_node(node).at(src.pos(base)));
     }
-    let mut names: Vec<String> = Vec::new();
-    match m.get("tools") {
-        Some(Value::Array(tools)) if !tools.is_empty() => {
-            for (i, t) in tools.iter().enumerate() {
-                let here = [Seg::Key("tools"), Seg::Index(i)];
-                let Value::Object(t) = t else {
-                    out.push(
-                        Problem::error(Code::Validation, "a tool must be a mapping with `name` and `action`").in_node(node).at(at(&here)),
-                    );
-                    continue;
-                };
-                match t.get("name").and_then(Value::as_str) {
-                    Some(n) if !n.is_empty() && n.len() <= 64 && n.chars().all(|c| c.is_alphanumeric() || "_.-".contains(c)) => {
-                        if names.iter().any(|x| x == n) {
-                            out.push(
-                                Problem::error(Code::Validation, format!("tool name '{n}' is used twice")).in_node(node).at(at(&here)),
-                            );
-                        }
-                        names.push(n.to_string());
-                    }
-                    _ => out.push(
-                        Problem::error(Code::Validation, "a tool needs a `name` (letters, digits, _ . -, at most 64)")
-                            .in_node(node)
-                            .at(at(&here)),
-                    ),
-                }
-                let key_at = |k: &'static str| at(&[here[0], here[1], Seg::Key(k)]);
-                match (t.get("action"), t.get("node")) {
-                    (Some(_), Some(_)) => out.push(
-                        Problem::error(Code::Validation, "give a tool `action` or `node`, not both").in_node(node).at(at(&here)),
-                    ),
-                    (None, Some(Value::String(n))) if is_template(&Value::String(n.clone())) => {}
-                    (None, Some(Value::String(n))) => match node_actions.get(n) {
-                        None => out.push(
-                            Problem::error(
-                                Code::UnknownNode,
-                                format!("tool node '{n}' is not a node of this workflow{}", did_you_mean(n, node_actions.keys().map(String::as_str))),
-                            )
-                            .in_node(node)
-                            .at(key_at("node")),
-                        ),
-                        Some(Some(a)) if actions.contains(a) => {}
-                        Some(a) => out.push(
-                            Problem::error(
-                                Code::Validation,
-                                format!(
-                                    "tool node '{n}' uses {}: a tool runs a registered action (registerAction), so its node must use one",
-                                    a.as_deref().map(|a| format!("'{a}'")).unwrap_or("no action".into())
-                                ),
-                            )
-                            .in_node(node)
-                            .at(key_at("node")),
-                        ),
-                    },
-                    (Some(Value::String(a)), None) if is_template(&Value::String(a.clone())) => {}
-                    (Some(Value::String(a)), None) if actions.contains(a) => {}
-                    (Some(Value::String(a)), None) => out.push(
-                        Problem::error(
-                            Code::UnknownAction,
-                            format!(
-                                "tool action '{a}' is not registered: register it with registerAction('{a}', fn) before loading the workflow{}",
-                                did_you_mean(a, actions.iter().map(String::as_str))
-                            ),
-                        )
-                        .in_node(node)
-                        .at(key_at("action")),
-                    ),
-                    _ => out.push(
-                        Problem::error(Code::Validation, "a tool needs `action` (the registered action it calls) or `node` (a node whose action it runs)")
-                            .in_node(node)
-                            .at(at(&here)),
-                    ),
-                }
-                if let Some(p) = t.get("parameters") {
-                    if !p.is_object() && !is_template(p) {
-                        out.push(
-                            Problem::error(
-                                Code::Validation,
-                                "tool `parameters` must be a mapping (a JSON Schema, or name: { type, description, required })",
-                            )
-                            .in_node(node)
-                            .at(at(&[here[0], here[1], Seg::Key("parameters")])),
-                        );
-                    }
-                }
-                for k in t.keys().filter(|k| !["name", "description", "parameters", "action", "node"].contains(&k.as_str())) {
-                    out.push(
-                        Problem::warning(
-                            Code::Validation,
-                            format!("unknown tool key '{k}' (name, description, parameters, action or node)"),
-                        )
-                        .in_node(node)
-                        .at(at(&[here[0], here[1]])),
-                    );
+    let names = tools.tools(out);
+    tools.tool_choice(&names, out);
+    tools.max_rounds(out);
+}
+
+/// An `llm.tools` node's parameters being checked, and what its tools may call.
+struct Tools<'a> {
+    m: &'a serde_json::Map<String, Value>,
+    /// Where the parameters are (`nodes[i].with`).
+    base: &'a [Seg<'a>],
+    src: &'a Source,
+    node: &'a str,
+    actions: &'a HashSet<String>,
+    node_actions: &'a HashMap<String, Option<String>>,
+}
+
+impl Tools<'_> {
+    fn at(&self, extra: &[Seg]) -> Option<crate::error::Pos> {
+        let mut p = self.base.to_vec();
+        p.extend_from_slice(extra);
+        self.src.pos(&p)
+    }
+
+    /// `tools`: a non-empty list (or a template), each tool checked; returns the tools' names.
+    fn tools(&self, out: &mut Vec<Problem>) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        match self.m.get("tools") {
+            Some(Value::Array(tools)) if !tools.is_empty() => {
+                for (i, t) in tools.iter().enumerate() {
+                    self.tool(i, t, &mut names, out);
                 }
             }
+            Some(v) if is_template_string(v) => {}
+            _ => out.push(
+                Problem::error(Code::Validation, "llm.tools needs `tools`: a list of { name, description, parameters, action }")
+                    .in_node(self.node)
+                    .at(self.src.pos(self.base)),
+            ),
         }
-        Some(v) if is_template(v) => {}
-        _ => out.push(
-            Problem::error(Code::Validation, "llm.tools needs `tools`: a list of { name, description, parameters, action }")
-                .in_node(node)
-                .at(src.pos(base)),
-        ),
+        names
     }
-    match m.get("tool_choice") {
-        None => {}
-        Some(Value::String(c)) if matches!(c.as_str(), "auto" | "none" | "required") || is_template(&Value::String(c.clone())) => {}
-        Some(Value::String(c)) if names.iter().any(|n| n == c) => {}
-        Some(v) => {
-            let named = v.get("function").and_then(|f| f.get("name")).and_then(Value::as_str).or(v.as_str());
-            if !named.is_some_and(|n| names.iter().any(|x| x == n)) {
+
+    /// One tool: a mapping with a unique `name`, what it calls, `parameters`, no unknown keys.
+    fn tool(&self, i: usize, t: &Value, names: &mut Vec<String>, out: &mut Vec<Problem>) {
+        let here = [Seg::Key("tools"), Seg::Index(i)];
+        let Value::Object(t) = t else {
+            out.push(
+                Problem::error(Code::Validation, "a tool must be a mapping with `name` and `action`").in_node(self.node).at(self.at(&here)),
+            );
+            return;
+        };
+        match t.get("name").and_then(Value::as_str) {
+            Some(n) if !n.is_empty() && n.len() <= 64 && n.chars().all(|c| c.is_alphanumeric() || "_.-".contains(c)) => {
+                if names.iter().any(|x| x == n) {
+                    out.push(
+                        Problem::error(Code::Validation, format!("tool name '{n}' is used twice")).in_node(self.node).at(self.at(&here)),
+                    );
+                }
+                names.push(n.to_string());
+            }
+            _ => out.push(
+                Problem::error(Code::Validation, "a tool needs a `name` (letters, digits, _ . -, at most 64)")
+                    .in_node(self.node)
+                    .at(self.at(&here)),
+            ),
+        }
+        self.tool_target(t, here, out);
+        if let Some(p) = t.get("parameters") {
+            if !p.is_object() && !is_template_string(p) {
                 out.push(
                     Problem::error(
                         Code::Validation,
-                        format!(
-                            "tool_choice must be auto, none, required or one of the tools ({}){}",
-                            names.join(", "),
-                            named.map(|n| did_you_mean(n, names.iter().map(String::as_str))).unwrap_or_default()
-                        ),
+                        "tool `parameters` must be a mapping (a JSON Schema, or name: { type, description, required })",
                     )
-                    .in_node(node)
-                    .at(at(&[Seg::Key("tool_choice")])),
+                    .in_node(self.node)
+                    .at(self.at(&[here[0], here[1], Seg::Key("parameters")])),
                 );
             }
         }
-    }
-    if let Some(r) = m.get("max_tool_rounds") {
-        if !r.as_u64().is_some_and(|n| (1..=crate::limits::MAX_RETRIES).contains(&n)) && !is_template(r) {
+        for k in t.keys().filter(|k| !["name", "description", "parameters", "action", "node"].contains(&k.as_str())) {
             out.push(
-                Problem::error(Code::Validation, format!("max_tool_rounds must be an integer from 1 to {}", crate::limits::MAX_RETRIES))
-                    .in_node(node)
-                    .at(at(&[Seg::Key("max_tool_rounds")])),
+                Problem::warning(Code::Validation, format!("unknown tool key '{k}' (name, description, parameters, action or node)"))
+                    .in_node(self.node)
+                    .at(self.at(&[here[0], here[1]])),
             );
+        }
+    }
+
+    /// What a tool calls: a registered `action`, or a `node` whose action is registered.
+    fn tool_target(&self, t: &serde_json::Map<String, Value>, here: [Seg; 2], out: &mut Vec<Problem>) {
+        let key_at = |k: &'static str| self.at(&[here[0], here[1], Seg::Key(k)]);
+        match (t.get("action"), t.get("node")) {
+            (Some(_), Some(_)) => {
+                out.push(Problem::error(Code::Validation, "give a tool `action` or `node`, not both").in_node(self.node).at(self.at(&here)))
+            }
+            (None, Some(Value::String(n))) if is_template_string(&Value::String(n.clone())) => {}
+            (None, Some(Value::String(n))) => match self.node_actions.get(n) {
+                None => out.push(
+                    Problem::error(
+                        Code::UnknownNode,
+                        format!(
+                            "tool node '{n}' is not a node of this workflow{}",
+                            did_you_mean(n, self.node_actions.keys().map(String::as_str))
+                        ),
+                    )
+                    .in_node(self.node)
+                    .at(key_at("node")),
+                ),
+                Some(Some(a)) if self.actions.contains(a) => {}
+                Some(a) => out.push(
+                    Problem::error(
+                        Code::Validation,
+                        format!(
+                            "tool node '{n}' uses {}: a tool runs a registered action (registerAction), so its node must use one",
+                            a.as_deref().map(|a| format!("'{a}'")).unwrap_or("no action".into())
+                        ),
+                    )
+                    .in_node(self.node)
+                    .at(key_at("node")),
+                ),
+            },
+            (Some(Value::String(a)), None) if is_template_string(&Value::String(a.clone())) => {}
+            (Some(Value::String(a)), None) if self.actions.contains(a) => {}
+            (Some(Value::String(a)), None) => out.push(
+                Problem::error(
+                    Code::UnknownAction,
+                    format!(
+                        "tool action '{a}' is not registered: register it with registerAction('{a}', fn) before loading the workflow{}",
+                        did_you_mean(a, self.actions.iter().map(String::as_str))
+                    ),
+                )
+                .in_node(self.node)
+                .at(key_at("action")),
+            ),
+            _ => out.push(
+                Problem::error(
+                    Code::Validation,
+                    "a tool needs `action` (the registered action it calls) or `node` (a node whose action it runs)",
+                )
+                .in_node(self.node)
+                .at(self.at(&here)),
+            ),
+        }
+    }
+
+    /// `tool_choice`: auto, none, required, or one of the tools.
+    fn tool_choice(&self, names: &[String], out: &mut Vec<Problem>) {
+        match self.m.get("tool_choice") {
+            None => {}
+            Some(Value::String(c))
+                if matches!(c.as_str(), "auto" | "none" | "required") || is_template_string(&Value::String(c.clone())) => {}
+            Some(Value::String(c)) if names.iter().any(|n| n == c) => {}
+            Some(v) => {
+                let named = v.get("function").and_then(|f| f.get("name")).and_then(Value::as_str).or(v.as_str());
+                if !named.is_some_and(|n| names.iter().any(|x| x == n)) {
+                    out.push(
+                        Problem::error(
+                            Code::Validation,
+                            format!(
+                                "tool_choice must be auto, none, required or one of the tools ({}){}",
+                                names.join(", "),
+                                named.map(|n| did_you_mean(n, names.iter().map(String::as_str))).unwrap_or_default()
+                            ),
+                        )
+                        .in_node(self.node)
+                        .at(self.at(&[Seg::Key("tool_choice")])),
+                    );
+                }
+            }
+        }
+    }
+
+    /// `max_tool_rounds`: an integer from 1 to MAX_RETRIES (or a template).
+    fn max_rounds(&self, out: &mut Vec<Problem>) {
+        if let Some(r) = self.m.get("max_tool_rounds") {
+            if !r.as_u64().is_some_and(|n| (1..=crate::limits::MAX_RETRIES).contains(&n)) && !is_template_string(r) {
+                out.push(
+                    Problem::error(
+                        Code::Validation,
+                        format!("max_tool_rounds must be an integer from 1 to {}", crate::limits::MAX_RETRIES),
+                    )
+                    .in_node(self.node)
+                    .at(self.at(&[Seg::Key("max_tool_rounds")])),
+                );
+            }
         }
     }
 }
@@ -500,6 +577,25 @@ impl Cx<'_> {
     fn node(&self, path: &[Seg], node: &NodeDef, nested: bool, out: &mut Vec<Problem>) {
         let raw = value_at(self.src, path);
         let kind_name = raw.and_then(|m| m.get("type")).and_then(Value::as_str).unwrap_or("");
+        self.node_shape(path, node, raw, kind_name, out);
+        match &node.kind {
+            NodeKind::Plain => self.plain(path, node, out),
+            NodeKind::WhileLoop { .. } => self.while_loop(path, node, out),
+            NodeKind::DynamicParallel { .. } => self.dynamic_parallel(path, node, raw, out),
+        }
+        self.nesting(path, node, nested, kind_name, out);
+        self.routes(path, node, out);
+    }
+
+    /// A node's keys for its type, `fan_in: true|false`, a known `type`, no inline code.
+    fn node_shape(
+        &self,
+        path: &[Seg],
+        node: &NodeDef,
+        raw: Option<&serde_json::Map<String, Value>>,
+        kind_name: &str,
+        out: &mut Vec<Problem>,
+    ) {
         let keys = match &node.kind {
             NodeKind::WhileLoop { .. } => WHILE_LOOP_KEYS,
             NodeKind::DynamicParallel { .. } => DYNAMIC_PARALLEL_KEYS,
@@ -535,92 +631,98 @@ impl Cx<'_> {
                 .at(*pos),
             );
         }
-        match &node.kind {
-            NodeKind::Plain => self.plain(path, node, out),
-            NodeKind::WhileLoop { condition, max_iterations, body } => {
-                if condition.is_empty() {
-                    out.push(Problem::error(Code::Validation, "while_loop needs a `condition`").in_node(&node.name).at(node.pos));
-                } else if let Err(e) = self.templates.check_syntax(condition, true) {
-                    out.push(Problem::error(e.code, e.message).in_node(&node.name).at(self.at(path, "condition")));
-                }
-                if !(1..=1000).contains(max_iterations) {
-                    out.push(
-                        Problem::error(Code::Validation, "while_loop needs `max_iterations`, an integer from 1 to 1000")
-                            .in_node(&node.name)
-                            .at(self.at(path, "max_iterations").or(node.pos)),
-                    );
-                }
-                if body.is_empty() {
-                    out.push(
-                        Problem::error(Code::Validation, "while_loop needs a `body` with at least one node")
-                            .in_node(&node.name)
-                            .at(node.pos),
-                    );
-                }
-                for (j, b) in body.iter().enumerate() {
-                    self.node(&child(path, "body", j), b, true, out);
-                }
-            }
-            NodeKind::DynamicParallel { items, fan_in, action_mode, .. } => {
-                let raw = raw.cloned().unwrap_or_default();
-                if items.is_empty() {
-                    out.push(
-                        Problem::error(Code::Validation, "dynamic_parallel needs `items` (e.g. items: \"{{ state.list }}\")")
-                            .in_node(&node.name)
-                            .at(node.pos),
-                    );
-                } else if let Err(e) = self.templates.check_syntax(items, false) {
-                    out.push(Problem::error(e.code, e.message).in_node(&node.name).at(self.at(path, "items")));
-                }
-                let modes: Vec<&str> = ["action", "steps", "subgraph"].into_iter().filter(|k| raw.contains_key(*k)).collect();
-                if raw.contains_key("subgraph") {
-                    out.push(
-                        Problem::error(Code::Validation, "dynamic_parallel `subgraph:` (a workflow file per item) is not supported in the browser; use `action:` or `steps:`")
-                            .in_node(&node.name)
-                            .at(self.at(path, "subgraph")),
-                    );
-                }
-                if modes.len() != 1 {
-                    out.push(
-                        Problem::error(Code::Validation, "dynamic_parallel needs exactly one of `action:` or `steps:`")
-                            .in_node(&node.name)
-                            .at(node.pos),
-                    );
-                }
-                if fan_in.is_empty() {
-                    out.push(
-                        Problem::error(Code::Validation, "dynamic_parallel needs `fan_in: <node>` (the node that reads parallel_results)")
-                            .in_node(&node.name)
-                            .at(node.pos),
-                    );
-                } else if !self.names.contains(fan_in.as_str()) {
-                    out.push(
-                        Problem::error(
-                            Code::UnknownNode,
-                            format!("fan_in node '{fan_in}' is not a node{}", did_you_mean(fan_in, self.names.iter().copied())),
-                        )
-                        .in_node(&node.name)
-                        .at(self.at(path, "fan_in")),
-                    );
-                }
-                if raw.contains_key("output") {
-                    out.push(
-                        soft(
-                            Code::Validation,
-                            "a dynamic_parallel node's `output` is ignored: results are in `parallel_results` (as upstream)".into(),
-                            self.strict,
-                        )
-                        .in_node(&node.name)
-                        .at(self.at(path, "output")),
-                    );
-                }
-                let key = if *action_mode { "action" } else { "steps" };
-                for (j, step) in node.steps.iter().enumerate() {
-                    let p = if *action_mode { child_key(path, "action") } else { child(path, key, j) };
-                    self.node(&p, step, true, out);
-                }
-            }
+    }
+
+    /// A `while_loop` node: its condition, `max_iterations`, and the nodes of its body.
+    fn while_loop(&self, path: &[Seg], node: &NodeDef, out: &mut Vec<Problem>) {
+        let NodeKind::WhileLoop { condition, max_iterations, body } = &node.kind else { return };
+        if condition.is_empty() {
+            out.push(Problem::error(Code::Validation, "while_loop needs a `condition`").in_node(&node.name).at(node.pos));
+        } else if let Err(e) = self.templates.check_syntax(condition, true) {
+            out.push(Problem::error(e.code, e.message).in_node(&node.name).at(self.at(path, "condition")));
         }
+        if !(1..=1000).contains(max_iterations) {
+            out.push(
+                Problem::error(Code::Validation, "while_loop needs `max_iterations`, an integer from 1 to 1000")
+                    .in_node(&node.name)
+                    .at(self.at(path, "max_iterations").or(node.pos)),
+            );
+        }
+        if body.is_empty() {
+            out.push(Problem::error(Code::Validation, "while_loop needs a `body` with at least one node").in_node(&node.name).at(node.pos));
+        }
+        for (j, b) in body.iter().enumerate() {
+            self.node(&child(path, "body", j), b, true, out);
+        }
+    }
+
+    /// A `dynamic_parallel` node: `items`, one of `action:` / `steps:`, `fan_in`, its steps.
+    fn dynamic_parallel(&self, path: &[Seg], node: &NodeDef, raw: Option<&serde_json::Map<String, Value>>, out: &mut Vec<Problem>) {
+        let NodeKind::DynamicParallel { items, fan_in, action_mode, .. } = &node.kind else { return };
+        let raw = raw.cloned().unwrap_or_default();
+        if items.is_empty() {
+            out.push(
+                Problem::error(Code::Validation, "dynamic_parallel needs `items` (e.g. items: \"{{ state.list }}\")")
+                    .in_node(&node.name)
+                    .at(node.pos),
+            );
+        } else if let Err(e) = self.templates.check_syntax(items, false) {
+            out.push(Problem::error(e.code, e.message).in_node(&node.name).at(self.at(path, "items")));
+        }
+        let modes: Vec<&str> = ["action", "steps", "subgraph"].into_iter().filter(|k| raw.contains_key(*k)).collect();
+        if raw.contains_key("subgraph") {
+            out.push(
+                Problem::error(
+                    Code::Validation,
+                    "dynamic_parallel `subgraph:` (a workflow file per item) is not supported in the browser; use `action:` or `steps:`",
+                )
+                .in_node(&node.name)
+                .at(self.at(path, "subgraph")),
+            );
+        }
+        if modes.len() != 1 {
+            out.push(
+                Problem::error(Code::Validation, "dynamic_parallel needs exactly one of `action:` or `steps:`")
+                    .in_node(&node.name)
+                    .at(node.pos),
+            );
+        }
+        if fan_in.is_empty() {
+            out.push(
+                Problem::error(Code::Validation, "dynamic_parallel needs `fan_in: <node>` (the node that reads parallel_results)")
+                    .in_node(&node.name)
+                    .at(node.pos),
+            );
+        } else if !self.names.contains(fan_in.as_str()) {
+            out.push(
+                Problem::error(
+                    Code::UnknownNode,
+                    format!("fan_in node '{fan_in}' is not a node{}", did_you_mean(fan_in, self.names.iter().copied())),
+                )
+                .in_node(&node.name)
+                .at(self.at(path, "fan_in")),
+            );
+        }
+        if raw.contains_key("output") {
+            out.push(
+                soft(
+                    Code::Validation,
+                    "a dynamic_parallel node's `output` is ignored: results are in `parallel_results` (as upstream)".into(),
+                    self.strict,
+                )
+                .in_node(&node.name)
+                .at(self.at(path, "output")),
+            );
+        }
+        let key = if *action_mode { "action" } else { "steps" };
+        for (j, step) in node.steps.iter().enumerate() {
+            let p = if *action_mode { child_key(path, "action") } else { child(path, key, j) };
+            self.node(&p, step, true, out);
+        }
+    }
+
+    /// What a step or loop body node cannot be or have.
+    fn nesting(&self, path: &[Seg], node: &NodeDef, nested: bool, kind_name: &str, out: &mut Vec<Problem>) {
         if nested && !matches!(node.kind, NodeKind::Plain) {
             out.push(
                 Problem::error(
@@ -638,6 +740,10 @@ impl Cx<'_> {
                     .at(node.pos),
             );
         }
+    }
+
+    /// Where a node goes next: its `fallback` and `goto` targets (and the conditions).
+    fn routes(&self, path: &[Seg], node: &NodeDef, out: &mut Vec<Problem>) {
         if let Some(f) = &node.fallback {
             if !self.names.contains(f.as_str()) {
                 out.push(
@@ -809,11 +915,6 @@ fn check_params(
 ) {
     let key = params_key(src, path);
     let base = child_key(path, key);
-    let at = |field: &str| {
-        let mut p = base.clone();
-        p.push(Seg::Key(field));
-        src.pos(&p)
-    };
     let m = match params {
         Value::Null => return,
         Value::Object(m) => m,
@@ -822,86 +923,130 @@ fn check_params(
             return;
         }
     };
-    if matches!(action, Some("llm.call" | "llm.stream" | "llm.retry" | "llm.tools" | "llm.embed")) {
-        for p in provider_problems(m, strict, &at) {
-            out.push(p.in_node(node));
-        }
-    }
-    if matches!(action, Some("llm.call" | "llm.stream" | "llm.retry" | "llm.tools")) {
-        for k in m.keys().filter(|k| action != Some("llm.tools") || !TOOLS_PARAMS.contains(&k.as_str())) {
-            if let Some(message) = llm_param_problem(k) {
-                out.push(soft(Code::Validation, message, strict).in_node(node).at(at(k)));
-            }
-        }
-    }
-    if action == Some("llm.embed") {
-        const EMBED_PARAMS: &[&str] = &["input", "text", "model", "provider", "api_base"];
-        for k in m.keys().filter(|k| !EMBED_PARAMS.contains(&k.as_str())) {
-            let message = if k == "api_key" {
-                API_KEY_IGNORED.to_string()
-            } else if LLM_PROVIDER_PARAMS.contains(&k.as_str()) {
-                format!("parameter '{k}' is ignored: the page's LLM handler (the sdk's model) serves every call")
-            } else {
-                format!("unknown llm.embed parameter '{k}' (ignored){}", did_you_mean(k, EMBED_PARAMS.iter().copied()))
-            };
-            out.push(soft(Code::Validation, message, strict).in_node(node).at(at(k)));
-        }
-    }
-    let is_template = |v: &Value| matches!(v, Value::String(s) if s.contains("{{"));
-    let mut expect = |field: &str, ok: fn(&Value) -> bool, what: &str| {
-        if let Some(v) = m.get(field) {
-            if !ok(v) && !is_template(v) {
-                out.push(
-                    Problem::error(Code::Validation, format!("parameter '{field}' of {} must be {what}", action.unwrap_or("the action")))
-                        .in_node(node)
-                        .at(at(field)),
-                );
-            }
-        }
-    };
+    let params = Params { src, base: &base, m, action, node, strict };
+    params.llm_warnings(out);
     match action {
-        Some("llm.call" | "llm.stream" | "llm.retry") => {
-            expect("prompt", Value::is_string, "a string");
-            expect("system", Value::is_string, "a string");
-            expect("messages", Value::is_array, "a list of { role, content }");
-            expect("max_tokens", |v| v.as_u64().is_some(), "a positive integer");
-            expect("temperature", Value::is_number, "a number");
-            expect("top_p", Value::is_number, "a number");
-            expect("top_k", |v| v.as_u64().is_some(), "a non-negative integer");
-            expect("seed", |v| v.as_i64().is_some(), "an integer");
-            expect("stop", |v| v.is_string() || v.is_array(), "a string or a list of strings");
-            expect("stream", Value::is_boolean, "true or false");
-            expect("grammar", Value::is_string, "a GBNF grammar (text)");
-            if let Some(format) = m.get("response_format") {
-                if !is_template(format) && !contains_template(format) {
-                    if let Err(e) = check_response_format(format) {
-                        out.push(Problem::error(Code::Validation, e.message).in_node(node).at(at("response_format")));
-                    }
-                }
-                let json = !matches!(format.get("type").and_then(Value::as_str), Some("text"));
-                if json && m.contains_key("grammar") {
-                    out.push(
-                        Problem::error(Code::Validation, "give `grammar` or a JSON `response_format`, not both")
-                            .in_node(node)
-                            .at(at("grammar")),
-                    );
-                }
-            }
-            if !m.contains_key("prompt") && !m.contains_key("messages") {
-                out.push(Problem::error(Code::Validation, "llm.call needs `prompt` or `messages`").in_node(node).at(src.pos(&base)));
-            }
-        }
+        Some("llm.call" | "llm.stream" | "llm.retry") => params.llm_call(out),
         Some("llm.tools") => check_tools(m, &base, src, node, (actions, node_actions), out),
-        Some("llm.embed") => {
-            expect("input", |v| v.is_string() || v.is_array(), "a string or a list of strings");
-            expect("text", |v| v.is_string() || v.is_array(), "a string or a list of strings");
-            if !m.contains_key("input") && !m.contains_key("text") {
+        Some("llm.embed") => params.llm_embed(out),
+        _ => {}
+    }
+}
+
+/// A string with `{{`: a parameter whose type is known only after templating.
+fn holds_expression(v: &Value) -> bool {
+    matches!(v, Value::String(s) if s.contains("{{"))
+}
+
+/// A node's parameters (`with:`) being checked, and where they are.
+struct Params<'a> {
+    src: &'a Source,
+    /// Where the parameters are (`nodes[i].with`).
+    base: &'a [Seg<'a>],
+    m: &'a serde_json::Map<String, Value>,
+    action: Option<&'a str>,
+    node: &'a str,
+    strict: bool,
+}
+
+impl Params<'_> {
+    fn at(&self, field: &str) -> Option<crate::error::Pos> {
+        let mut p = self.base.to_vec();
+        p.push(Seg::Key(field));
+        self.src.pos(&p)
+    }
+
+    /// Parameter `field`, when given and not a template, must pass `ok` (be `what`).
+    fn expect(&self, out: &mut Vec<Problem>, field: &str, ok: fn(&Value) -> bool, what: &str) {
+        if let Some(v) = self.m.get(field) {
+            if !ok(v) && !holds_expression(v) {
                 out.push(
-                    Problem::error(Code::Validation, "llm.embed needs `input` (or upstream's `text`)").in_node(node).at(src.pos(&base)),
+                    Problem::error(
+                        Code::Validation,
+                        format!("parameter '{field}' of {} must be {what}", self.action.unwrap_or("the action")),
+                    )
+                    .in_node(self.node)
+                    .at(self.at(field)),
                 );
             }
         }
-        _ => {}
+    }
+
+    /// The `llm.*` actions' provider, and parameters they ignore or do not know (warnings).
+    fn llm_warnings(&self, out: &mut Vec<Problem>) {
+        if matches!(self.action, Some("llm.call" | "llm.stream" | "llm.retry" | "llm.tools" | "llm.embed")) {
+            for p in provider_problems(self.m, self.strict, &|f: &str| self.at(f)) {
+                out.push(p.in_node(self.node));
+            }
+        }
+        if matches!(self.action, Some("llm.call" | "llm.stream" | "llm.retry" | "llm.tools")) {
+            for k in self.m.keys().filter(|k| self.action != Some("llm.tools") || !TOOLS_PARAMS.contains(&k.as_str())) {
+                if let Some(message) = llm_param_problem(k) {
+                    out.push(soft(Code::Validation, message, self.strict).in_node(self.node).at(self.at(k)));
+                }
+            }
+        }
+        if self.action == Some("llm.embed") {
+            const EMBED_PARAMS: &[&str] = &["input", "text", "model", "provider", "api_base"];
+            for k in self.m.keys().filter(|k| !EMBED_PARAMS.contains(&k.as_str())) {
+                let message = if k == "api_key" {
+                    API_KEY_IGNORED.to_string()
+                } else if LLM_PROVIDER_PARAMS.contains(&k.as_str()) {
+                    format!("parameter '{k}' is ignored: the page's LLM handler (the sdk's model) serves every call")
+                } else {
+                    format!("unknown llm.embed parameter '{k}' (ignored){}", did_you_mean(k, EMBED_PARAMS.iter().copied()))
+                };
+                out.push(soft(Code::Validation, message, self.strict).in_node(self.node).at(self.at(k)));
+            }
+        }
+    }
+
+    /// `llm.call` / `llm.stream` / `llm.retry`: parameter types, `response_format`, a prompt.
+    fn llm_call(&self, out: &mut Vec<Problem>) {
+        self.expect(out, "prompt", Value::is_string, "a string");
+        self.expect(out, "system", Value::is_string, "a string");
+        self.expect(out, "messages", Value::is_array, "a list of { role, content }");
+        self.expect(out, "max_tokens", |v| v.as_u64().is_some(), "a positive integer");
+        self.expect(out, "temperature", Value::is_number, "a number");
+        self.expect(out, "top_p", Value::is_number, "a number");
+        self.expect(out, "top_k", |v| v.as_u64().is_some(), "a non-negative integer");
+        self.expect(out, "seed", |v| v.as_i64().is_some(), "an integer");
+        self.expect(out, "stop", |v| v.is_string() || v.is_array(), "a string or a list of strings");
+        self.expect(out, "stream", Value::is_boolean, "true or false");
+        self.expect(out, "grammar", Value::is_string, "a GBNF grammar (text)");
+        if let Some(format) = self.m.get("response_format") {
+            if !holds_expression(format) && !contains_template(format) {
+                if let Err(e) = check_response_format(format) {
+                    out.push(Problem::error(Code::Validation, e.message).in_node(self.node).at(self.at("response_format")));
+                }
+            }
+            let json = !matches!(format.get("type").and_then(Value::as_str), Some("text"));
+            if json && self.m.contains_key("grammar") {
+                out.push(
+                    Problem::error(Code::Validation, "give `grammar` or a JSON `response_format`, not both")
+                        .in_node(self.node)
+                        .at(self.at("grammar")),
+                );
+            }
+        }
+        if !self.m.contains_key("prompt") && !self.m.contains_key("messages") {
+            out.push(
+                Problem::error(Code::Validation, "llm.call needs `prompt` or `messages`").in_node(self.node).at(self.src.pos(self.base)),
+            );
+        }
+    }
+
+    /// `llm.embed`: `input` (or upstream's `text`).
+    fn llm_embed(&self, out: &mut Vec<Problem>) {
+        self.expect(out, "input", |v| v.is_string() || v.is_array(), "a string or a list of strings");
+        self.expect(out, "text", |v| v.is_string() || v.is_array(), "a string or a list of strings");
+        if !self.m.contains_key("input") && !self.m.contains_key("text") {
+            out.push(
+                Problem::error(Code::Validation, "llm.embed needs `input` (or upstream's `text`)")
+                    .in_node(self.node)
+                    .at(self.src.pos(self.base)),
+            );
+        }
     }
 }
 
