@@ -1,8 +1,47 @@
 import type { ChunkStore } from './chunk-store.js';
 import { ModelLoaderError } from './errors.js';
-import type { LoadModelOptions } from './load-model.js';
 import type { ParsedManifest } from './manifest.js';
 import { networkPolicy, type NetworkPolicy } from './network-policy.js';
+
+/** Progress of a model's acquisition (cache read or download): the one progress type of the path. */
+export interface LoadProgress {
+  /** Bytes verified, persisted or streaming in so far, cached chunks included. */
+  loadedBytes: number;
+  totalBytes: number;
+  /** The chunk this report is about. */
+  chunkIndex: number;
+  chunksDone: number;
+  chunksTotal: number;
+  /** Network throughput since the download started (cached and resumed bytes excluded). */
+  bytesPerSecond: number;
+  /** Seconds left at that throughput; null until it is known (the first half second). */
+  etaSeconds: number | null;
+  /** Whether this chunk came from the store rather than the network. */
+  fromCache: boolean;
+  /** Set when another tab is downloading this model and this one waits for it. */
+  otherTab?: boolean;
+}
+
+/** Options of `loadModel` (and `acquireModel`). */
+export interface LoadModelOptions extends Partial<Omit<NetworkPolicy, 'allowedOrigins'>> {
+  /** Verified chunks are read from it first and each newly verified chunk is written to it. */
+  store?: ChunkStore;
+  /** Chunks downloaded at once (default 3). */
+  concurrency?: number;
+  /**
+   * Bytes per persisted segment of a chunk still downloading, for manifests without block
+   * hashes (default 4 MiB; with them a segment is a block). A reload loses at most one segment
+   * per chunk in flight; each chunk holds one segment in memory while it downloads.
+   */
+  segmentBytes?: number;
+  /** Bytes asked for per Range request (default 20 MiB; at least one segment). */
+  rangeBytes?: number;
+  /** Stops every request promptly; nothing unverified is ever stored as a chunk. */
+  signal?: AbortSignal;
+  onProgress?: (progress: LoadProgress) => void;
+  /** Called as each downloaded chunk verifies, with its SHA-256 (computed when the manifest has none). */
+  onChunkVerified?: (index: number, sha256: string) => void;
+}
 
 /** Default size of a persisted segment: a reload loses at most this much of each chunk. */
 export const DEFAULT_SEGMENT_BYTES = 4 * 2 ** 20;
