@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -167,4 +167,30 @@ test('npm: `npx tea-model` works in a fresh project that installed only the pack
   expect(add.code, add.out).toBe(0);
   // The registry is the local one: npx must find the installed bin, never ask for a package.
   await checkTeaModel(['npx'], dir, env);
+});
+
+// Yarn is not a dependency of this repository: run where one is on PATH (or TEA_YARN names it).
+const yarn =
+  process.env['TEA_YARN'] ||
+  spawnSync('sh', ['-c', 'command -v yarn'], { encoding: 'utf8' }).stdout.trim();
+
+test('yarn: `yarn tea-model` works in a fresh project that installed only the packed sdk', async () => {
+  test.skip(!yarn, 'no yarn on PATH (set TEA_YARN to one)');
+  const { dir, env } = freshProject('with-yarn');
+  const add = await run(
+    yarn,
+    [
+      'add',
+      '@the-edge-agent/sdk',
+      '--registry',
+      registry.url,
+      '--cache-folder',
+      join(work, 'yarn-cache'),
+      '--non-interactive',
+    ],
+    dir,
+    env,
+  );
+  expect(add.code, add.out).toBe(0);
+  await checkTeaModel([yarn], dir, env);
 });
