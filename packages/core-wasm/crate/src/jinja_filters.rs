@@ -1582,6 +1582,15 @@ fn test_signature(name: &str) -> Option<Signature> {
 /// (`bool`, `split`, `lines`, `chain`, `zip`, `startingwith`, ...) are left out: upstream rejects
 /// them.
 pub fn register(env: &mut Environment<'static>) {
+    register_builtins(env);
+    register_filters(env);
+    register_tests_and_globals(env);
+    register_python_operators(env);
+}
+
+/// minijinja's own filters, tests and globals where they behave as Jinja2's (and the
+/// comparison tests under all of Jinja2's names).
+fn register_builtins(env: &mut Environment<'static>) {
     use minijinja::{filters as mf, functions as mfn, tests as mt};
     env.add_filter("safe", mf::safe);
     env.add_filter("length", mf::length);
@@ -1626,6 +1635,10 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_function("range", mfn::range);
     env.add_function("dict", mfn::dict);
     env.add_function("namespace", mfn::namespace);
+}
+
+/// Jinja2's filters as this engine implements them.
+fn register_filters(env: &mut Environment<'static>) {
     env.add_filter("sum", sum);
     env.add_filter("min", min);
     env.add_filter("max", max);
@@ -1662,6 +1675,13 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("slice", slice);
     env.add_filter("batch", batch);
     env.add_filter("truncate", truncate);
+    env.add_filter("selectattr", selectattr);
+    env.add_filter("rejectattr", rejectattr);
+    env.add_filter("map", map);
+}
+
+/// Jinja2's tests and globals as this engine implements them.
+fn register_tests_and_globals(env: &mut Environment<'static>) {
     env.add_test("number", is_number);
     env.add_test("integer", is_integer);
     env.add_test("float", is_float);
@@ -1672,6 +1692,16 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_test("divisibleby", is_divisibleby);
     env.add_test("lower", is_lower);
     env.add_test("upper", is_upper);
+    env.add_test("in", is_in);
+    env.add_test("filter", is_filter);
+    env.add_test("test", is_test);
+    env.add_test("callable", is_callable);
+    env.add_function("cycler", cycler);
+    env.add_function("joiner", joiner);
+}
+
+/// The filters the template rewrite (template_rewrite.rs) turns Python's operators into.
+fn register_python_operators(env: &mut Environment<'static>) {
     env.add_filter("__py_mod", py_mod);
     env.add_filter("__py_mod_tuple", py_mod_tuple);
     env.add_filter("__py_neg", py_neg);
@@ -1683,16 +1713,7 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("__py_pow", py_pow);
     env.add_filter("__py_mul", py_mul);
     env.add_filter("__py_slice", py_slice);
-    env.add_filter("selectattr", selectattr);
-    env.add_filter("rejectattr", rejectattr);
-    env.add_filter("map", map);
-    env.add_test("in", is_in);
     env.add_filter("__py_cmp", py_compare);
     env.add_filter("__py_in", py_in);
     env.add_filter("__py_pos", py_pos);
-    env.add_test("filter", is_filter);
-    env.add_test("test", is_test);
-    env.add_test("callable", is_callable);
-    env.add_function("cycler", cycler);
-    env.add_function("joiner", joiner);
 }

@@ -175,79 +175,94 @@ fn string_method(s: &str, method: &str, args: &[JValue], kwargs: &[(String, JVal
         "islower" => JValue::from(s.chars().any(char::is_lowercase) && !s.chars().any(char::is_uppercase)),
         "isupper" => JValue::from(s.chars().any(char::is_uppercase) && !s.chars().any(char::is_lowercase)),
         "istitle" => JValue::from(s.chars().any(char::is_alphabetic) && py_title(s) == s),
-        "zfill" => {
-            let width = arg_int(args, 0)?.unwrap_or(0).max(0) as usize;
-            let n = s.chars().count();
-            let (sign, digits) = match s.chars().next() {
-                Some(c @ ('-' | '+')) => (c.to_string(), &s[1..]),
-                _ => (String::new(), s),
-            };
-            JValue::from(if n >= width { s.to_string() } else { format!("{sign}{}{digits}", "0".repeat(width - n)) })
-        }
-        "center" | "ljust" | "rjust" => {
-            let width = arg_int(args, 0)?.ok_or_else(|| err(format!("{method}() takes at least 1 argument (0 given)")))?.max(0) as usize;
-            let fill = fill_char(args, method)?;
-            let pad = width.saturating_sub(s.chars().count());
-            let f = |k: usize| std::iter::repeat_n(fill, k).collect::<String>();
-            JValue::from(match method {
-                "center" => center_text(s, width, fill),
-                "ljust" => format!("{s}{}", f(pad)),
-                _ => format!("{}{s}", f(pad)),
-            })
-        }
+        "zfill" => zfill(s, args)?,
+        "center" | "ljust" | "rjust" => pad(s, method, args)?,
         "format" => JValue::from(str_format(s, args, kwargs)?),
-        "join" => {
-            let items = args.first().ok_or_else(|| err("join() takes exactly one argument (0 given)"))?;
-            let mut parts = Vec::new();
-            for (i, x) in items.try_iter()?.enumerate() {
-                match x.as_str() {
-                    Some(t) => parts.push(t.to_string()),
-                    None => return Err(err(format!("sequence item {i}: expected str instance, {} found", x.kind()))),
-                }
-            }
-            JValue::from(parts.join(s))
-        }
-        "partition" | "rpartition" => {
-            let sep = a0()?.ok_or_else(|| err(format!("{method}() takes exactly one argument (0 given)")))?;
-            if sep.is_empty() {
-                return Err(err("empty separator"));
-            }
-            let at = if method == "partition" { s.find(&sep) } else { s.rfind(&sep) };
-            let parts = match at {
-                Some(i) => vec![&s[..i], sep.as_str(), &s[i + sep.len()..]],
-                None if method == "partition" => vec![s, "", ""],
-                None => vec!["", "", s],
-            };
-            PyTuple::value(parts.into_iter().map(JValue::from).collect())
-        }
+        "join" => join(s, args)?,
+        "partition" | "rpartition" => partition(s, method, a0()?)?,
         "removeprefix" => JValue::from(s.strip_prefix(a0()?.unwrap_or_default().as_str()).unwrap_or(s)),
         "removesuffix" => JValue::from(s.strip_suffix(a0()?.unwrap_or_default().as_str()).unwrap_or(s)),
-        "expandtabs" => {
-            let size = arg_int(args, 0)?.unwrap_or(8).max(0) as usize;
-            let mut out = String::new();
-            let mut col = 0;
-            for c in s.chars() {
-                match c {
-                    '\t' if size > 0 => {
-                        let n = size - col % size;
-                        out.push_str(&" ".repeat(n));
-                        col += n;
-                    }
-                    '\t' => {}
-                    '\n' | '\r' => {
-                        out.push(c);
-                        col = 0;
-                    }
-                    c => {
-                        out.push(c);
-                        col += 1;
-                    }
-                }
-            }
-            JValue::from(out)
-        }
+        "expandtabs" => expand_tabs(s, arg_int(args, 0)?),
         _ => return Ok(None),
     }))
+}
+
+/// `str.zfill(width)`: zeros after the sign, up to `width` characters.
+fn zfill(s: &str, args: &[JValue]) -> Result<JValue, JError> {
+    let width = arg_int(args, 0)?.unwrap_or(0).max(0) as usize;
+    let n = s.chars().count();
+    let (sign, digits) = match s.chars().next() {
+        Some(c @ ('-' | '+')) => (c.to_string(), &s[1..]),
+        _ => (String::new(), s),
+    };
+    Ok(JValue::from(if n >= width { s.to_string() } else { format!("{sign}{}{digits}", "0".repeat(width - n)) }))
+}
+
+/// `str.center` / `ljust` / `rjust(width[, fillchar])`.
+fn pad(s: &str, method: &str, args: &[JValue]) -> Result<JValue, JError> {
+    let width = arg_int(args, 0)?.ok_or_else(|| err(format!("{method}() takes at least 1 argument (0 given)")))?.max(0) as usize;
+    let fill = fill_char(args, method)?;
+    let pad = width.saturating_sub(s.chars().count());
+    let f = |k: usize| std::iter::repeat_n(fill, k).collect::<String>();
+    Ok(JValue::from(match method {
+        "center" => center_text(s, width, fill),
+        "ljust" => format!("{s}{}", f(pad)),
+        _ => format!("{}{s}", f(pad)),
+    }))
+}
+
+/// `sep.join(items)`: every item must be a string.
+fn join(s: &str, args: &[JValue]) -> Result<JValue, JError> {
+    let items = args.first().ok_or_else(|| err("join() takes exactly one argument (0 given)"))?;
+    let mut parts = Vec::new();
+    for (i, x) in items.try_iter()?.enumerate() {
+        match x.as_str() {
+            Some(t) => parts.push(t.to_string()),
+            None => return Err(err(format!("sequence item {i}: expected str instance, {} found", x.kind()))),
+        }
+    }
+    Ok(JValue::from(parts.join(s)))
+}
+
+/// `str.partition` / `rpartition(sep)`: a 3-tuple.
+fn partition(s: &str, method: &str, sep: Option<String>) -> Result<JValue, JError> {
+    let sep = sep.ok_or_else(|| err(format!("{method}() takes exactly one argument (0 given)")))?;
+    if sep.is_empty() {
+        return Err(err("empty separator"));
+    }
+    let at = if method == "partition" { s.find(&sep) } else { s.rfind(&sep) };
+    let parts = match at {
+        Some(i) => vec![&s[..i], sep.as_str(), &s[i + sep.len()..]],
+        None if method == "partition" => vec![s, "", ""],
+        None => vec!["", "", s],
+    };
+    Ok(PyTuple::value(parts.into_iter().map(JValue::from).collect()))
+}
+
+/// `str.expandtabs(tabsize=8)`: columns restart after a newline.
+fn expand_tabs(s: &str, size: Option<i64>) -> JValue {
+    let size = size.unwrap_or(8).max(0) as usize;
+    let mut out = String::new();
+    let mut col = 0;
+    for c in s.chars() {
+        match c {
+            '\t' if size > 0 => {
+                let n = size - col % size;
+                out.push_str(&" ".repeat(n));
+                col += n;
+            }
+            '\t' => {}
+            '\n' | '\r' => {
+                out.push(c);
+                col = 0;
+            }
+            c => {
+                out.push(c);
+                col += 1;
+            }
+        }
+    }
+    JValue::from(out)
 }
 
 fn list_method(v: &JValue, method: &str, args: &[JValue]) -> Result<Option<JValue>, JError> {
