@@ -232,45 +232,54 @@ impl<'a> Run<'a> {
                         next = self.route(node, &shared, result)?;
                         state = unshare(shared);
                     }
-                    Next::Fork(targets, fan_in) => {
-                        let join = fan_in.or_else(|| self.find_join(&targets));
-                        let stop = join.as_deref().map(|j| self.intern(j));
-                        let branches = targets.iter().map(|t| self.walk(Next::Go(t.clone()), state.clone(), stop));
-                        let results = join_all(branches).await;
-                        let mut done = Vec::with_capacity(results.len());
-                        for (target, result) in targets.iter().zip(results) {
-                            done.push((target.clone(), done_state(result?)));
-                        }
-                        state = merge_branches(&state, &done, self.wf.settings.merge)?;
-                        next = match join {
-                            Some(j) => Next::Go(j),
-                            None => Next::End,
-                        };
-                    }
-                    Next::Parallel(targets, fan_in) => {
-                        let stop = self.intern(&fan_in);
-                        let branches = targets.iter().map(|t| {
-                            let started = self.host.now_ms();
-                            let walk = self.walk(Next::Go(t.clone()), state.clone(), Some(stop));
-                            async move { (walk.await, self.host.now_ms() - started) }
-                        });
-                        let mut results = Vec::with_capacity(targets.len());
-                        for (target, (result, ms)) in targets.iter().zip(join_all(branches).await) {
-                            // As upstream: a failing branch fails the run (the first, in written
-                            // order), unless `settings.parallel.record_failures`.
-                            if let Err(e) = &result {
-                                if !self.wf.settings.record_failures {
-                                    return Err(e.clone());
-                                }
-                            }
-                            results.push(self.branch_result(target, result.map(done_state), ms)?);
-                        }
-                        obj(&mut state).insert("parallel_results".into(), Value::Array(results));
-                        next = Next::Go(fan_in);
-                    }
+                    Next::Fork(targets, fan_in) => (state, next) = self.fork(targets, fan_in, state).await?,
+                    Next::Parallel(targets, fan_in) => (state, next) = self.parallel(targets, fan_in, state).await?,
                 }
             }
         })
+    }
+
+    /// The browser runtime's fan-out: each target runs on a copy of the state up to the join
+    /// node; the branches' states are merged by the strategy, and the route goes on at the join.
+    async fn fork(&self, targets: Vec<String>, fan_in: Option<String>, state: Value) -> Result<(Value, Next)> {
+        let join = fan_in.or_else(|| self.find_join(&targets));
+        let stop = join.as_deref().map(|j| self.intern(j));
+        let branches = targets.iter().map(|t| self.walk(Next::Go(t.clone()), state.clone(), stop));
+        let results = join_all(branches).await;
+        let mut done = Vec::with_capacity(results.len());
+        for (target, result) in targets.iter().zip(results) {
+            done.push((target.clone(), done_state(result?)));
+        }
+        let state = merge_branches(&state, &done, self.wf.settings.merge)?;
+        let next = match join {
+            Some(j) => Next::Go(j),
+            None => Next::End,
+        };
+        Ok((state, next))
+    }
+
+    /// Upstream's `type: parallel` edges: each target runs on a copy of the state up to the
+    /// fan-in node, which then sees the branches' results as `parallel_results`.
+    async fn parallel(&self, targets: Vec<String>, fan_in: String, mut state: Value) -> Result<(Value, Next)> {
+        let stop = self.intern(&fan_in);
+        let branches = targets.iter().map(|t| {
+            let started = self.host.now_ms();
+            let walk = self.walk(Next::Go(t.clone()), state.clone(), Some(stop));
+            async move { (walk.await, self.host.now_ms() - started) }
+        });
+        let mut results = Vec::with_capacity(targets.len());
+        for (target, (result, ms)) in targets.iter().zip(join_all(branches).await) {
+            // As upstream: a failing branch fails the run (the first, in written
+            // order), unless `settings.parallel.record_failures`.
+            if let Err(e) = &result {
+                if !self.wf.settings.record_failures {
+                    return Err(e.clone());
+                }
+            }
+            results.push(self.branch_result(target, result.map(done_state), ms)?);
+        }
+        obj(&mut state).insert("parallel_results".into(), Value::Array(results));
+        Ok((state, Next::Go(fan_in)))
     }
 
     fn interrupt(&self, node: String, when: When, state: Value) -> Outcome {

@@ -445,47 +445,58 @@ fn read_node(raw: &Value, path: &[Seg], src: &Source, problems: &mut Vec<Problem
         problems.push(Problem::error(Code::Validation, "a node has no `name`").at(src.pos(here)));
         return None;
     };
-    let sub = |k: &'static str| -> Vec<Seg> {
-        let mut p = path.to_vec();
-        p.push(Seg::Key(k));
-        p
-    };
+    let action_key = if m.contains_key("uses") { "uses" } else { "action" };
+    let goto = read_goto(m.get("goto"), &sub_path(path, "goto"), src, problems, &name);
+    let unsupported = ["run", "script"].iter().filter(|k| m.contains_key(**k)).map(|k| (k.to_string(), src.key_pos(path, k))).collect();
+    let (kind, action, params, steps) = read_kind(m, path, &name, src, problems);
+    let output = read_output(m.get("output").or_else(|| m.get("output_key")));
+    let retry = read_retry(m.get("retry"), src.pos(&sub_path(path, "retry")), &name, problems);
+    Some(NodeDef {
+        action,
+        params,
+        output,
+        has_goto: m.get("goto").is_some_and(|g| !g.is_null()),
+        goto,
+        pos: src.pos(path),
+        action_pos: src.pos(&sub_path(path, action_key)),
+        unsupported,
+        kind,
+        steps,
+        retry,
+        fallback: text(m.get("fallback")),
+        name,
+    })
+}
+
+/// `path` with `key` added.
+fn sub_path<'a>(path: &[Seg<'a>], key: &'a str) -> Vec<Seg<'a>> {
+    let mut p = path.to_vec();
+    p.push(Seg::Key(key));
+    p
+}
+
+/// What a node is by its `type`: its kind, action and parameters (plain nodes only), and the
+/// nodes it runs (`steps`, or a `dynamic_parallel` node's `action`).
+fn read_kind(
+    m: &Map<String, Value>,
+    path: &[Seg],
+    name: &str,
+    src: &Source,
+    problems: &mut Vec<Problem>,
+) -> (NodeKind, Option<String>, Value, Vec<NodeDef>) {
     let kind_name = m.get("type").and_then(Value::as_str).unwrap_or("");
     let action_key = if m.contains_key("uses") { "uses" } else { "action" };
     let params_key = if m.contains_key("with") { "with" } else { "params" };
-    let goto = read_goto(m.get("goto"), &sub("goto"), src, problems, &name);
-    let unsupported = ["run", "script"].iter().filter(|k| m.contains_key(**k)).map(|k| (k.to_string(), src.key_pos(path, k))).collect();
-    let read_list = |key: &'static str, problems: &mut Vec<Problem>| -> Vec<NodeDef> {
-        match m.get(key) {
-            Some(Value::Array(list)) => list
-                .iter()
-                .enumerate()
-                .filter_map(|(j, raw)| {
-                    let mut p = sub(key);
-                    p.push(Seg::Index(j));
-                    // A step without a name is named by its position, as upstream does.
-                    let mut raw = raw.clone();
-                    if let Value::Object(o) = &mut raw {
-                        o.entry("name").or_insert_with(|| Value::String(format!("{name}.{key}[{j}]")));
-                    }
-                    read_node(&raw, &p, src, problems)
-                })
-                .collect(),
-            None | Some(Value::Null) => Vec::new(),
-            Some(_) => {
-                problems.push(
-                    Problem::error(Code::Validation, format!("`{key}` must be a list of nodes")).in_node(&name).at(src.pos(&sub(key))),
-                );
-                Vec::new()
-            }
-        }
-    };
     let mut steps = Vec::new();
     let (kind, action, params) = match kind_name {
         "while_loop" => {
             let condition = text(m.get("condition")).unwrap_or_default();
             let max_iterations = m.get("max_iterations").and_then(Value::as_u64).unwrap_or(0);
-            (NodeKind::WhileLoop { condition, max_iterations, body: read_list("body", problems) }, None, Value::Null)
+            (
+                NodeKind::WhileLoop { condition, max_iterations, body: read_node_list(m, path, "body", name, src, problems) },
+                None,
+                Value::Null,
+            )
         }
         "dynamic_parallel" => {
             let action_mode = m.contains_key("action");
@@ -494,9 +505,9 @@ fn read_node(raw: &Value, path: &[Seg], src: &Source, problems: &mut Vec<Problem
                 if let Value::Object(o) = &mut a {
                     o.entry("name").or_insert_with(|| Value::String(format!("{name}.action")));
                 }
-                steps.extend(read_node(&a, &sub("action"), src, problems));
+                steps.extend(read_node(&a, &sub_path(path, "action"), src, problems));
             } else {
-                steps = read_list("steps", problems);
+                steps = read_node_list(m, path, "steps", name, src, problems);
             }
             let kind = NodeKind::DynamicParallel {
                 items: text(m.get("items")).unwrap_or_default(),
@@ -509,28 +520,48 @@ fn read_node(raw: &Value, path: &[Seg], src: &Source, problems: &mut Vec<Problem
         }
         _ => {
             if m.contains_key("steps") {
-                steps = read_list("steps", problems);
+                steps = read_node_list(m, path, "steps", name, src, problems);
             }
             (NodeKind::Plain, text(m.get(action_key)), m.get(params_key).cloned().unwrap_or(Value::Null))
         }
     };
-    let output = read_output(m.get("output").or_else(|| m.get("output_key")));
-    let retry = read_retry(m.get("retry"), src.pos(&sub("retry")), &name, problems);
-    Some(NodeDef {
-        action,
-        params,
-        output,
-        has_goto: m.get("goto").is_some_and(|g| !g.is_null()),
-        goto,
-        pos: src.pos(path),
-        action_pos: src.pos(&sub(action_key)),
-        unsupported,
-        kind,
-        steps,
-        retry,
-        fallback: text(m.get("fallback")),
-        name,
-    })
+    (kind, action, params, steps)
+}
+
+/// The nodes listed under `key` of node `name` (`steps`, a loop's `body`); a step without a
+/// name is named by its position, as upstream does.
+fn read_node_list(
+    m: &Map<String, Value>,
+    path: &[Seg],
+    key: &'static str,
+    name: &str,
+    src: &Source,
+    problems: &mut Vec<Problem>,
+) -> Vec<NodeDef> {
+    match m.get(key) {
+        Some(Value::Array(list)) => list
+            .iter()
+            .enumerate()
+            .filter_map(|(j, raw)| {
+                let mut p = sub_path(path, key);
+                p.push(Seg::Index(j));
+                let mut raw = raw.clone();
+                if let Value::Object(o) = &mut raw {
+                    o.entry("name").or_insert_with(|| Value::String(format!("{name}.{key}[{j}]")));
+                }
+                read_node(&raw, &p, src, problems)
+            })
+            .collect(),
+        None | Some(Value::Null) => Vec::new(),
+        Some(_) => {
+            problems.push(
+                Problem::error(Code::Validation, format!("`{key}` must be a list of nodes"))
+                    .in_node(name)
+                    .at(src.pos(&sub_path(path, key))),
+            );
+            Vec::new()
+        }
+    }
 }
 
 fn read_goto(raw: Option<&Value>, gpath: &[Seg], src: &Source, problems: &mut Vec<Problem>, node: &str) -> Vec<GotoRule> {
