@@ -12,7 +12,7 @@ export function raceAbort<T>(
   if (!signal) return work;
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new CoreWasmError('ABORTED', message, { cause: signal.reason }));
-    if (signal.aborted) return onAbort();
+    if (signal.aborted) onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });

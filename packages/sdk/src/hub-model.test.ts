@@ -1,7 +1,7 @@
 import { acquireModel, type ModelLoaderWarning } from '@the-edge-agent/model-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireOptions, modelSourceOf } from './model-source.js';
-import { startJsonServer } from './json-server.test-helper.js';
+import { startJsonServer } from '@the-edge-agent/test-fixtures';
 import { resolveModelOption } from './model-option.js';
 
 // createTea({ model: 'hf:…' }) hands the reference to model-loader with the hub options: where it

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTea } from './create-tea.js';
-import { startJsonServer, type SeenRequest } from './json-server.test-helper.js';
+import { startJsonServer, type SeenRequest } from '@the-edge-agent/test-fixtures';
 
 // A handle whose model is a remote endpoint (`createTea({ remote })`), chosen or as the fallback
 // when the device cannot hold the local model. The client itself (errors, retries, streams) is

@@ -3,7 +3,7 @@ import { init, registerAction, unregisterAction, validateYaml } from '@the-edge-
 import type { CompletionResult, LlmBridge } from '@the-edge-agent/llm-bridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Tea } from './create-tea.js';
-import { startJsonServer, type SeenRequest } from './json-server.test-helper.js';
+import { startJsonServer, type SeenRequest } from '@the-edge-agent/test-fixtures';
 
 // Upstream's `provider` / `api_base` in workflows: a real HTTP server stands for the endpoint;
 // the handle's own model is a fake that says so. Keys come from the run's secrets only, and only
