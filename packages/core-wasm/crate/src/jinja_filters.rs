@@ -566,89 +566,100 @@ fn urlize(v: JValue, pos: Rest<JValue>, kw: Kwargs) -> Result<JValue, JError> {
     let [limit, nofollow, target, rel, _schemes] =
         bind("urlize", ["trim_url_limit", "nofollow", "target", "rel", "extra_schemes"], &pos, &kw)?;
     let limit = limit.filter(|l| !l.is_none()).map(usize::try_from).transpose()?;
-    let mut rels: Vec<String> =
-        rel.filter(|r| !r.is_none()).map(|r| text(&r)).unwrap_or_else(|| "noopener".into()).split_whitespace().map(String::from).collect();
-    if flag(&nofollow) {
-        rels.push("nofollow".into());
-    }
-    rels.sort();
-    rels.dedup();
-    let attrs = format!(
-        "{}{}",
-        if rels.is_empty() { String::new() } else { format!(" rel=\"{}\"", html_escape(&rels.join(" "))) },
-        target.filter(|t| !t.is_none()).map(|t| format!(" target=\"{}\"", html_escape(&text(&t)))).unwrap_or_default()
-    );
-    let shown = |u: &str| match limit {
-        Some(l) if u.chars().count() > l => format!("{}...", u.chars().take(l).collect::<String>()),
-        _ => u.to_string(),
-    };
+    let attrs = urlize_attrs(rel, &nofollow, target);
     let escaped = html_escape(&text(&v));
     let mut out = String::new();
     let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        let w = std::mem::take(word);
-        let mut mid = w.as_str();
-        let mut head = "";
-        while let Some(r) = mid.strip_prefix('(').or_else(|| mid.strip_prefix('<')).or_else(|| mid.strip_prefix("&lt;")) {
-            head = &w[..w.len() - r.len()];
-            mid = r;
-        }
-        let mut cut = mid.len();
-        loop {
-            let m = &mid[..cut];
-            if let Some(r) = m.strip_suffix("&gt;") {
-                cut = r.len();
-            } else if m.ends_with([')', '>', '.', ',', '\n']) {
-                cut -= 1;
-            } else {
-                break;
-            }
-        }
-        let (mid, tail) = mid.split_at(cut);
-        let lower = mid.to_ascii_lowercase();
-        let domain = |s: &str| {
-            s.rsplit_once('.').is_some_and(|(a, tld)| {
-                !a.is_empty() && matches!(tld, "com" | "net" | "org") && a.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
-            })
-        };
-        let linked = if lower.starts_with("http://") || lower.starts_with("https://") {
-            format!("<a href=\"{mid}\"{attrs}>{}</a>", shown(mid))
-        } else if lower.starts_with("www.") || domain(mid) {
-            format!("<a href=\"https://{mid}\"{attrs}>{}</a>", shown(mid))
-        } else if let Some((user, host)) = mid
-            .strip_prefix("mailto:")
-            .unwrap_or(mid)
-            .split_once('@')
-            .filter(|_| !mid.starts_with("www.") && (!mid.contains(':') || mid.starts_with("mailto:")))
-        {
-            if !user.is_empty()
-                && host.contains('.')
-                && !host.starts_with('.')
-                && host.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
-            {
-                let addr = mid.strip_prefix("mailto:").unwrap_or(mid);
-                format!("<a href=\"mailto:{addr}\">{}</a>", if mid.starts_with("mailto:") { mid } else { addr })
-            } else {
-                mid.to_string()
-            }
-        } else {
-            mid.to_string()
-        };
-        out.push_str(head);
-        out.push_str(&linked);
-        out.push_str(tail);
-    };
     for c in escaped.chars() {
         if c.is_whitespace() {
-            flush(&mut word, &mut out);
+            urlize_word(&std::mem::take(&mut word), &attrs, limit, &mut out);
             out.push(c);
         } else {
             word.push(c);
         }
     }
-    flush(&mut word, &mut out);
+    urlize_word(&word, &attrs, limit, &mut out);
     // A plain string, as Jinja2's without autoescape.
     Ok(JValue::from(out))
+}
+
+/// The `rel` (sorted, `noopener` by default, `nofollow` added) and `target` of urlize's links.
+fn urlize_attrs(rel: Option<JValue>, nofollow: &Option<JValue>, target: Option<JValue>) -> String {
+    let mut rels: Vec<String> =
+        rel.filter(|r| !r.is_none()).map(|r| text(&r)).unwrap_or_else(|| "noopener".into()).split_whitespace().map(String::from).collect();
+    if flag(nofollow) {
+        rels.push("nofollow".into());
+    }
+    rels.sort();
+    rels.dedup();
+    format!(
+        "{}{}",
+        if rels.is_empty() { String::new() } else { format!(" rel=\"{}\"", html_escape(&rels.join(" "))) },
+        target.filter(|t| !t.is_none()).map(|t| format!(" target=\"{}\"", html_escape(&text(&t)))).unwrap_or_default()
+    )
+}
+
+/// One (escaped) word of urlize's text: leading `(` / `<` and trailing `)` / `>` / `.` / `,`
+/// stay outside; what is between becomes a link when it is one.
+fn urlize_word(w: &str, attrs: &str, limit: Option<usize>, out: &mut String) {
+    let mut mid = w;
+    let mut head = "";
+    while let Some(r) = mid.strip_prefix('(').or_else(|| mid.strip_prefix('<')).or_else(|| mid.strip_prefix("&lt;")) {
+        head = &w[..w.len() - r.len()];
+        mid = r;
+    }
+    let mut cut = mid.len();
+    loop {
+        let m = &mid[..cut];
+        if let Some(r) = m.strip_suffix("&gt;") {
+            cut = r.len();
+        } else if m.ends_with([')', '>', '.', ',', '\n']) {
+            cut -= 1;
+        } else {
+            break;
+        }
+    }
+    let (mid, tail) = mid.split_at(cut);
+    out.push_str(head);
+    out.push_str(&urlize_link(mid, attrs, limit));
+    out.push_str(tail);
+}
+
+/// `mid` as a link (a URL, a `www.` or `.com/.net/.org` domain, an e-mail address), else as is.
+fn urlize_link(mid: &str, attrs: &str, limit: Option<usize>) -> String {
+    let shown = |u: &str| match limit {
+        Some(l) if u.chars().count() > l => format!("{}...", u.chars().take(l).collect::<String>()),
+        _ => u.to_string(),
+    };
+    let lower = mid.to_ascii_lowercase();
+    let domain = |s: &str| {
+        s.rsplit_once('.').is_some_and(|(a, tld)| {
+            !a.is_empty() && matches!(tld, "com" | "net" | "org") && a.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
+        })
+    };
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        format!("<a href=\"{mid}\"{attrs}>{}</a>", shown(mid))
+    } else if lower.starts_with("www.") || domain(mid) {
+        format!("<a href=\"https://{mid}\"{attrs}>{}</a>", shown(mid))
+    } else if let Some((user, host)) = mid
+        .strip_prefix("mailto:")
+        .unwrap_or(mid)
+        .split_once('@')
+        .filter(|_| !mid.starts_with("www.") && (!mid.contains(':') || mid.starts_with("mailto:")))
+    {
+        if !user.is_empty()
+            && host.contains('.')
+            && !host.starts_with('.')
+            && host.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-')
+        {
+            let addr = mid.strip_prefix("mailto:").unwrap_or(mid);
+            format!("<a href=\"mailto:{addr}\">{}</a>", if mid.starts_with("mailto:") { mid } else { addr })
+        } else {
+            mid.to_string()
+        }
+    } else {
+        mid.to_string()
+    }
 }
 
 /// `indent(s, width=4, first=False, blank=False)`; `width` may be text. As Jinja2's: lines

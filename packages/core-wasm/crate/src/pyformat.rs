@@ -222,9 +222,8 @@ fn is_view(v: &JValue) -> bool {
 /// Python's `fmt % args`: `args` is the tuple's items when `tuple`, else the one value (a mapping
 /// also serves `%(key)s`).
 pub fn percent(fmt: &str, args: &JValue, tuple: bool) -> Result<String, JError> {
-    let positional: Vec<JValue> = if tuple { args.try_iter()?.collect() } else { vec![args.clone()] };
+    let mut positional = Positional { values: if tuple { args.try_iter()?.collect() } else { vec![args.clone()] }, next: 0 };
     let mapping = (!tuple && args.kind() == ValueKind::Map).then_some(args);
-    let mut next = 0;
     let mut used_key = false;
     let mut out = String::with_capacity(fmt.len());
     let mut chars = fmt.chars().peekable();
@@ -233,47 +232,16 @@ pub fn percent(fmt: &str, args: &JValue, tuple: bool) -> Result<String, JError> 
             out.push(c);
             continue;
         }
-        let mut key = None;
-        if chars.peek() == Some(&'(') {
-            chars.next();
-            let mut depth = 1;
-            let mut k = String::new();
-            for c in chars.by_ref() {
-                match c {
-                    '(' => depth += 1,
-                    ')' => depth -= 1,
-                    _ => {}
-                }
-                if depth == 0 {
-                    break;
-                }
-                k.push(c);
-            }
-            key = Some(k);
-        }
+        let key = percent_key(&mut chars);
         let mut flags = String::new();
         while let Some(&f) = chars.peek().filter(|f| "-+ #0".contains(**f)) {
             flags.push(f);
             chars.next();
         }
-        let mut take_number = |chars: &mut std::iter::Peekable<std::str::Chars>| -> Result<Option<usize>, JError> {
-            if chars.peek() == Some(&'*') {
-                chars.next();
-                let v = positional.get(next).ok_or_else(|| type_error("not enough arguments for format string"))?;
-                next += 1;
-                return Ok(Some(as_int(v, '*', true)?.max(0) as usize));
-            }
-            let mut n = String::new();
-            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-                n.push(d);
-                chars.next();
-            }
-            Ok(n.parse().ok())
-        };
-        let width = take_number(&mut chars)?.unwrap_or(0);
+        let width = positional.number(&mut chars)?.unwrap_or(0);
         let prec = if chars.peek() == Some(&'.') {
             chars.next();
-            Some(take_number(&mut chars)?.unwrap_or(0))
+            Some(positional.number(&mut chars)?.unwrap_or(0))
         } else {
             None
         };
@@ -294,23 +262,70 @@ pub fn percent(fmt: &str, args: &JValue, tuple: bool) -> Result<String, JError> 
                     .filter(|v| !v.is_undefined())
                     .ok_or_else(|| type_error(format!("KeyError: '{k}'")))?
             }
-            None => {
-                let v = positional.get(next).cloned().ok_or_else(|| type_error("not enough arguments for format string"))?;
-                next += 1;
-                v
-            }
+            None => positional.take()?,
         };
         crate::jinja_filters::defined(&value)?;
         out.push_str(&convert(&value, conv, &flags, width, prec)?);
     }
     // As Python: a list or dict on the right (not a tuple) is never "not all converted".
-    if next < positional.len()
+    if positional.next < positional.values.len()
         && !used_key
         && (tuple || !matches!(args.kind(), ValueKind::Seq | ValueKind::Map | ValueKind::Iterable | ValueKind::Undefined) || is_view(args))
     {
         return Err(type_error("not all arguments converted during string formatting"));
     }
     Ok(out)
+}
+
+/// The `(key)` of a `%(key)s` conversion, right after the `%` (parentheses inside it nest).
+fn percent_key(chars: &mut std::iter::Peekable<std::str::Chars>) -> Option<String> {
+    if chars.peek() != Some(&'(') {
+        return None;
+    }
+    chars.next();
+    let mut depth = 1;
+    let mut k = String::new();
+    for c in chars.by_ref() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+        if depth == 0 {
+            break;
+        }
+        k.push(c);
+    }
+    Some(k)
+}
+
+/// The positional arguments of `%` formatting, taken in order.
+struct Positional {
+    values: Vec<JValue>,
+    next: usize,
+}
+
+impl Positional {
+    fn take(&mut self) -> Result<JValue, JError> {
+        let v = self.values.get(self.next).cloned().ok_or_else(|| type_error("not enough arguments for format string"))?;
+        self.next += 1;
+        Ok(v)
+    }
+
+    /// A width or precision: digits, or `*` (the next argument).
+    fn number(&mut self, chars: &mut std::iter::Peekable<std::str::Chars>) -> Result<Option<usize>, JError> {
+        if chars.peek() == Some(&'*') {
+            chars.next();
+            let v = self.take()?;
+            return Ok(Some(as_int(&v, '*', true)?.max(0) as usize));
+        }
+        let mut n = String::new();
+        while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            n.push(d);
+            chars.next();
+        }
+        Ok(n.parse().ok())
+    }
 }
 
 /// A parsed format spec: layout, `#`, grouping, precision, type.
