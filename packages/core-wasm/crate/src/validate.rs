@@ -102,36 +102,6 @@ fn check_state_schema(src: &Source, wf: &Workflow, out: &mut Vec<Problem>) {
     }
 }
 
-impl Cx<'_> {
-    /// The workflow's nodes: unique, unreserved names, each node checked, `goto` beside edges.
-    fn nodes(&self, wf: &Workflow, out: &mut Vec<Problem>) {
-        let mut seen = HashSet::new();
-        for (i, node) in wf.nodes.iter().enumerate() {
-            if !seen.insert(node.name.as_str()) {
-                out.push(Problem::error(Code::Validation, format!("duplicate node name '{}'", node.name)).in_node(&node.name).at(node.pos));
-            }
-            if node.name == START || node.name == END {
-                out.push(Problem::error(Code::Validation, format!("'{}' is reserved and cannot name a node", node.name)).at(node.pos));
-            }
-            self.node(&[Seg::Key("nodes"), Seg::Index(i)], node, false, out);
-            if node.has_goto && wf.edges.iter().any(|e| e.from == node.name) {
-                out.push(
-                    soft(
-                        Code::Validation,
-                        format!(
-                            "node '{}' has both `goto` and edges; its edges are ignored (goto takes precedence, as upstream)",
-                            node.name
-                        ),
-                        self.strict,
-                    )
-                    .in_node(&node.name)
-                    .at(node.goto.first().and_then(|r| r.pos)),
-                );
-            }
-        }
-    }
-}
-
 /// Edges: their conditions, ends, `fan_in`, parallel edges beside others, unknown keys.
 fn check_edges(src: &Source, wf: &Workflow, names: &HashSet<&str>, templates: &Templates, strict: bool, out: &mut Vec<Problem>) {
     for edge in &wf.edges {
@@ -571,6 +541,34 @@ impl Cx<'_> {
         let mut p = path.to_vec();
         p.push(Seg::Key(key));
         self.src.pos(&p)
+    }
+
+    /// The workflow's nodes: unique, unreserved names, each node checked, `goto` beside edges.
+    fn nodes(&self, wf: &Workflow, out: &mut Vec<Problem>) {
+        let mut seen = HashSet::new();
+        for (i, node) in wf.nodes.iter().enumerate() {
+            if !seen.insert(node.name.as_str()) {
+                out.push(Problem::error(Code::Validation, format!("duplicate node name '{}'", node.name)).in_node(&node.name).at(node.pos));
+            }
+            if node.name == START || node.name == END {
+                out.push(Problem::error(Code::Validation, format!("'{}' is reserved and cannot name a node", node.name)).at(node.pos));
+            }
+            self.node(&[Seg::Key("nodes"), Seg::Index(i)], node, false, out);
+            if node.has_goto && wf.edges.iter().any(|e| e.from == node.name) {
+                out.push(
+                    soft(
+                        Code::Validation,
+                        format!(
+                            "node '{}' has both `goto` and edges; its edges are ignored (goto takes precedence, as upstream)",
+                            node.name
+                        ),
+                        self.strict,
+                    )
+                    .in_node(&node.name)
+                    .at(node.goto.first().and_then(|r| r.pos)),
+                );
+            }
+        }
     }
 
     /// Checks one node (a step or loop body node when `nested`), and the nodes inside it.
