@@ -1,6 +1,31 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// "Files small and named for what they do": no class over 300 lines in library code (ESLint has
+// max-lines-per-function for functions, nothing for classes).
+const maxClassLines = {
+  meta: {
+    type: 'suggestion',
+    schema: [{ type: 'integer', minimum: 1 }],
+    messages: {
+      tooLong: 'class {{name}} has {{lines}} lines (at most {{max}}): split it by concern',
+    },
+  },
+  create(context) {
+    const max = context.options[0] ?? 300;
+    const check = (node) => {
+      const lines = node.loc.end.line - node.loc.start.line + 1;
+      if (lines > max)
+        context.report({
+          node,
+          messageId: 'tooLong',
+          data: { name: node.id?.name ?? '(anonymous)', lines, max },
+        });
+    };
+    return { ClassDeclaration: check, ClassExpression: check };
+  },
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -58,6 +83,19 @@ export default tseslint.config(
       '**/*.config.ts',
     ],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // Library code: no function over 80 lines, no class over 300 (ARCHITECTURE.md, "Size").
+    files: ['packages/*/src/**/*.ts', 'apps/*/src/**/*.ts', 'src/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/*.test-d.ts', '**/*.test-helper.ts', '**/*.d.ts'],
+    plugins: { repo: { rules: { 'max-class-lines': maxClassLines } } },
+    rules: {
+      'max-lines-per-function': [
+        'error',
+        { max: 80, skipBlankLines: true, skipComments: true, IIFEs: true },
+      ],
+      'repo/max-class-lines': ['error', 300],
+    },
   },
   {
     // Benchmarks poke at page globals; the tests and sources stay strict.
