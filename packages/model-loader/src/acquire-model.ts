@@ -94,9 +94,9 @@ async function fromStoreOrNetwork(
 ): Promise<AcquiredModel> {
   const { store } = options;
   return shareAcrossTabs(manifest, options, async (onProgress) => {
-    const rejected = await store?.unloadableReason?.(manifest);
+    const rejected = await store?.unloadableReason(manifest);
     if (rejected) throw modelInvalidError(manifest, rejected);
-    if (store?.has && (await store.has(manifest))) {
+    if (store && (await store.has(manifest))) {
       const blobs: Blob[] = [];
       for (let i = 0; i < manifest.chunks.length; i++) {
         const blob = await store.getChunk(manifest, i);
@@ -142,12 +142,11 @@ async function downloadAndPin(
       { url: urls[0]!, allowedOrigins: manifest.allowedOrigins },
     );
     if (store) {
-      await store.open?.(pins);
+      await store.open(pins);
       for (const [i, blob] of blobs.entries()) await store.putChunk(pins, i, blob);
-      await store.complete?.(pins);
+      await store.complete(pins);
     }
     return { acquired: { blobs, manifest: pins, fromCache: false } };
   });
   return 'acquired' in first ? first.acquired : fromStoreOrNetwork(first.pinned, options);
 }
-

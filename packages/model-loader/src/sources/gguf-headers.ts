@@ -2,7 +2,13 @@ import type { AcquireModelOptions } from '../acquire-types.js';
 import { ModelLoaderError } from '../errors.js';
 import { ggufHeaderOf, type GgufHeader } from '../gguf-header-of.js';
 import { MAX_CHUNK_BYTES } from '../manifest.js';
-import { fetchWithRetries, isHtmlPage, networkPolicy, rangeStart, type IdleRequest } from '../network-policy.js';
+import {
+  fetchWithRetries,
+  isHtmlPage,
+  networkPolicy,
+  rangeStart,
+  type IdleRequest,
+} from '../network-policy.js';
 
 /** The size of a file from a Range answer (`Content-Range: bytes 0-0/TOTAL`) or its length. */
 function sizeOf(response: Response): number | undefined {

@@ -61,7 +61,7 @@ export async function storedPins(
   urls: string[],
   options: AcquireModelOptions,
 ): Promise<ParsedManifest | undefined> {
-  const pinned = (await options.store?.storedManifest?.(id)) as ModelManifest | null | undefined;
+  const pinned = (await options.store?.storedManifest(id)) as ModelManifest | null | undefined;
   if (!pinned || !samePins(pinned, urls)) return undefined;
   return fetchManifest(
     { manifest: pinned, baseUrl: urls[0]! },

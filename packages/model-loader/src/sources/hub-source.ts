@@ -29,7 +29,11 @@ interface HubModel {
   warn: (w: ModelLoaderWarning) => void;
 }
 
-function hubModel(entries: string[], id: string | undefined, options: AcquireModelOptions): HubModel {
+function hubModel(
+  entries: string[],
+  id: string | undefined,
+  options: AcquireModelOptions,
+): HubModel {
   const refs = entries.map(parseHubReference);
   const ref = refs[0]!;
   if (refs.some((r) => r.owner !== ref.owner || r.repo !== ref.repo || r.revision !== ref.revision))
@@ -105,7 +109,7 @@ export async function planHub(
 
 /** A branch or tag pinned in the store: that commit, and a warning once the Hub says more. */
 async function planFromStoredPin(h: HubModel): Promise<ModelPlan | undefined> {
-  const stored = (await h.options.store?.storedManifest?.(h.modelId)) as
+  const stored = (await h.options.store?.storedManifest(h.modelId)) as
     ModelManifest | null | undefined;
   const pin = storedPin(stored, h);
   if (!stored || !pin) return undefined;

@@ -85,7 +85,9 @@ export async function fetchModelIndex(
 }
 
 const isParsedIndex = (i: ProfileSource['modelIndex']): i is ParsedModelIndex =>
-  typeof i === 'object' && !(i instanceof URL) && typeof (i as ParsedModelIndex).indexUrl === 'string';
+  typeof i === 'object' &&
+  !(i instanceof URL) &&
+  typeof (i as ParsedModelIndex).indexUrl === 'string';
 
 /**
  * The manifest of one `models.json` profile (the index fetched unless it is given parsed).
