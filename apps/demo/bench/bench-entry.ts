@@ -2,9 +2,11 @@
 // measured in the same run. Built by Vite as a second page of the demo.
 import { Wllama } from '@wllama/wllama';
 import wllamaWasm from '@wllama/wllama/esm/wasm/wllama.wasm?url';
-import { clearModelCache, createTea } from '@the-edge-agent/sdk';
+import { clearModelCache, createTea, type TeaLlmConfig } from '@the-edge-agent/sdk';
 import { DESCRIBE_SCHEMA } from './describe-schema.js';
 import { decodeClock, rawTick, summary } from './clock.js';
+
+type WllamaBuildChoice = NonNullable<TeaLlmConfig['wllamaBuild']>;
 
 const SIMPLE_CHAT = `
 name: ttft
@@ -103,9 +105,20 @@ async function wllamaLoads(firstShardUrl: string, reps: number) {
 const PROMPT = 'the cat';
 
 /** The sdk, from its IndexedDB cache: load time and decode speed. */
-async function sdkDecode(manifestUrl: string, threads: number, tokens: number) {
+async function sdkDecode(
+  manifestUrl: string,
+  threads: number,
+  tokens: number,
+  build?: WllamaBuildChoice,
+) {
   const t = performance.now();
-  const tea = await createTea({ manifestUrl, threads, nCtx: 512, webgpu: 'off' });
+  const tea = await createTea({
+    manifestUrl,
+    threads,
+    nCtx: 512,
+    webgpu: 'off',
+    ...(build ? { wllamaBuild: build } : {}),
+  });
   const load = performance.now() - t;
   const c = decodeClock();
   await tea.complete(PROMPT, { max_tokens: tokens, temperature: 0, onToken: c.tick });
@@ -158,16 +171,17 @@ async function decodeRounds(
   threads: number,
   rounds: number,
   tokens: number,
+  build?: WllamaBuildChoice,
 ) {
   const sdk: Array<{ load: number; tps: number }> = [];
   const raw: Array<{ load: number; tps: number }> = [];
   for (let i = 0; i < rounds; i++) {
     if (i % 2 === 0) {
-      sdk.push(await sdkDecode(manifestUrl, threads, tokens));
+      sdk.push(await sdkDecode(manifestUrl, threads, tokens, build));
       raw.push(await wllamaDecode(firstShardUrl, threads, tokens));
     } else {
       raw.push(await wllamaDecode(firstShardUrl, threads, tokens));
-      sdk.push(await sdkDecode(manifestUrl, threads, tokens));
+      sdk.push(await sdkDecode(manifestUrl, threads, tokens, build));
     }
   }
   const m = (xs: Array<{ load: number; tps: number }>) => ({

@@ -14,6 +14,9 @@ const LAYERS = Number(process.env['GEMMA_LAYERS'] ?? 8);
 const ROUNDS = 3;
 const TOKENS = 32;
 const CHUNK = process.env['GEMMA_CHUNK'] ?? '512M';
+// The sdk's wllama build (default: its own choice, the CPU build here); `npm` compares it with
+// raw wllama on the same build (raw wllama always loads the npm build in this bench).
+const SDK_BUILD = process.env['GEMMA_SDK_BUILD'] ?? '';
 const id = `gemma3n-e2b-shaped-${LAYERS}l-${CHUNK}`;
 const models = fileURLToPath(new URL('../dist-bench/bench-models/', import.meta.url));
 const teaModel = fileURLToPath(
@@ -62,12 +65,13 @@ test('E2B-shaped Gemma 3n: load and decode, sdk vs raw wllama, 1 and 2 threads',
     first,
   ] as const);
   console.log(
-    `[gemma3n bench] ${id}: ${(manifest.totalBytes / 2 ** 30).toFixed(2)} GiB in ${manifest.chunks.length} shards, ${TOKENS} tokens, median of ${ROUNDS}`,
+    `[gemma3n bench] ${id}: ${(manifest.totalBytes / 2 ** 30).toFixed(2)} GiB in ${manifest.chunks.length} shards, ${TOKENS} tokens, median of ${ROUNDS}; sdk build ${SDK_BUILD || 'auto'}, raw wllama npm build`,
   );
   for (const threads of [1, 2]) {
     const r = (await page.evaluate(
-      ([m, f, t, rounds, tokens]) => (window as any).bench.decodeRounds(m, f, t, rounds, tokens),
-      [`${base}manifest.json`, first, threads, ROUNDS, TOKENS] as const,
+      ([m, f, t, rounds, tokens, build]) =>
+        (window as any).bench.decodeRounds(m, f, t, rounds, tokens, build || undefined),
+      [`${base}manifest.json`, first, threads, ROUNDS, TOKENS, SDK_BUILD] as const,
     )) as { sdk: { load: number; tps: number }; raw: { load: number; tps: number } };
     console.log(
       `  ${threads} thread(s): load ${r.sdk.load.toFixed(0)} vs ${r.raw.load.toFixed(0)} ms (sdk/raw ${(r.sdk.load / r.raw.load).toFixed(2)}), decode ${r.sdk.tps.toFixed(2)} vs ${r.raw.tps.toFixed(2)} tok/s (sdk/raw ${(r.sdk.tps / r.raw.tps).toFixed(3)})`,
