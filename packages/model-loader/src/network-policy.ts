@@ -76,6 +76,21 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;
 }
 
+/** The Hugging Face Hub's origins: the files it lists are served from its CDN after a redirect. */
+const HUB_ORIGINS: ReadonlySet<string> = new Set(['https://huggingface.co', 'https://hf.co']);
+/** The Hub's download hosts (`cdn-lfs*.hf.co`, `cas-bridge.xethub.hf.co`, …): https only. */
+const HUB_CDN = /^https:\/\/(?:[a-z0-9-]+\.)+(?:hf\.co|huggingface\.co)$/;
+
+/**
+ * Whether a response from `origin` may be read: an allowed origin, or one of the Hub's download
+ * hosts when the Hub itself is allowed (every LFS file on huggingface.co redirects there, to
+ * hosts that change over time, so listing them is the Hub's decision, not the page's).
+ */
+export function originAllowed(origin: string, allowed: ReadonlySet<string>): boolean {
+  if (allowed.has(origin)) return true;
+  return HUB_CDN.test(origin) && [...allowed].some((o) => HUB_ORIGINS.has(o));
+}
+
 /**
  * The final origin rule: after redirects, a response must still come from an allowed origin (a
  * same-origin URL that redirects to another origin is refused, as a manifest URL on that
@@ -89,7 +104,7 @@ export function checkResponseOrigin(
 ): void {
   if (!policy.allowedOrigins || !response.url) return;
   const origin = new URL(response.url).origin;
-  if (policy.allowedOrigins.has(origin)) return;
+  if (originAllowed(origin, policy.allowedOrigins)) return;
   void response.body?.cancel().catch(() => undefined);
   throw new ModelLoaderError(
     'ORIGIN_NOT_ALLOWED',
