@@ -23,6 +23,14 @@ import { startRateLimitedProxy, type RateLimitedProxy } from './rate-limited-pro
 //    (OPFS, through its worker), no verification. Loading into wasm is left out: that is not
 //    downloading, and it is the same for every downloader.
 //  - plain-no-store (optional): the plain fetch with `cache: 'no-store'` (what the HTTP cache costs).
+//  - opfs-worker, opfs-main, opfs-files (optional): prototypes of a cheaper storage path, not
+//    product code: the same verification (each 4 MiB block against the manifest's hash, with
+//    WebCrypto) with the bytes written to OPFS instead of IndexedDB: from one worker per shard
+//    through a sync access handle (opfs-worker), from the page through one `createWritable` per
+//    shard (opfs-main) or one OPFS file per block (opfs-files). BENCH_LOADER_OPTIONS tunes them:
+//    `rangeBytes`, `byob` (false: the default reader, pieces copied into the block), `pieceWrites`
+//    (write each network piece as it arrives, as wllama does, instead of whole blocks), and
+//    `noHash` / `noWrite` to measure reading alone.
 // Links: `full` is the fault server of `@the-edge-agent/test-fixtures` on 127.0.0.1 as fast as this
 // machine goes; a number N is a link of N MB/s (10^6 bytes) shared by all connections of an arm:
 // the same server behind `rate-limited-proxy.ts` (one token bucket for every byte of every
@@ -49,8 +57,8 @@ import { startRateLimitedProxy, type RateLimitedProxy } from './rate-limited-pro
 //
 // Environment (all optional):
 //   BENCH_ROUNDS       rounds (default 3)
-//   BENCH_ARMS         comma list of loader, plain, wllama, plain-no-store
-//                      (default loader,plain,wllama)
+//   BENCH_ARMS         comma list of loader, plain, wllama, plain-no-store, opfs-worker,
+//                      opfs-main, opfs-files (default loader,plain,wllama)
 //   BENCH_LINKS        comma list of `full` and link rates in MB/s (default full,100,25)
 //   BENCH_SIZES        model size in MiB per link, `full=1024,100=512,25=256` (the default; a
 //                      link left out gets 256), or one number for every link; a multiple of
@@ -74,7 +82,15 @@ const BLOCK = 4 * MIB; // tea-model pack's default
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? SHARDS);
 const LOADER_OPTIONS = JSON.parse(process.env['BENCH_LOADER_OPTIONS'] ?? '{}') as object;
-const ARM_NAMES = ['loader', 'plain', 'wllama', 'plain-no-store'] as const;
+const ARM_NAMES = [
+  'loader',
+  'plain',
+  'wllama',
+  'plain-no-store',
+  'opfs-worker',
+  'opfs-main',
+  'opfs-files',
+] as const;
 type ArmName = (typeof ARM_NAMES)[number];
 const ARMS = (process.env['BENCH_ARMS'] ?? 'loader,plain,wllama').split(',').map((a) => {
   if (!(ARM_NAMES as readonly string[]).includes(a.trim()))
@@ -240,6 +256,84 @@ test.beforeAll(async () => {
             if (model.files.length !== urls.length) throw new Error('wllama: shards missing');
             return model.size;
           }),
+        // A prototype of a cheaper storage path (not a product arm): one worker per shard fetches
+        // it in Range requests, reads 4 MiB blocks with a BYOB reader, verifies each against the
+        // manifest's block hash (WebCrypto, overlapped with the next read) and writes it to OPFS
+        // through a sync access handle. No IndexedDB, no Blob built from a stream.
+        'opfs-worker': ({ manifestUrl, loaderOptions }) =>
+          timed(async (progress) => {
+            const manifest = await (await fetch(manifestUrl)).json();
+            const url = URL.createObjectURL(new Blob([PIPE_WORKER], { type: 'text/javascript' }));
+            const done = new Array(manifest.chunks.length).fill(0);
+            try {
+              await Promise.all(manifest.chunks.map((chunk, i) => new Promise((resolve, reject) => {
+                const worker = new Worker(url);
+                worker.onerror = (e) => { worker.terminate(); reject(new Error(e.message)); };
+                worker.onmessage = ({ data }) => {
+                  if (data.error) { worker.terminate(); reject(new Error(data.error)); return; }
+                  done[i] = data.loaded;
+                  progress(done.reduce((s, n) => s + n, 0), manifest.totalBytes);
+                  if (data.end) { worker.terminate(); resolve(); }
+                };
+                worker.postMessage({
+                  url: new URL(chunk.file, manifestUrl).href, name: 'c' + i, bytes: chunk.bytes,
+                  block: chunk.blocks.bytes, hashes: chunk.blocks.sha256,
+                  rangeBytes: loaderOptions.rangeBytes ?? 20971520,
+                  noHash: loaderOptions.noHash, noWrite: loaderOptions.noWrite, byob: loaderOptions.byob ?? true, pieceWrites: loaderOptions.pieceWrites,
+                });
+              })));
+            } finally {
+              URL.revokeObjectURL(url);
+            }
+            return manifest.totalBytes;
+          }),
+        'opfs-main': ({ manifestUrl, loaderOptions }) =>
+          timed(async (progress) => {
+            const manifest = await (await fetch(manifestUrl)).json();
+            const root = await navigator.storage.getDirectory();
+            const dir = await root.getDirectoryHandle('bench-probe', { create: true });
+            const done = new Array(manifest.chunks.length).fill(0);
+            await Promise.all(manifest.chunks.map(async (chunk, i) => {
+              const file = await dir.getFileHandle('c' + i, { create: true });
+              const writable = await file.createWritable({ keepExistingData: false });
+              await pipeInPage({
+                url: new URL(chunk.file, manifestUrl).href, bytes: chunk.bytes,
+                block: chunk.blocks.bytes, hashes: chunk.blocks.sha256,
+                rangeBytes: loaderOptions.rangeBytes ?? 20971520,
+              }, (view, position) => writable.write({ type: 'write', position, data: view }), (loaded) => {
+                done[i] = loaded;
+                progress(done.reduce((s, n) => s + n, 0), manifest.totalBytes);
+              });
+              await writable.close();
+            }));
+            return manifest.totalBytes;
+          }),
+        'opfs-files': ({ manifestUrl, loaderOptions }) =>
+          timed(async (progress) => {
+            const manifest = await (await fetch(manifestUrl)).json();
+            const root = await navigator.storage.getDirectory();
+            const dir = await root.getDirectoryHandle('bench-probe', { create: true });
+            const done = new Array(manifest.chunks.length).fill(0);
+            const files = await Promise.all(manifest.chunks.map(async (chunk, i) => {
+              const names = [];
+              await pipeInPage({
+                url: new URL(chunk.file, manifestUrl).href, bytes: chunk.bytes,
+                block: chunk.blocks.bytes, hashes: chunk.blocks.sha256,
+                rangeBytes: loaderOptions.rangeBytes ?? 20971520,
+              }, async (view, position) => {
+                const name = 'c' + i + '-' + position;
+                const writable = await (await dir.getFileHandle(name, { create: true })).createWritable();
+                await writable.write(view);
+                await writable.close();
+                names.push(name);
+              }, (loaded) => {
+                done[i] = loaded;
+                progress(done.reduce((s, n) => s + n, 0), manifest.totalBytes);
+              });
+              return new Blob(await Promise.all(names.map(async (n) => (await dir.getFileHandle(n)).getFile())));
+            }));
+            return files.reduce((s, b) => s + b.size, 0);
+          }),
         // Probes (BENCH_PROBE=1).
         nostore: ({ manifestUrl, concurrency, loaderOptions }) =>
           timed(async () => {
@@ -300,6 +394,77 @@ test.beforeAll(async () => {
           }),
       };
       const BLOCK = ${BLOCK};
+      // The prototype's pipeline, the same code in a worker (sync access handle) and in the page
+      // (createWritable): Range requests, 4 MiB blocks read with a BYOB reader, each written, then
+      // verified while the next one is read.
+      const PIPE = \`
+        const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
+        const pipe = async ({ url, bytes, block, hashes, rangeBytes, noHash, noWrite, byob = true, pieceWrites = false }, write, report) => {
+          let bufs = [new ArrayBuffer(block), new ArrayBuffer(block)];
+          let pending = null; // the previous block's digest
+          let k = 0;
+          const check = async () => {
+            if (!pending) return;
+            const [digest, index] = [await pending.digest, pending.index];
+            if (hex(digest) !== hashes[index]) throw new Error('block ' + index + ' hash mismatch');
+            pending = null;
+          };
+          for (let start = 0; start < bytes; start += rangeBytes) {
+            const end = Math.min(bytes, start + rangeBytes);
+            const res = await fetch(url, { headers: { Range: 'bytes=' + start + '-' + (end - 1) } });
+            if (res.status !== 206) throw new Error('HTTP ' + res.status);
+            const reader = res.body.getReader(byob ? { mode: 'byob' } : undefined);
+            let rest = null; // default reader: what the last piece had beyond its block
+            for (let off = start; off < end; ) {
+              const want = Math.min(block, end - off);
+              let view = new Uint8Array(bufs[k % 2], 0, want), got = 0;
+              while (got < want) {
+                if (byob) {
+                  const r = await reader.read(new Uint8Array(view.buffer, got, want - got));
+                  if (r.done) throw new Error('short body');
+                  got += r.value.byteLength;
+                  view = new Uint8Array(r.value.buffer, 0, want);
+                  continue;
+                }
+                let piece = rest;
+                rest = null;
+                if (!piece) {
+                  const r = await reader.read();
+                  if (r.done) throw new Error('short body');
+                  piece = r.value;
+                }
+                const n = Math.min(piece.byteLength, want - got);
+                const part = n === piece.byteLength ? piece : piece.subarray(0, n);
+                if (pieceWrites && !noWrite) await write(part, off + got);
+                view.set(part, got);
+                got += n;
+                if (n < piece.byteLength) rest = piece.subarray(n);
+              }
+              bufs[k % 2] = view.buffer;
+              if (!noWrite && !pieceWrites) await write(view, off);
+              await check();
+              if (!noHash) pending = { digest: crypto.subtle.digest('SHA-256', view), index: off / block };
+              off += want; k++;
+              report(off);
+            }
+          }
+          await check();
+        };\`;
+      const PIPE_WORKER = PIPE + \`
+        onmessage = async ({ data }) => {
+          try {
+            const root = await navigator.storage.getDirectory();
+            const dir = await root.getDirectoryHandle('bench-probe', { create: true });
+            const handle = await (await dir.getFileHandle(data.name, { create: true })).createSyncAccessHandle();
+            await pipe(data, (view, at) => handle.write(view, { at }), (loaded) => postMessage({ loaded }));
+            handle.flush();
+            handle.close();
+            postMessage({ loaded: data.bytes, end: true });
+          } catch (e) {
+            postMessage({ error: String(e) });
+          }
+        };\`;
+      const pipeInPage = new Function(PIPE + '; return pipe;')();
       const OPFS_WORKER = \`onmessage = async (e) => {
         const { name, buf, close } = e.data;
         if (name) {
@@ -566,6 +731,9 @@ test('cold download: model-loader vs plain fetch vs wllama, full speed and limit
       plain: 'plain parallel fetch (discarded)',
       wllama: 'wllama ModelManager.downloadModel',
       'plain-no-store': "plain fetch, cache: 'no-store'",
+      'opfs-worker': 'prototype: worker per shard, verify + OPFS',
+      'opfs-main': 'prototype: page, verify + OPFS createWritable',
+      'opfs-files': 'prototype: page, verify + an OPFS file per 4 MiB block',
     };
     for (const link of LINKS)
       for (const arm of ARMS) {
