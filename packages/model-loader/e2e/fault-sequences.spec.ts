@@ -14,7 +14,14 @@ import {
   type InitialState,
   type Step,
 } from './fault-steps.js';
-import { MANIFEST_PATH, MODEL_ID, Publisher, type PublishedVersion } from './published-model.js';
+import {
+  MANIFEST_PATH,
+  MODEL_ID,
+  Publisher,
+  SIGNED_QUERY,
+  URL_SECRET,
+  type PublishedVersion,
+} from './published-model.js';
 import {
   abortLoad,
   armCrash,
@@ -175,6 +182,8 @@ class SequenceRun {
   lastInspection = '';
   private loads = 0;
   private pageErrors: string[] = [];
+  /** Texts that showed the URL secret (console lines; loads report their own). */
+  private leaks: string[] = [];
   /** Where the current sequence (since the last heal) started in the server log, and what was missing then. */
   private sequence = { log: 0, missing: 0, first: 0 };
   /** Bytes the steps of this sequence may cost beyond what was missing (the documented bounds). */
@@ -198,8 +207,9 @@ class SequenceRun {
     this.applyHttp();
   }
 
+  /** The manifest's URL, pre-signed like its chunks' (see `URL_SECRET`). */
   private get url() {
-    return server.url(MANIFEST_PATH);
+    return server.url(MANIFEST_PATH) + SIGNED_QUERY;
   }
 
   private get v() {
@@ -208,6 +218,11 @@ class SequenceRun {
 
   private watch(page: Page) {
     page.on('pageerror', (e) => this.pageErrors.push(e.message));
+    // No console line of the page (the loader's warnings and logs, the browser's own) may show
+    // the URL secret.
+    page.on('console', (m) => {
+      if (m.text().includes(URL_SECRET)) this.leaks.push(`console.${m.type()}: ${m.text()}`);
+    });
   }
 
   private applyHttp() {
@@ -228,6 +243,10 @@ class SequenceRun {
   /** Checks a load's result: the bytes of a published version, or a coded error, in time. */
   private checkResult(r: LoadResult, what: string): string {
     this.loads++;
+    check(
+      r.leaks.length === 0,
+      `${what}: the URL secret shows in ${r.leaks.length} text(s) of the load: ${r.leaks.join(' | ')}`,
+    );
     if (r.ok) {
       const match = this.publisher.versions.find(
         (v) =>
@@ -420,6 +439,7 @@ class SequenceRun {
         // checked further, unless it claims the model.
         const r = await within(LOAD_LIMIT_MS, 'a load whose storage fails', done);
         const died = await crashed(this.page);
+        check(r.leaks.length === 0, `a crashed load showed the URL secret: ${r.leaks.join(' | ')}`);
         if (r.ok) this.checkResult(r, 'crash');
         else this.allowance += CONCURRENCY * RANGE_BYTES;
         await reloadPage(this.page);
@@ -462,6 +482,7 @@ class SequenceRun {
       `a model lock is still held or waited for with no load running (${JSON.stringify(ins.locks)})`,
     );
     check(this.pageErrors.length === 0, `page errors: ${this.pageErrors.join(' | ')}`);
+    check(this.leaks.length === 0, `the URL secret shows in: ${this.leaks.join(' | ')}`);
     for (const m of ins.models.filter((m) => m.complete))
       for (const h of m.chunkHashes) {
         const c = ins.chunks.find((r) => r.modelId === m.id && r.sha256 === h);
@@ -491,6 +512,7 @@ class SequenceRun {
     const { done } = this.load(this.page);
     const r = await within(LOAD_LIMIT_MS, 'the clean load', done);
     check(r.ok, `the clean load failed: ${r.name} ${r.code ?? ''}: ${r.message}`);
+    check(r.leaks.length === 0, `the clean load showed the URL secret: ${r.leaks.join(' | ')}`);
     check(
       r.version === v.version &&
         r.hashes?.every((h, i) => h === v.chunks[i]!.sha256) &&

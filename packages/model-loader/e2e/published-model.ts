@@ -12,6 +12,15 @@ export const BLOCK = 64 * 1024;
 
 export const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
+/**
+ * A secret that stands for a signature: every URL of the model carries it in its query string
+ * (the manifest's and each chunk's, as pre-signed object-store URLs do), and no message, `url`
+ * field, progress event or console line may ever show it.
+ */
+export const URL_SECRET = 'S1gn4tur3-s3cr3t';
+/** The query string of a pre-signed URL (S3's shape and a token, both carrying the secret). */
+export const SIGNED_QUERY = `?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20261206&X-Amz-Signature=${URL_SECRET}&token=${URL_SECRET}`;
+
 /** One chunk of a published version. */
 export interface PublishedChunk {
   /** Path on the fault server (and the manifest's `file`, relative to the manifest). */
@@ -37,8 +46,11 @@ function bytesOf(seed: number, stream: number, size: number): Uint8Array {
   return new Uint8Array(words.buffer, 0, size);
 }
 
-/** The manifest text of `v` (chunk files relative to the manifest). */
-export function manifestOf(v: PublishedVersion): string {
+/**
+ * The manifest text of `v`: chunk files relative to the manifest, each with its signed URL
+ * (`urlOf(path)`) in `url` when given.
+ */
+export function manifestOf(v: PublishedVersion, urlOf?: (path: string) => string): string {
   return JSON.stringify({
     manifestVersion: 1,
     model: { id: MODEL_ID, version: v.version },
@@ -46,6 +58,7 @@ export function manifestOf(v: PublishedVersion): string {
     totalBytes: v.totalBytes,
     chunks: v.chunks.map((c) => ({
       file: c.path.slice(MODEL_ID.length + 1),
+      ...(urlOf ? { url: urlOf(c.path) } : {}),
       bytes: c.data.length,
       sha256: c.sha256,
       ...(v.blocks
@@ -124,7 +137,10 @@ export class Publisher {
 
   private publish(v: PublishedVersion): void {
     for (const c of v.chunks) this.server.repack(c.path, c.data);
-    this.server.repack(MANIFEST_PATH, manifestOf(v));
+    this.server.repack(
+      MANIFEST_PATH,
+      manifestOf(v, (path) => this.server.url(path) + SIGNED_QUERY),
+    );
     this.versions.push(v);
   }
 

@@ -1,5 +1,6 @@
 import type { Page } from '@playwright/test';
 import { openReadyPage, sdkPage } from '../../../tools/sdk-page.js';
+import { URL_SECRET } from './published-model.js';
 
 // The test page of the fault-sequence test: the real model-loader and model-cache (built
 // packages, through the sdk test page's import map), and what the test asks of them: a load
@@ -25,6 +26,8 @@ export interface LoadResult {
   ms: number;
   /** ms from the abort (or the clear) to the end of the load. */
   afterAbortMs?: number;
+  /** Texts of this load that showed the URL secret: its error's, its progress events'. */
+  leaks: string[];
 }
 
 /** A raw look at the store: model-cache's own report, and the records under it. */
@@ -92,7 +95,16 @@ export const SEQUENCE_SCRIPT = `
   };
   window.armCrash = (c) => { crash = { ...c, seen: 0, dead: false, completed: false }; };
   window.crashed = () => crash?.dead ?? false;
-  const error = (e) => ({ ok: false, code: typeof e?.code === 'string' ? e.code : undefined, name: e?.name, message: String(e?.message ?? e) });
+  // Everything an error shows a developer: its text, its fields, its causes.
+  const SECRET = '${URL_SECRET}';
+  const errorTexts = (e, depth = 0) => {
+    if (e === undefined || e === null || depth > 4) return [];
+    const own = {};
+    if (typeof e === 'object') for (const k of Object.getOwnPropertyNames(e)) { try { own[k] = String(e[k]); } catch {} }
+    return [String(e), e?.stack ?? '', JSON.stringify(own), ...errorTexts(e?.cause, depth + 1)];
+  };
+  const leaksOf = (texts) => texts.filter((t) => typeof t === 'string' && t.includes(SECRET)).map((t) => t.slice(0, 300));
+  const error = (e) => ({ ok: false, code: typeof e?.code === 'string' ? e.code : undefined, name: e?.name, message: String(e?.message ?? e), leaks: leaksOf(errorTexts(e)) });
   const clearAll = async () => { const c = openModelCache({ dbName: DB }); try { await c.clear(); } finally { await c.close(); } };
   window.loads = {};
   window.load = async (url, o = {}) => {
@@ -103,12 +115,14 @@ export const SEQUENCE_SCRIPT = `
     let stoppedAt;
     entry.stop = () => { stoppedAt ??= performance.now(); abort.abort(new Error('stopped by the test')); };
     const t = performance.now();
+    const progressLeaks = [];
     let r;
     try {
       const got = await acquireModel({ manifestUrl: url }, {
         store: cache, signal: abort.signal, retryDelayMs: 20, idleTimeoutMs: ${IDLE_TIMEOUT_MS},
         segmentBytes: ${SEGMENT_BYTES}, rangeBytes: ${RANGE_BYTES}, concurrency: ${CONCURRENCY},
         onProgress: (p) => {
+          progressLeaks.push(...leaksOf([JSON.stringify(p)]));
           if (p.otherTab) return;
           entry.loaded = p.loadedBytes;
           entry.progressed = true;
@@ -119,8 +133,9 @@ export const SEQUENCE_SCRIPT = `
           }
         },
       });
-      r = { ok: true, fromCache: got.fromCache, version: got.manifest.model.version, hashes: await Promise.all(got.blobs.map(sha256OfBlob)) };
+      r = { ok: true, fromCache: got.fromCache, version: got.manifest.model.version, hashes: await Promise.all(got.blobs.map(sha256OfBlob)), leaks: [] };
     } catch (e) { r = error(e); }
+    r.leaks.push(...progressLeaks.slice(0, 3));
     r.ms = performance.now() - t;
     if (stoppedAt !== undefined) r.afterAbortMs = performance.now() - stoppedAt;
     try { await clearing; } catch (e) { r.clearError = String(e); }
