@@ -18,6 +18,15 @@ describe('redaction', () => {
     );
   });
 
+  it('the punctuation after a redacted URL stays: the message still reads', () => {
+    expect(redactText('HTTP 404 from https://h/a.gguf?X-Amz-Signature=s3cr3t: check the URL')).toBe(
+      'HTTP 404 from https://h/a.gguf: check the URL',
+    );
+    expect(redactText('see https://h/a.gguf?token=s3cr3t, then https://h/b?sig=x.')).toBe(
+      'see https://h/a.gguf, then https://h/b.',
+    );
+  });
+
   it('a ModelLoaderError carries no secret in its message or url', () => {
     const e = new ModelLoaderError('HTTP_ERROR', 'HTTP 403 from https://h/a.gguf?Signature=zzz', {
       url: 'https://u:p@h/a.gguf?Signature=zzz',
