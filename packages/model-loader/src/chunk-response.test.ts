@@ -32,6 +32,48 @@ describe('requestChunk', () => {
     expect(d.idle).toBe(1);
   });
 
+  it("a resume with no answer asks the file's size once: nginx's hidden 416 of a shorter file is CHUNK_SIZE_MISMATCH", async () => {
+    const seen: string[] = [];
+    const { d } = await download(data, {
+      fetch: async (_url, init) => {
+        const range = (init!.headers as Record<string, string>)['Range'];
+        seen.push(`${range} ${init!.cache ?? 'default'}`);
+        // A 416 whose CORS headers came twice: the browser reports a network error.
+        if (range !== 'bytes=0-0') throw new TypeError('Failed to fetch');
+        return answer(206, { 'Content-Range': 'bytes 0-0/6' });
+      },
+    });
+    const request = idleRequest(undefined, 60_000);
+    await expect(requestChunk(d, request, 8, 10)).rejects.toMatchObject({
+      code: 'CHUNK_SIZE_MISMATCH',
+      status: 206,
+      message: expect.stringContaining(
+        'the manifest says 10 bytes, but https://example.test/m.gguf is 6 bytes',
+      ),
+    });
+    request.done();
+    expect(seen).toEqual(['bytes=8- default', 'bytes=0-0 reload']);
+  });
+
+  it('the same size (a real network failure) is retried as before, and asked once per run of failures', async () => {
+    const seen: string[] = [];
+    const { d } = await download(data, {
+      fetch: async (_url, init) => {
+        const range = (init!.headers as Record<string, string>)['Range'];
+        seen.push(range ?? 'whole');
+        if (range !== 'bytes=0-0') throw new TypeError('Failed to fetch');
+        return answer(206, { 'Content-Range': 'bytes 0-0/10' });
+      },
+    });
+    for (let i = 0; i < 2; i++) {
+      const request = idleRequest(undefined, 60_000);
+      expect(await requestChunk(d, request, 4, 10)).toBeUndefined();
+      request.done();
+    }
+    expect(d.idle).toBe(2);
+    expect(seen).toEqual(['bytes=4-', 'bytes=0-0', 'bytes=4-']);
+  });
+
   it('a request the caller aborted ends in ABORTED', async () => {
     const abort = new AbortController();
     const { d } = await download(data, {

@@ -42,6 +42,7 @@ export async function requestChunk(
     });
   } catch (cause) {
     if (o.signal?.aborted) throw aborted(o);
+    if (position > 0 && d.idle === 0 && !request.stalled) await probeSize(d, request.signal);
     retryOrThrow(
       d,
       request.stalled
@@ -63,6 +64,38 @@ export async function requestChunk(
 
 const cancel = (response: Response) => response.body?.cancel().catch(() => undefined);
 
+/** `CHUNK_SIZE_MISMATCH`: the server itself (past the browser's HTTP cache) says `served`. */
+function sizeMismatch(d: ChunkDownload, served: number, status: number): ModelLoaderError {
+  const { o } = d;
+  return new ModelLoaderError(
+    'CHUNK_SIZE_MISMATCH',
+    `chunk ${o.index}: the manifest says ${o.bytes} bytes, but ${o.url} is ${served} bytes (HTTP ${status}, asked past the browser's HTTP cache); the manifest and the files on the server do not match: pack the model again, or fix the manifest`,
+    { chunkIndex: o.index, url: o.url, status },
+  );
+}
+
+/**
+ * After a resume failed with no answer: asks the file's first byte (past the HTTP cache), whose
+ * `Content-Range` says its size, and throws `CHUNK_SIZE_MISMATCH` when that is not the
+ * manifest's. nginx answers a Range past the end of a file cut short with a 416 that carries
+ * its `add_header … always` CORS headers twice (a 416 without `always` carries none), which the
+ * browser hides from the page as a network error; retrying it would only end in a
+ * `NETWORK_ERROR` blaming the network. Any other outcome leaves the retry to go on.
+ */
+async function probeSize(d: ChunkDownload, signal: AbortSignal): Promise<void> {
+  const { o } = d;
+  let response: Response;
+  try {
+    response = await o.fetch(o.url, { headers: { Range: 'bytes=0-0' }, signal, cache: 'reload' });
+  } catch {
+    return;
+  }
+  const served = servedFileSize(response);
+  await cancel(response);
+  if (response.ok && served !== undefined && served !== o.bytes)
+    throw sizeMismatch(d, served, response.status);
+}
+
 /**
  * A file of another size than the manifest says can never verify: true when it is to be asked
  * again past the browser's HTTP cache; `CHUNK_SIZE_MISMATCH` when the server itself says so.
@@ -82,11 +115,7 @@ async function wrongSize(d: ChunkDownload, response: Response): Promise<boolean>
     d.pause = false;
     return true;
   }
-  throw new ModelLoaderError(
-    'CHUNK_SIZE_MISMATCH',
-    `chunk ${o.index}: the manifest says ${o.bytes} bytes, but ${o.url} is ${served} bytes (HTTP ${response.status}, asked past the browser's HTTP cache); the manifest and the files on the server do not match: pack the model again, or fix the manifest`,
-    { chunkIndex: o.index, url: o.url, status: response.status },
-  );
+  throw sizeMismatch(d, served, response.status);
 }
 
 /**
