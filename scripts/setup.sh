@@ -8,6 +8,7 @@
 #     else an offline Debian sid userland cached in ~/.cache/tea-wasm-llm)
 #   - llm-bridge's CPU wllama, built from source (packages/llm-bridge/native/build.sh; cached)
 #   - shellcheck for the workflow lint (the sid userland's, else the system's, else apt's)
+#   - nginx for model-loader's nginx suite (the system's, else Debian's from apt)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$TEA_REPO_ROOT"
@@ -42,6 +43,24 @@ elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   info "installed $(/usr/bin/chromium --version 2>/dev/null | head -n1)"
 else
   die "no Chromium for the browser tests: run 'pnpm exec playwright install chromium' (internet), install your distribution's chromium, or set TEA_CHROMIUM_PATH"
+fi
+
+# model-loader's nginx suite (packages/model-loader/e2e/nginx*.spec.ts) starts its own nginx per
+# run (a temporary prefix, a free port on 127.0.0.1); only the binary is needed.
+step "Checking nginx for the browser tests ($(elapsed))"
+nginx_bin="${TEA_NGINX_PATH:-/usr/sbin/nginx}"
+if [ -x "$nginx_bin" ]; then
+  info "$("$nginx_bin" -v 2>&1 | head -n1) at $nginx_bin"
+elif [ -n "${TEA_NGINX_PATH:-}" ]; then
+  die "TEA_NGINX_PATH=$TEA_NGINX_PATH is not an executable"
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  info "installing Debian's nginx with apt"
+  apt-get install -y --no-install-recommends nginx >/dev/null 2>&1 \
+    || { apt-get update >/dev/null && apt-get install -y --no-install-recommends nginx >/dev/null; }
+  [ -x "$nginx_bin" ] || die "nginx was installed but $nginx_bin is not there"
+  info "installed $("$nginx_bin" -v 2>&1 | head -n1)"
+else
+  die "no nginx for model-loader's nginx suite: install it (apt-get install nginx), or set TEA_NGINX_PATH to an nginx binary"
 fi
 
 bash scripts/setup-rust.sh
