@@ -8,6 +8,8 @@ import {
   networkPolicy,
   rangeStart,
   type IdleRequest,
+  type NetworkPolicy,
+  type RequestLabel,
 } from '../network-policy.js';
 
 /** The size of a file from a Range answer (`Content-Range: bytes 0-0/TOTAL`) or its length. */
@@ -16,6 +18,34 @@ function sizeOf(response: Response): number | undefined {
   if (range) return Number(range[1]);
   const length = response.headers.get('Content-Length');
   return response.status === 200 && length ? Number(length) : undefined;
+}
+
+/**
+ * The size of a file whose Range answers did not say it, from a HEAD's `Content-Length`: a
+ * server on another origin that does not list `Content-Range` in `Access-Control-Expose-Headers`
+ * (nginx with the usual one-line `add_header Access-Control-Allow-Origin *`) hides it from the
+ * page, while `Content-Length` is always readable. Undefined when that fails too.
+ */
+async function headSize(
+  label: RequestLabel,
+  policy: NetworkPolicy,
+  signal: AbortSignal | undefined,
+): Promise<number | undefined> {
+  try {
+    return await fetchWithRetries(
+      label,
+      policy,
+      signal,
+      async (response) => {
+        await response.body?.cancel().catch(() => undefined);
+        return response.headers.get('Content-Encoding') ? undefined : sizeOf(response);
+      },
+      { method: 'HEAD' },
+    );
+  } catch (error) {
+    if ((error as ModelLoaderError).code === 'ABORTED') throw error;
+    return undefined;
+  }
 }
 
 /**
@@ -122,10 +152,11 @@ export async function readHeaders(
         { chunkIndex: i, url, cause },
       );
     }
+    size ??= await headSize(label, policy, options.signal);
     if (size === undefined)
       throw new ModelLoaderError(
         'NETWORK_ERROR',
-        `${url}: the server did not say the file's size (no Content-Range or Content-Length)`,
+        `${url}: the server did not say the file's size (no Content-Range or Content-Length); a server on another origin must list Content-Range in Access-Control-Expose-Headers`,
         { chunkIndex: i, url },
       );
     if (size >= MAX_CHUNK_BYTES)

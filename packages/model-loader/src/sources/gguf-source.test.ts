@@ -79,6 +79,25 @@ describe('GGUF by URL', () => {
     expect(server.log.slice(requests).filter((e) => e.path === 'tiny.gguf')).toEqual([]);
   });
 
+  it("a server that hides Content-Range (CORS without Access-Control-Expose-Headers): the size comes from a HEAD's Content-Length", async () => {
+    // What a browser shows a page of nginx's usual `add_header Access-Control-Allow-Origin *`.
+    const hiding: typeof fetch = async (input, init) => {
+      const r = await fetch(input, init);
+      const headers = new Headers(r.headers);
+      headers.delete('Content-Range');
+      return new Response(r.body, { status: r.status, statusText: r.statusText, headers });
+    };
+    const requests = server.log.length;
+    const got = await acquireModel(
+      { ggufUrls: [server.url('tiny.gguf')] },
+      { store: pinningStore().store, fetch: hiding },
+    );
+    expect(got.manifest.totalBytes).toBe(model.length);
+    expect(sha(new Uint8Array(await got.blobs[0]!.arrayBuffer()))).toBe(sha(model));
+    const heads = server.log.slice(requests).filter((e) => e.method === 'HEAD');
+    expect(heads.map((e) => e.path)).toEqual(['tiny.gguf']);
+  });
+
   it('verifies a re-download against the pin: a file that changed on the server is refused', async () => {
     const { store, chunks } = pinningStore();
     await acquireModel({ ggufUrls: [server.url('tiny.gguf')] }, { store });
