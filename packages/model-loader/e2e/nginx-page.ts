@@ -53,6 +53,8 @@ export interface LoadOptions {
   tag?: string;
   /** Abort once this many bytes have arrived. */
   abortAt?: number;
+  /** `url` is a GGUF file (its first gguf-split shard), not a manifest. */
+  gguf?: boolean;
   idleTimeoutMs?: number;
   concurrency?: number;
 }
@@ -81,7 +83,7 @@ const SCRIPT = `
     const t = performance.now();
     let r;
     try {
-      const got = await acquireModel({ manifestUrl: url }, {
+      const got = await acquireModel(o.gguf ? { ggufUrls: [url] } : { manifestUrl: url }, {
         store: cache, signal: abort.signal, retryDelayMs: 20, idleTimeoutMs: o.idleTimeoutMs ?? 2000,
         segmentBytes: ${SEGMENT_BYTES}, rangeBytes: ${RANGE_BYTES}, concurrency: o.concurrency ?? ${CONCURRENCY},
         onWaitForOtherTab: () => (waited = entry.waiting = true),

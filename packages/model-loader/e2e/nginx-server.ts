@@ -33,6 +33,8 @@ export interface NginxLocation {
   etag?: boolean;
   /** `limit_rate` per connection (e.g. `200k`). */
   limitRate?: string;
+  /** `max_ranges` (0: Range requests get the whole file, 200). */
+  maxRanges?: number;
 }
 
 /** The site's folders (`/name/`), each with its own directives. */
@@ -77,6 +79,7 @@ function locationBlock(name: string, l: NginxLocation): string {
     l.expires ? `expires ${l.expires};` : '',
     l.etag === false ? 'etag off;' : '',
     l.limitRate ? `limit_rate ${l.limitRate};` : '',
+    l.maxRanges !== undefined ? `max_ranges ${l.maxRanges};` : '',
   ];
   return `location /${name}/ { ${lines.filter(Boolean).join(' ')} }`;
 }

@@ -17,6 +17,7 @@ const LOCATIONS = {
   expires: { expires: '1h' },
   noetag: { etag: false, limitRate: '100k' },
   minimal: { cors: 'minimal' as const },
+  noranges: { maxRanges: 0, limitRate: '100k' },
 };
 
 /** One spec's nginx and the helpers bound to it. */

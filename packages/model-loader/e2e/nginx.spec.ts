@@ -9,9 +9,10 @@ import { nginxSuite } from './nginx-suite.js';
 
 // The real model-loader and model-cache in Chromium against a real nginx (Debian's 1.22), the
 // oracle for the HTTP the fault server of the other suites imitates: downloads, resumes, cache
-// hits, re-published files, gzip and two tabs. Each folder of the site has its own directives
-// (nginx-suite.ts); each test publishes its own model there and checks the load's result and
-// nginx's access log (which requests were made, with which headers). Errors: nginx-errors.spec.ts.
+// hits, re-published files, gzip, Range ignored, GGUF URLs, two tabs. Each folder of the site
+// has its own directives (nginx-suite.ts); each test publishes its own model there and checks
+// the load's result and nginx's access log (which requests were made, with which headers).
+// Errors: nginx-errors.spec.ts.
 
 const s = nginxSuite('downloads');
 
@@ -206,4 +207,41 @@ test('two tabs: the one downloading aborts halfway, the waiting one takes over; 
   expect(b, s.log(m)).toMatchObject({ ok: true, hashes: m.hashes, waited: true });
   expect(bodyBytes(s.chunks(m))).toBeLessThanOrEqual(m.totalBytes + CONCURRENCY * RANGE_BYTES);
   expect(await load(page, s.manifestUrl(m))).toMatchObject({ ok: true, fromCache: true });
+});
+
+test('a GGUF URL without a manifest: headers read with Range, the size from a HEAD where CORS hides Content-Range, pinned, then no request', async ({
+  page,
+}) => {
+  await s.open(page);
+  for (const dir of ['plain', 'minimal']) {
+    const m = await packTinyLlama(s.site, `${dir}/gguf`, 'tiny.gguf', '200K');
+    // The first gguf-split shard stands for all of them.
+    const url = s.nginx.url(`${m.dir}/${m.names[0]}`);
+    const first = await load(page, url, { gguf: true });
+    expect(first, s.log(m)).toMatchObject({ ok: true, fromCache: false, hashes: m.hashes });
+    expect(s.chunks(m).filter((e) => e.method === 'GET' && /^bytes=0-/.test(e.range)).length).toBe(
+      m.names.length,
+    );
+    const heads = s.chunks(m).filter((e) => e.method === 'HEAD');
+    expect(heads.length, s.log(m)).toBe(dir === 'minimal' ? m.names.length : 0);
+    const mark = s.mark();
+    const second = await load(page, url, { gguf: true });
+    expect(second).toMatchObject({ ok: true, fromCache: true, hashes: m.hashes });
+    expect(s.chunks(m, mark)).toEqual([]);
+  }
+});
+
+test('max_ranges 0 (Range ignored): whole-file requests; an aborted load starts its chunks over and verifies', async ({
+  page,
+}) => {
+  await s.open(page);
+  const m = publish(s.site, { dir: 'noranges/m', chunks: randomChunks(3) });
+  await s.abortHalfway(page, m);
+  const mark = s.mark();
+  const again = await load(page, s.manifestUrl(m));
+  expect(again, s.log(m, mark)).toMatchObject({ ok: true, hashes: m.hashes });
+  expect(s.chunks(m).every((e) => e.status === 200)).toBe(true);
+  // Each chunk at most once more, whole (what the store kept of it is dropped, not mixed in).
+  expect(bodyBytes(s.chunks(m, mark))).toBeLessThanOrEqual(m.totalBytes);
+  expect(again.stats.models[0]).toMatchObject({ complete: true, partialBytes: 0 });
 });
