@@ -37,22 +37,23 @@ test('a model packed by tea-model pack (names with spaces, # and %) loads; the s
   expect(s.chunks(m, mark)).toEqual([]);
 });
 
-test('aborted halfway, the next load resumes with Range and fetches no more than the bound', async ({
-  page,
-}) => {
-  await s.open(page);
-  const m = publish(s.site, { dir: 'slow/resume', chunks: randomChunks(4) });
-  const kept = await s.abortHalfway(page, m);
-  const mark = s.mark();
-  const again = await load(page, s.manifestUrl(m));
-  expect(again, s.log(m)).toMatchObject({ ok: true, fromCache: false, hashes: m.hashes });
-  expect(s.resumes(m, mark).length, s.log(m)).toBeGreaterThan(0);
-  // Never more than a Range request per chunk in flight; the resume asks only for what the
-  // store did not keep; over both loads, at most the Range requests cut by the abort again.
-  expect(Math.max(...s.chunks(m).map((e) => e.body))).toBeLessThanOrEqual(RANGE_BYTES);
-  expect(bodyBytes(s.chunks(m, mark))).toBeLessThanOrEqual(m.totalBytes - kept);
-  expect(bodyBytes(s.chunks(m))).toBeLessThanOrEqual(m.totalBytes + CONCURRENCY * RANGE_BYTES);
-});
+for (const blocks of [true, false])
+  test(`aborted halfway, the next load resumes with Range and fetches no more than the bound (${blocks ? 'block hashes' : 'whole-chunk hashes'})`, async ({
+    page,
+  }) => {
+    await s.open(page);
+    const m = publish(s.site, { dir: `slow/resume-${blocks}`, chunks: randomChunks(4), blocks });
+    const kept = await s.abortHalfway(page, m);
+    const mark = s.mark();
+    const again = await load(page, s.manifestUrl(m));
+    expect(again, s.log(m)).toMatchObject({ ok: true, fromCache: false, hashes: m.hashes });
+    expect(s.resumes(m, mark).length, s.log(m)).toBeGreaterThan(0);
+    // Never more than a Range request per chunk in flight; the resume asks only for what the
+    // store did not keep; over both loads, at most the Range requests cut by the abort again.
+    expect(Math.max(...s.chunks(m).map((e) => e.body))).toBeLessThanOrEqual(RANGE_BYTES);
+    expect(bodyBytes(s.chunks(m, mark))).toBeLessThanOrEqual(m.totalBytes - kept);
+    expect(bodyBytes(s.chunks(m))).toBeLessThanOrEqual(m.totalBytes + CONCURRENCY * RANGE_BYTES);
+  });
 
 test('a chunk re-packed (same size, new ETag) under a new version after an abort: the new bytes, verified', async ({
   page,
