@@ -38,7 +38,9 @@ async function headSize(
       signal,
       async (response) => {
         await response.body?.cancel().catch(() => undefined);
-        return response.headers.get('Content-Encoding') ? undefined : sizeOf(response);
+        const size = response.headers.get('Content-Encoding') ? undefined : sizeOf(response);
+        // A HEAD that says 0 for a file whose header was just read says nothing.
+        return size ? size : undefined;
       },
       { method: 'HEAD' },
     );

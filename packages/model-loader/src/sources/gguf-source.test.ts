@@ -96,6 +96,17 @@ describe('GGUF by URL', () => {
     expect(sha(new Uint8Array(await got.blobs[0]!.arrayBuffer()))).toBe(sha(model));
     const heads = server.log.slice(requests).filter((e) => e.method === 'HEAD');
     expect(heads.map((e) => e.path)).toEqual(['tiny.gguf']);
+    // A HEAD that says 0 (or nothing) tells nothing: the error says what to expose.
+    const empty: typeof fetch = async (input, init) =>
+      init?.method === 'HEAD'
+        ? new Response(null, { status: 200, headers: { 'Content-Length': '0' } })
+        : hiding(input, init);
+    await expect(
+      acquireModel({ ggufUrls: [server.url('tiny.gguf')] }, { fetch: empty }),
+    ).rejects.toMatchObject({
+      code: 'NETWORK_ERROR',
+      message: expect.stringContaining('list Content-Range in Access-Control-Expose-Headers'),
+    });
   });
 
   it('verifies a re-download against the pin: a file that changed on the server is refused', async () => {
