@@ -16,7 +16,15 @@ const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>()]+/gi;
 const CREDENTIAL =
   /\b(bearer\s+|(?:access_?token|token|signature|sig|api_?key|x-amz-[a-z-]+|authorization)\s*[=:]\s*)(?:(?:bearer|basic|token)\s+)?[^\s&"',;)]+/gi;
 
+/** Punctuation right after a URL (`from https://h/a?sig=x: …`), which is the text's, not the URL's. */
+const TRAILING = /[.,:;!?]+$/;
+
 /** A text with every URL redacted (`redactUrl`) and credential-like values replaced. */
 export function redactText(text: string): string {
-  return text.replace(URL_IN_TEXT, (u) => redactUrl(u)).replace(CREDENTIAL, '$1[redacted]');
+  return text
+    .replace(URL_IN_TEXT, (u) => {
+      const tail = TRAILING.exec(u)?.[0] ?? '';
+      return redactUrl(u.slice(0, u.length - tail.length)) + tail;
+    })
+    .replace(CREDENTIAL, '$1[redacted]');
 }

@@ -28,6 +28,12 @@ const TEXTS: ReadonlyArray<readonly [string, string]> = [
     'cannot reach http://127.0.0.1:9/v1/chat/completions (fetch failed)',
   ],
   ['bad key Bearer sk-secret-123', 'bad key Bearer [redacted]'],
+  // The punctuation after a signed URL is the text's: it stays.
+  [
+    'HTTP 404 Not Found from https://h/c1.bin?X-Amz-Signature=s3cr3t: the file is not at this path',
+    'HTTP 404 Not Found from https://h/c1.bin: the file is not at this path',
+  ],
+  ['see https://h/a.gguf?token=s3cr3t.', 'see https://h/a.gguf.'],
   ['token: abc, access_token=def&x=1', 'token: [redacted], access_token=[redacted]&x=1'],
   ['X-Amz-Credential=AKIA/2026 X-Amz-Date=1', 'X-Amz-Credential=[redacted] X-Amz-Date=[redacted]'],
   [
