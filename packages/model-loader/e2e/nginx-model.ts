@@ -67,6 +67,8 @@ export function publish(
     blocks?: boolean;
     urlOf?: (file: string) => string;
     write?: boolean;
+    /** The manifest's mtime in seconds, fixed (as reproducible builds deploy files). */
+    manifestMtime?: number;
   },
 ): Published {
   const names = p.names ?? p.chunks.map((_, i) => `c${i}.bin`);
@@ -91,7 +93,11 @@ export function publish(
       };
     }),
   };
-  writeManifest(join(site, p.dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  writeManifest(
+    join(site, p.dir, 'manifest.json'),
+    JSON.stringify(manifest, null, 2),
+    p.manifestMtime,
+  );
   return {
     dir: p.dir,
     id,
@@ -104,15 +110,14 @@ export function publish(
 }
 
 /**
- * Writes a manifest dated at least 2 s after the one it replaces: nginx's `ETag` is the file's
- * mtime in seconds and its size, so a manifest re-published within the same second at the same
- * size would keep its validators (and a revalidation would get 304), which a site updated by
- * hand never sees.
+ * Writes a manifest dated `mtime`, or at least 2 s after the one it replaces: nginx's `ETag` is
+ * the file's mtime in seconds and its size, so a manifest re-published within the same second
+ * (or with a fixed mtime) at the same size keeps its validators.
  */
-function writeManifest(path: string, text: string): void {
+function writeManifest(path: string, text: string, mtime?: number): void {
   const before = existsSync(path) ? statSync(path).mtimeMs / 1000 : 0;
   writeFileSync(path, text);
-  const t = Math.max(Date.now() / 1000, before + 2);
+  const t = mtime ?? Math.max(Date.now() / 1000, before + 2);
   utimesSync(path, t, t);
 }
 

@@ -74,6 +74,34 @@ test('a chunk re-packed (same size, new ETag) under a new version after an abort
   expect(again.stats.totalBytes).toBe(v2.totalBytes);
 });
 
+test('a manifest re-published with the same mtime and size (its ETag unchanged, as reproducible builds deploy): the new version loads', async ({
+  page,
+}) => {
+  await s.open(page);
+  const fixed = 946684800; // 2000-01-01, as SOURCE_DATE_EPOCH builds date every file
+  const v1 = randomChunks(3);
+  const m = publish(s.site, { dir: 'plain/fixed-mtime', chunks: v1, manifestMtime: fixed });
+  const first = await load(page, s.manifestUrl(m));
+  expect(first, s.log(m)).toMatchObject({ ok: true, version: '1', hashes: m.hashes });
+  // Version "2" under another file name (a new chunk, the same manifest size and mtime).
+  const v2 = publish(s.site, {
+    dir: m.dir,
+    chunks: withNewChunk(v1, 2),
+    names: ['c0.bin', 'c1.bin', 'd2.bin'],
+    version: '2',
+    manifestMtime: fixed,
+  });
+  const mark = s.mark();
+  const again = await load(page, s.manifestUrl(m));
+  expect(again, s.log(m, mark)).toMatchObject({ ok: true, version: '2', hashes: v2.hashes });
+  // The manifest was asked without validators and sent whole: no 304 kept the old version.
+  const manifest = s.nginx
+    .requests(m.dir, mark, false)
+    .filter((e) => e.uri.endsWith('/manifest.json'));
+  expect(manifest.length, s.log(m, mark)).toBeGreaterThan(0);
+  expect(manifest.every((e) => e.status === 200 && e.ifNoneMatch === '' && e.body > 0)).toBe(true);
+});
+
 test('a chunk replaced on disk under the same manifest while partly stored: the validators fail, CHUNK_HASH_MISMATCH, then the new version loads', async ({
   page,
 }) => {

@@ -275,15 +275,17 @@ export function fetchJsonText(
 }
 
 /**
- * Fetches a JSON document (a manifest, a models.json) and parses it with `parse`, past stale
- * copies in the browser's HTTP cache (issue 28, bugs 1 and 5):
- * - it is asked with `cache: 'no-cache'`: the browser revalidates any copy it holds (a 304
- *   costs a few bytes), so a document replaced at the same URL is never read stale while its
- *   `max-age` runs, with chunks re-packed under it;
+ * Fetches a JSON document (a manifest, a models.json) and parses it with `parse`, never from the
+ * browser's HTTP cache (issue 28, bugs 1 and 5):
+ * - it is asked with `cache: 'no-store'`: the whole document from the server every time (a few
+ *   KB). Revalidation (`no-cache`) is not enough: a server whose validators do not change when
+ *   the file does (nginx's `ETag` is the mtime in seconds and the size, so a manifest
+ *   re-published within a second at the same size, or deployed with fixed mtimes as
+ *   reproducible builds are, keeps it) answers 304 and the old version loads forever; and a body
+ *   cut short would be stored under the file's real `ETag`;
  * - when what came back does not parse or validate (`invalidCode` from `parse`), it is fetched
- *   once more with `cache: 'reload'`: a body cut short without an error is stored by the browser
- *   under the file's real `ETag`, and every revalidation answers it again with 304. The second
- *   answer's verdict is final.
+ *   once more (`cache: 'reload'`): a body cut short by the network. The second answer's verdict
+ *   is final.
  * @throws {ModelLoaderError} what `fetchJsonText` and `parse` throw.
  */
 export async function fetchJsonDocument<T>(
@@ -294,7 +296,7 @@ export async function fetchJsonDocument<T>(
   signal: AbortSignal | undefined,
   parse: (text: string) => T,
 ): Promise<T> {
-  const text = await fetchJsonText(url, what, invalidCode, policy, signal, 'no-cache');
+  const text = await fetchJsonText(url, what, invalidCode, policy, signal, 'no-store');
   try {
     return parse(text);
   } catch (error) {
