@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
 import { openReadyPage, sdkPage } from '../../../tools/sdk-page.js';
-import { URL_SECRET } from './published-model.js';
+import { LEAK_CHECK_SCRIPT } from './published-model.js';
 
 // The test page of the nginx suite: the real model-loader and model-cache (built packages,
 // through the sdk test page's import map) on Playwright's server, loading from nginx on another
@@ -62,14 +62,7 @@ export interface LoadOptions {
 const SCRIPT = `
   import { acquireModel, sha256OfBlob } from '@the-edge-agent/model-loader';
   import { openModelCache } from '@the-edge-agent/model-cache';
-  const SECRET = '${URL_SECRET}';
-  const errorTexts = (e, depth = 0) => {
-    if (e === undefined || e === null || depth > 4) return [];
-    const own = {};
-    if (typeof e === 'object') for (const k of Object.getOwnPropertyNames(e)) { try { own[k] = String(e[k]); } catch {} }
-    return [String(e), e?.stack ?? '', JSON.stringify(own), ...errorTexts(e?.cause, depth + 1)];
-  };
-  const leaksOf = (texts) => texts.filter((t) => typeof t === 'string' && t.includes(SECRET)).map((t) => t.slice(0, 300));
+  ${LEAK_CHECK_SCRIPT}
   const error = (e) => ({ ok: false, code: e?.code, status: e?.status, url: e?.url, chunkIndex: e?.chunkIndex,
     message: String(e?.message ?? e), leaks: leaksOf(errorTexts(e)) });
   window.loads = {};

@@ -18,6 +18,22 @@ export const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('
  * field, progress event or console line may ever show it.
  */
 export const URL_SECRET = 'S1gn4tur3-s3cr3t';
+/**
+ * Page-script code (for a test page's module script) that defines `leaksOf(texts)` (the texts
+ * that show the URL secret, cut to 300 characters) and `errorTexts(e)` (everything an error
+ * shows a developer: its text, stack, own fields and causes).
+ */
+export const LEAK_CHECK_SCRIPT = `
+  const SECRET = '${URL_SECRET}';
+  const errorTexts = (e, depth = 0) => {
+    if (e === undefined || e === null || depth > 4) return [];
+    const own = {};
+    if (typeof e === 'object') for (const k of Object.getOwnPropertyNames(e)) { try { own[k] = String(e[k]); } catch {} }
+    return [String(e), e?.stack ?? '', JSON.stringify(own), ...errorTexts(e?.cause, depth + 1)];
+  };
+  const leaksOf = (texts) => texts.filter((t) => typeof t === 'string' && t.includes(SECRET)).map((t) => t.slice(0, 300));
+`;
+
 /** The query string of a pre-signed URL (S3's shape and a token, both carrying the secret). */
 export const SIGNED_QUERY = `?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20261206&X-Amz-Signature=${URL_SECRET}&token=${URL_SECRET}`;
 

@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
 import { openReadyPage, sdkPage } from '../../../tools/sdk-page.js';
-import { URL_SECRET } from './published-model.js';
+import { LEAK_CHECK_SCRIPT } from './published-model.js';
 
 // The test page of the fault-sequence test: the real model-loader and model-cache (built
 // packages, through the sdk test page's import map), and what the test asks of them: a load
@@ -95,15 +95,7 @@ export const SEQUENCE_SCRIPT = `
   };
   window.armCrash = (c) => { crash = { ...c, seen: 0, dead: false, completed: false }; };
   window.crashed = () => crash?.dead ?? false;
-  // Everything an error shows a developer: its text, its fields, its causes.
-  const SECRET = '${URL_SECRET}';
-  const errorTexts = (e, depth = 0) => {
-    if (e === undefined || e === null || depth > 4) return [];
-    const own = {};
-    if (typeof e === 'object') for (const k of Object.getOwnPropertyNames(e)) { try { own[k] = String(e[k]); } catch {} }
-    return [String(e), e?.stack ?? '', JSON.stringify(own), ...errorTexts(e?.cause, depth + 1)];
-  };
-  const leaksOf = (texts) => texts.filter((t) => typeof t === 'string' && t.includes(SECRET)).map((t) => t.slice(0, 300));
+  ${LEAK_CHECK_SCRIPT}
   const error = (e) => ({ ok: false, code: typeof e?.code === 'string' ? e.code : undefined, name: e?.name, message: String(e?.message ?? e), leaks: leaksOf(errorTexts(e)) });
   const clearAll = async () => { const c = openModelCache({ dbName: DB }); try { await c.clear(); } finally { await c.close(); } };
   window.loads = {};
