@@ -275,12 +275,7 @@ test.beforeAll(async () => {
                   progress(done.reduce((s, n) => s + n, 0), manifest.totalBytes);
                   if (data.end) { worker.terminate(); resolve(); }
                 };
-                worker.postMessage({
-                  url: new URL(chunk.file, manifestUrl).href, name: 'c' + i, bytes: chunk.bytes,
-                  block: chunk.blocks.bytes, hashes: chunk.blocks.sha256,
-                  rangeBytes: loaderOptions.rangeBytes ?? 20971520,
-                  noHash: loaderOptions.noHash, noWrite: loaderOptions.noWrite, byob: loaderOptions.byob ?? true, pieceWrites: loaderOptions.pieceWrites,
-                });
+                worker.postMessage({ ...pipeArgs(chunk, manifestUrl, loaderOptions), name: 'c' + i });
               })));
             } finally {
               URL.revokeObjectURL(url);
@@ -288,52 +283,28 @@ test.beforeAll(async () => {
             return manifest.totalBytes;
           }),
         'opfs-main': ({ manifestUrl, loaderOptions }) =>
-          timed(async (progress) => {
-            const manifest = await (await fetch(manifestUrl)).json();
-            const root = await navigator.storage.getDirectory();
-            const dir = await root.getDirectoryHandle('bench-probe', { create: true });
-            const done = new Array(manifest.chunks.length).fill(0);
-            await Promise.all(manifest.chunks.map(async (chunk, i) => {
-              const file = await dir.getFileHandle('c' + i, { create: true });
-              const writable = await file.createWritable({ keepExistingData: false });
-              await pipeInPage({
-                url: new URL(chunk.file, manifestUrl).href, bytes: chunk.bytes,
-                block: chunk.blocks.bytes, hashes: chunk.blocks.sha256,
-                rangeBytes: loaderOptions.rangeBytes ?? 20971520,
-              }, (view, position) => writable.write({ type: 'write', position, data: view }), (loaded) => {
-                done[i] = loaded;
-                progress(done.reduce((s, n) => s + n, 0), manifest.totalBytes);
-              });
-              await writable.close();
-            }));
-            return manifest.totalBytes;
-          }),
+          timed((progress) => inPage(manifestUrl, loaderOptions, progress, async (dir, i) => {
+            const file = await dir.getFileHandle('c' + i, { create: true });
+            const writable = await file.createWritable({ keepExistingData: false });
+            return {
+              write: (view, position) => writable.write({ type: 'write', position, data: view }),
+              close: async () => { await writable.close(); return file.getFile(); },
+            };
+          })),
         'opfs-files': ({ manifestUrl, loaderOptions }) =>
-          timed(async (progress) => {
-            const manifest = await (await fetch(manifestUrl)).json();
-            const root = await navigator.storage.getDirectory();
-            const dir = await root.getDirectoryHandle('bench-probe', { create: true });
-            const done = new Array(manifest.chunks.length).fill(0);
-            const files = await Promise.all(manifest.chunks.map(async (chunk, i) => {
-              const names = [];
-              await pipeInPage({
-                url: new URL(chunk.file, manifestUrl).href, bytes: chunk.bytes,
-                block: chunk.blocks.bytes, hashes: chunk.blocks.sha256,
-                rangeBytes: loaderOptions.rangeBytes ?? 20971520,
-              }, async (view, position) => {
+          timed((progress) => inPage(manifestUrl, loaderOptions, progress, async (dir, i) => {
+            const names = [];
+            return {
+              write: async (view, position) => {
                 const name = 'c' + i + '-' + position;
                 const writable = await (await dir.getFileHandle(name, { create: true })).createWritable();
                 await writable.write(view);
                 await writable.close();
                 names.push(name);
-              }, (loaded) => {
-                done[i] = loaded;
-                progress(done.reduce((s, n) => s + n, 0), manifest.totalBytes);
-              });
-              return new Blob(await Promise.all(names.map(async (n) => (await dir.getFileHandle(n)).getFile())));
-            }));
-            return files.reduce((s, b) => s + b.size, 0);
-          }),
+              },
+              close: async () => new Blob(await Promise.all(names.map(async (n) => (await dir.getFileHandle(n)).getFile()))),
+            };
+          })),
         // Probes (BENCH_PROBE=1).
         nostore: ({ manifestUrl, concurrency, loaderOptions }) =>
           timed(async () => {
@@ -465,6 +436,32 @@ test.beforeAll(async () => {
           }
         };\`;
       const pipeInPage = new Function(PIPE + '; return pipe;')();
+      /** The prototype pipeline's arguments for \`chunk\`, with BENCH_LOADER_OPTIONS' knobs. */
+      const pipeArgs = (chunk, manifestUrl, o) => ({
+        url: new URL(chunk.file, manifestUrl).href, bytes: chunk.bytes,
+        block: chunk.blocks.bytes, hashes: chunk.blocks.sha256,
+        rangeBytes: o.rangeBytes ?? 20971520,
+        noHash: o.noHash, noWrite: o.noWrite, byob: o.byob ?? true, pieceWrites: o.pieceWrites,
+      });
+      /**
+       * A prototype in the page: every chunk through \`pipeInPage\` at once, into the writer
+       * \`writerOf(dir, i)\` gives (\`write(view, position)\`; \`close()\` gives the chunk's Blob).
+       */
+      const inPage = async (manifestUrl, o, progress, writerOf) => {
+        const manifest = await (await fetch(manifestUrl)).json();
+        const root = await navigator.storage.getDirectory();
+        const dir = await root.getDirectoryHandle('bench-probe', { create: true });
+        const done = new Array(manifest.chunks.length).fill(0);
+        const blobs = await Promise.all(manifest.chunks.map(async (chunk, i) => {
+          const writer = await writerOf(dir, i);
+          await pipeInPage(pipeArgs(chunk, manifestUrl, o), writer.write, (loaded) => {
+            done[i] = loaded;
+            progress(done.reduce((s, n) => s + n, 0), manifest.totalBytes);
+          });
+          return writer.close();
+        }));
+        return blobs.reduce((s, b) => s + b.size, 0);
+      };
       const OPFS_WORKER = \`onmessage = async (e) => {
         const { name, buf, close } = e.data;
         if (name) {
